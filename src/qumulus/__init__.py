@@ -1,0 +1,3 @@
+"""Qumulus: a self-hostable quantum cloud."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+"""The ASGI application: IonQ-compatible routes at ``/v0.4`` and ``/v0.3`` over the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import qumulus
+from qumulus.api import errors, routes_backends, routes_jobs
+from qumulus.services.keys import Authenticator
+from qumulus.services.platform import Platform
+
+
+class RejectNulMiddleware:
+    """400 for a NUL byte in the path or query: no store can compare it, and none has a use for it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            response = JSONResponse(
+                errors.error_body(400, "the URL contains a NUL character", field="url"), status_code=400
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
+    """Build the app. ``run_jobs`` starts the embedded runtime (pool + workers) with the app."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_jobs:
+            platform.start_runtime()
+        try:
+            yield
+        finally:
+            platform.stop()
+
+    app = FastAPI(
+        title="Qumulus",
+        version=qumulus.__version__,
+        description="Self-hostable quantum cloud with an IonQ-compatible API.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    app.state.authenticator = Authenticator(platform.db, platform.secret)
+    errors.install(app)
+    app.add_middleware(RejectNulMiddleware)
+    for version in ("v0.4", "v0.3"):
+        app.include_router(routes_jobs.build(version))
+        app.include_router(routes_backends.build(version))
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": qumulus.__version__})
+
+    return app

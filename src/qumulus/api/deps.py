@@ -1,0 +1,23 @@
+"""Request dependencies: the platform, the authenticated principal, the client's preferences."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from qumulus.auth.principal import Principal
+from qumulus.services.platform import Platform
+
+
+def platform_of(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+async def principal(request: Request) -> Principal:
+    authenticator = request.app.state.authenticator
+    return await run_in_threadpool(authenticator.authenticate, request.headers.get("authorization"))
+
+
+def truthy(value: str | None) -> bool:
+    """Booleans as Python clients spell them in query strings (``True``, ``true``, ``1``)."""
+    return value is not None and value.strip().lower() in {"1", "true", "yes", "on"}

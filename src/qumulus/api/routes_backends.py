@@ -1,0 +1,198 @@
+"""Backends, characterizations (qiskit and ionq shapes), cirq's calibrations, and whoami."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from qumulus.api import wire
+from qumulus.api.body import read_json
+from qumulus.api.deps import platform_of, principal
+from qumulus.auth.principal import Principal
+from qumulus.backends.catalog import DEFAULT_QPU
+from qumulus.errors import InvalidRequest
+from qumulus.services import backends as svc
+from qumulus.timeutil import parse_iso
+
+
+def _status(platform: Any, backend_name: str) -> str:
+    backend = svc.get_backend(platform, backend_name)
+    return wire.BACKEND_STATUS.get(backend.status, "unavailable")
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    """ISO-8601, epoch seconds or epoch milliseconds (cirq sends ms) → datetime."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            return parse_iso(value)
+        except ValueError:
+            raise InvalidRequest(f"{field}: not a date (ISO-8601 or epoch)", field=field) from None
+    if number > 1e11:
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidRequest(f"{field}: date out of range", field=field) from None
+
+
+def build(version: str) -> APIRouter:
+    router = APIRouter(prefix=f"/{version}")
+
+    @router.get("/backends")
+    async def list_backends(request: Request) -> JSONResponse:
+        rows = await run_in_threadpool(svc.list_backends, platform_of(request))
+        return JSONResponse([wire.backend_v04(b, pending) for b, pending in rows])
+
+    @router.get("/backends/{name}")
+    async def get_backend(name: str, request: Request) -> JSONResponse:
+        backend = await run_in_threadpool(svc.get_backend, platform_of(request), name)
+        return JSONResponse(wire.backend_v04(backend))
+
+    @router.get("/backends/{name}/characterizations")
+    async def backend_characterizations(
+        name: str,
+        request: Request,
+        limit: int = Query(10, ge=1, le=100),
+        page: int = Query(1, ge=1),
+        start: str | None = None,
+        end: str | None = None,
+    ) -> JSONResponse:
+        platform = platform_of(request)
+        rows, total = await run_in_threadpool(
+            lambda: svc.characterizations(
+                platform,
+                name,
+                start=_when(start, "start"),
+                end=_when(end, "end"),
+                limit=limit,
+                offset=(page - 1) * limit,
+            )
+        )
+        status = _status(platform, name)
+        return JSONResponse(
+            {
+                "characterizations": [wire.characterization(r, status=status) for r in rows],
+                "pages": max(1, -(-total // limit)),
+            }
+        )
+
+    @router.get("/backends/{name}/characterizations/{characterization_id}")
+    async def backend_characterization(name: str, characterization_id: str, request: Request) -> JSONResponse:
+        platform = platform_of(request)
+        row = await run_in_threadpool(svc.characterization, platform, characterization_id)
+        if row.backend != svc.get_backend(platform, name).name:
+            from qumulus.errors import NotFound
+
+            raise NotFound(f"Characterization {characterization_id} not found for {name}.")
+        return JSONResponse(wire.characterization(row, status=_status(platform, row.backend)))
+
+    # The ionq package's v0.3-style paths (epoch-second dates).
+    @router.get("/characterizations/backends/{name}/current")
+    async def current_characterization(name: str, request: Request) -> JSONResponse:
+        platform = platform_of(request)
+        rows, _ = await run_in_threadpool(lambda: svc.characterizations(platform, name, limit=1))
+        if not rows:
+            from qumulus.errors import NotFound
+
+            raise NotFound(f"Backend {name} has no characterization (simulators have none).")
+        return JSONResponse(wire.characterization(rows[0], status=_status(platform, name), epoch_date=True))
+
+    @router.get("/characterizations/backends/{name}")
+    async def characterization_history(
+        name: str,
+        request: Request,
+        limit: int = Query(10, ge=1, le=100),
+        page: int = Query(1, ge=1),
+        start: str | None = None,
+        end: str | None = None,
+    ) -> JSONResponse:
+        platform = platform_of(request)
+        rows, total = await run_in_threadpool(
+            lambda: svc.characterizations(
+                platform,
+                name,
+                start=_when(start, "start"),
+                end=_when(end, "end"),
+                limit=limit,
+                offset=(page - 1) * limit,
+            )
+        )
+        status = _status(platform, name)
+        return JSONResponse(
+            {
+                "characterizations": [wire.characterization(r, status=status, epoch_date=True) for r in rows],
+                "pages": max(1, -(-total // limit)),
+            }
+        )
+
+    @router.get("/characterizations/{characterization_id}")
+    async def characterization_by_id(characterization_id: str, request: Request) -> JSONResponse:
+        platform = platform_of(request)
+        row = await run_in_threadpool(svc.characterization, platform, characterization_id)
+        return JSONResponse(
+            wire.characterization(row, status=_status(platform, row.backend), epoch_date=True)
+        )
+
+    # cirq's legacy calibration paths (the default QPU's snapshots; ISO dates with milliseconds).
+    @router.get("/calibrations/current")
+    async def current_calibration(request: Request) -> JSONResponse:
+        platform = platform_of(request)
+        rows, _ = await run_in_threadpool(lambda: svc.characterizations(platform, DEFAULT_QPU, limit=1))
+        if not rows:
+            from qumulus.errors import NotFound
+
+            raise NotFound("No calibration available.")
+        return JSONResponse(wire.calibration(rows[0], status=_status(platform, DEFAULT_QPU)))
+
+    @router.get("/calibrations")
+    async def calibrations(
+        request: Request,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int | None = Query(None, ge=1, le=1000),
+        next: str | None = None,
+    ) -> JSONResponse:
+        platform = platform_of(request)
+        body = await read_json(request, 1 << 20, required=False)
+        if limit is None and isinstance(body, dict) and isinstance(body.get("limit"), int):
+            limit = max(1, min(1000, body["limit"]))
+        size = limit or 100
+        offset = int(next) if next and next.isdigit() else 0
+        rows, total = await run_in_threadpool(
+            lambda: svc.characterizations(
+                platform,
+                DEFAULT_QPU,
+                start=_when(start, "start"),
+                end=_when(end, "end"),
+                limit=size,
+                offset=offset,
+            )
+        )
+        status = _status(platform, DEFAULT_QPU)
+        payload: dict[str, Any] = {"calibrations": [wire.calibration(r, status=status) for r in rows]}
+        if offset + len(rows) < total:
+            payload["next"] = str(offset + len(rows))
+        return JSONResponse(payload)
+
+    @router.get("/whoami")
+    async def whoami(who: Principal = Depends(principal)) -> JSONResponse:
+        return JSONResponse(
+            {
+                "organization_id": who.organization_id,
+                "project_id": who.project_id,
+                "user_id": who.user_id,
+                "api_key_id": who.api_key_id,
+                "scopes": sorted(who.scopes),
+            }
+        )
+
+    return router

@@ -1,0 +1,215 @@
+"""Job endpoints: create, get, list, cancel, delete (single and bulk), results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from qumulus.api import results_json, wire
+from qumulus.api.body import read_json
+from qumulus.api.deps import platform_of, principal
+from qumulus.api.job_request import parse_job_request
+from qumulus.auth.principal import Principal
+from qumulus.errors import InvalidRequest
+from qumulus.services import jobs, results
+from qumulus.store.models import new_id
+from qumulus.timeutil import utcnow
+
+#: Status names clients filter by that are not API statuses (qiskit's Session.cancel sends ``queued``).
+STATUS_ALIASES = {"queued": ["submitted", "ready"], "running": ["started"]}
+MAX_BULK = 1000
+
+
+def build(version: str) -> APIRouter:
+    """The job routes of one API version (``v0.4`` or ``v0.3``); only the shapes differ."""
+    router = APIRouter(prefix=f"/{version}")
+    shape = wire.job_v04 if version == "v0.4" else wire.job_v03
+
+    @router.post("/jobs", status_code=201)
+    async def create_job(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        received = utcnow()
+        platform = platform_of(request)
+        body = await read_json(request, platform.settings.max_request_bytes)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 1 <= len(key) <= 255:
+            raise InvalidRequest("Idempotency-Key: must be 1 to 255 characters", field="Idempotency-Key")
+        spec = parse_job_request(body, idempotency_key=key, legacy=version == "v0.3")
+        spec.submitted_at = received
+        spec.job_id = new_id()
+        hub = platform.completions
+        waiter = hub.expect(spec.job_id)
+        try:
+            view = await run_in_threadpool(jobs.submit_job, platform, who, spec)
+        except BaseException:
+            hub.forget(spec.job_id, waiter)
+            raise
+        job = view.job
+        status = job.status
+        if job.id == spec.job_id and status not in jobs.TERMINAL and platform.workers is not None:
+            # Durable already; wait briefly so a tiny job is completed at the client's first GET.
+            status = await hub.wait(job.id, waiter, platform.settings.submit_wait_ms / 1000) or status
+        else:
+            hub.forget(spec.job_id, waiter)
+        if version == "v0.3":
+            status = wire.V03_STATUS.get(status, status)
+        payload = {"id": job.id, "status": status, "session_id": job.session_id}
+        if version == "v0.3":
+            payload = {"id": job.id, "status": payload["status"]}
+        return JSONResponse(payload, status_code=201)
+
+    @router.get("/jobs")
+    async def list_jobs(
+        request: Request,
+        who: Principal = Depends(principal),
+        status: list[str] | None = Query(None),
+        limit: int | None = Query(None),
+        next: str | None = Query(None),
+        id: list[str] | None = Query(None),
+        ids: list[str] | None = Query(None),
+        session_id: str | None = None,
+        target: str | None = None,
+        backend: str | None = None,
+        parent_job_id: str | None = None,
+    ) -> JSONResponse:
+        platform = platform_of(request)
+        body = await read_json(request, 1 << 20, required=False)  # cirq sends {"limit": N} on a GET
+        if limit is None and isinstance(body, dict) and "limit" in body:
+            raw = body["limit"]
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise InvalidRequest("limit: must be an integer", field="limit")
+            limit = raw
+        query = jobs.JobQuery(
+            status=_statuses(status),
+            ids=_split(id) + _split(ids) or None,
+            session_id=session_id,
+            backend=backend or target,
+            parent_id=parent_job_id,
+            limit=limit if limit is not None else jobs.DEFAULT_LIST_LIMIT,
+            cursor=next,
+        )
+        views, cursor = await run_in_threadpool(jobs.list_jobs, platform, who, query)
+        payload: dict[str, Any] = {"jobs": [shape(v) for v in views]}
+        if cursor is not None:
+            payload["next"] = cursor  # omitted on the last page: cirq loops while the key exists
+        return JSONResponse(payload)
+
+    @router.get("/jobs/{job_id}")
+    async def get_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        view = await run_in_threadpool(jobs.get_job, platform_of(request), who, job_id)
+        return JSONResponse(shape(view))
+
+    @router.put("/jobs/status/cancel")
+    async def bulk_cancel(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        return await _bulk(request, who, "cancel")
+
+    @router.delete("/jobs")
+    async def bulk_delete(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        return await _bulk(request, who, "delete")
+
+    @router.put("/jobs/{job_id}/status/cancel")
+    async def cancel_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        job = await run_in_threadpool(jobs.cancel_job, platform_of(request), who, job_id)
+        return JSONResponse({"id": job.id, "status": job.status})
+
+    @router.delete("/jobs/{job_id}")
+    async def delete_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        deleted = await run_in_threadpool(jobs.delete_job, platform_of(request), who, job_id)
+        return JSONResponse({"id": deleted, "status": "deleted"})
+
+    if version == "v0.3":
+
+        @router.get("/jobs/{job_id}/results")
+        async def results_v03(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+            return await _probabilities(request, who, job_id, aggregated=False)
+
+    @router.get("/jobs/{job_id}/results/probabilities")
+    async def probabilities(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+        return await _probabilities(request, who, job_id, aggregated=False)
+
+    @router.get("/jobs/{job_id}/results/probabilities/aggregated")
+    async def aggregated(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+        return await _probabilities(request, who, job_id, aggregated=True)
+
+    @router.get("/jobs/{job_id}/results/histogram")
+    async def histogram(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+        outcomes = await _outcomes(request, who, job_id)
+        if isinstance(outcomes, dict):
+            return JSONResponse({k: results_json.counts_json(v) for k, v in outcomes.items()})
+        return JSONResponse(results_json.counts_json(outcomes))
+
+    @router.get("/jobs/{job_id}/results/shots")
+    async def shots(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+        outcomes = await _outcomes(request, who, job_id)
+        if isinstance(outcomes, dict):
+            return JSONResponse({k: v.tolist() for k, v in outcomes.items()})
+        return JSONResponse(outcomes.tolist())
+
+    return router
+
+
+async def _probabilities(request: Request, who: Principal, job_id: str, *, aggregated: bool) -> Response:
+    # ``sharpen`` is accepted (any case); it changes nothing until debiasing exists.
+    found = await run_in_threadpool(results.job_results, platform_of(request), who, job_id)
+    if found.multi or aggregated:
+        chunks = results_json.multi_chunks(found.items)
+    else:
+        chunks = results_json.distribution_chunks(found.items[0][1])
+    if results_json.size(found.items) > results_json.STREAM_ABOVE:
+        return StreamingResponse(chunks, media_type="application/json")
+    return Response("".join(chunks), media_type="application/json")
+
+
+async def _outcomes(request: Request, who: Principal, job_id: str) -> Any:
+    """Per-shot outcomes: sampled from the exact distribution with the job's seed (reproducible)."""
+    platform = platform_of(request)
+    job = await run_in_threadpool(results.job_for_results, platform, who, job_id)
+    found = await run_in_threadpool(results.job_results, platform, who, job_id)
+    seed = results.outcome_seed(job)
+    drawn = {
+        key: results.sample_outcomes(dist, job.shots, seed + n) for n, (key, dist) in enumerate(found.items)
+    }
+    return drawn if found.multi else drawn[found.items[0][0]]
+
+
+async def _bulk(request: Request, who: Principal, action: str) -> JSONResponse:
+    platform = platform_of(request)
+    body = await read_json(request, platform.settings.max_request_bytes)
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise InvalidRequest("ids: required, a non-empty list of job ids", field="ids")
+    if len(ids) > MAX_BULK:
+        raise InvalidRequest(f"ids: at most {MAX_BULK} per request", field="ids")
+    affected, missing = await run_in_threadpool(jobs.bulk, platform, who, ids, action)
+    status = "canceled" if action == "cancel" else "deleted"
+    payload: dict[str, Any] = {"id": affected[0] if affected else ids[0], "ids": affected, "status": status}
+    if missing:
+        payload["not_found"] = missing
+    return JSONResponse(payload)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v for v in value.split(",") if v)
+    return out
+
+
+def _statuses(values: list[str] | None) -> list[str] | None:
+    names = _split(values)
+    if not names:
+        return None
+    allowed = {"submitted", "ready", "started", "completed", "failed", "canceled"}
+    out: list[str] = []
+    for name in names:
+        lowered = name.lower()
+        if lowered in STATUS_ALIASES:
+            out.extend(STATUS_ALIASES[lowered])
+        elif lowered in allowed:
+            out.append(lowered)
+        else:
+            raise InvalidRequest(f"status: unknown status {name!r}", field="status")
+    return out

@@ -1,0 +1,1 @@
+"""Backends: the ideal simulator and (emulated) QPUs, each with a status and a characterization."""

@@ -1,0 +1,147 @@
+"""The backends a fresh Qumulus knows, with their published headline figures.
+
+QPU names, qubit counts and native two-qubit gates follow IonQ's documentation. The median figures
+are IonQ's published ones rounded; per-qubit spreads and the noise/timing emulation built on them
+arrive with the emulated-QPU work (until then QPUs are listed, characterized and refuse jobs with a
+clear message, rather than silently running ideal simulations under a QPU's name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+#: What the ideal simulator advertises, like IonQ's. docs/simulation.md gives this machine's real limit.
+SIMULATOR_QUBITS = 29
+#: cirq sends the bare ``qpu`` target; it means this backend.
+DEFAULT_QPU = "qpu.aria-1"
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    kind: str
+    qubits: int
+    native_2q: str | None = None
+    description: str = ""
+    accepting_jobs: bool = True
+    status: str = "operational"
+    status_message: str = ""
+    #: Median figures: fidelities as fractions, times in seconds.
+    medians: dict[str, float] = field(default_factory=dict)
+
+    def characterization(self) -> dict[str, Any]:
+        """A characterization snapshot in the platform's own shape (api/ maps it per client)."""
+        m = self.medians
+        return {
+            "fidelity": {
+                "spam": {"median": m["spam"], "mean": m["spam"]},
+                "1q": {"median": m["1q"], "mean": m["1q"]},
+                "2q": {"median": m["2q"], "mean": m["2q"]},
+            },
+            "timing": {
+                "t1": m["t1"],
+                "t2": m["t2"],
+                "1q": m["t_1q"],
+                "2q": m["t_2q"],
+                "readout": m["t_readout"],
+                "reset": m["t_reset"],
+            },
+            "connectivity": [list(pair) for pair in combinations(range(self.qubits), 2)],
+            "native_2q": self.native_2q,
+        }
+
+
+_NOT_YET = (
+    "Emulation of this QPU is not enabled in this release: its characterization is published, but jobs "
+    "are refused. Submit to 'simulator' meanwhile."
+)
+
+_ARIA = {
+    "spam": 0.9950,
+    "1q": 0.9998,
+    "2q": 0.9900,
+    "t1": 100.0,
+    "t2": 1.0,
+    "t_1q": 135e-6,
+    "t_2q": 600e-6,
+    "t_readout": 300e-6,
+    "t_reset": 20e-6,
+}
+_FORTE = {
+    "spam": 0.9960,
+    "1q": 0.9998,
+    "2q": 0.9925,
+    "t1": 188.0,
+    "t2": 0.95,
+    "t_1q": 110e-6,
+    "t_2q": 900e-6,
+    "t_readout": 150e-6,
+    "t_reset": 50e-6,
+}
+_HARMONY = {
+    "spam": 0.9918,
+    "1q": 0.9972,
+    "2q": 0.9613,
+    "t1": 10.0,
+    "t2": 0.2,
+    "t_1q": 10e-6,
+    "t_2q": 210e-6,
+    "t_readout": 130e-6,
+    "t_reset": 20e-6,
+}
+
+CATALOG: tuple[BackendSpec, ...] = (
+    BackendSpec("simulator", "simulator", SIMULATOR_QUBITS, description="Ideal state-vector simulator."),
+    *(
+        BackendSpec(
+            name,
+            "qpu",
+            qubits,
+            native,
+            description=desc,
+            accepting_jobs=False,
+            status="maintenance",
+            status_message=_NOT_YET,
+            medians=medians,
+        )
+        for name, qubits, native, medians, desc in (
+            ("qpu.harmony", 11, "ms", _HARMONY, "Emulated IonQ Harmony (11 qubits, MS gate)."),
+            ("qpu.aria-1", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)."),
+            ("qpu.aria-2", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)."),
+            ("qpu.forte-1", 36, "zz", _FORTE, "Emulated IonQ Forte (36 qubits, ZZ gate)."),
+            (
+                "qpu.forte-enterprise-1",
+                36,
+                "zz",
+                _FORTE,
+                "Emulated IonQ Forte Enterprise (36 qubits, ZZ gate).",
+            ),
+        )
+    ),
+)
+
+BY_NAME = {spec.name: spec for spec in CATALOG}
+
+#: Noise model names a simulator job may ask for, and the QPU each one emulates.
+NOISE_MODELS = {
+    "ideal": None,
+    "harmony": "qpu.harmony",
+    "harmony-1": "qpu.harmony",
+    "harmony-2": "qpu.harmony",
+    "aria-1": "qpu.aria-1",
+    "aria-2": "qpu.aria-2",
+    "forte-1": "qpu.forte-1",
+    "forte-enterprise-1": "qpu.forte-enterprise-1",
+}
+
+
+def resolve_backend_name(name: str) -> str:
+    """Map client aliases to a backend name (cirq's bare ``qpu``; ``ionq_simulator`` style names)."""
+    lowered = name.strip().lower()
+    if lowered == "qpu":
+        return DEFAULT_QPU
+    if lowered in {"ionq_simulator", "ionq.simulator"}:
+        return "simulator"
+    return lowered

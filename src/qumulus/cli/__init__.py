@@ -1,0 +1,1 @@
+"""The ``qumulus`` command line."""

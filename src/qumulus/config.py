@@ -1,0 +1,94 @@
+"""Runtime settings, read once from the environment (and CLI flags, which set the same variables).
+
+Only three things differ between the embedded and distributed modes (DESIGN §1): the database URL,
+the wake-up mechanism and the executor. Everything else has a sensible default for a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to start; build with :meth:`from_env`."""
+
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Worker threads that claim executions and feed the process pool.
+    worker_threads: int = 2
+    #: Processes in the simulation pool (0 = one per core).
+    pool_processes: int = 0
+    #: Whether pool processes import and exercise every engine at start (first jobs are then fast;
+    #: tests turn it off to start pools in milliseconds).
+    warm_engines: bool = True
+    #: Executions a worker claims in one statement; tiny jobs are simulated as a batch.
+    claim_batch: int = 32
+    #: Seconds a claimed execution may go without a heartbeat before the reaper requeues it.
+    lease_seconds: float = 60.0
+    #: How long ``POST /jobs`` waits for the job to finish before answering (0: answer at once). A tiny
+    #: job is then already ``completed`` at the client's first GET.
+    submit_wait_ms: int = 500
+    #: Largest request body, in bytes.
+    max_request_bytes: int = 64 * 1024 * 1024
+    #: Distributions with at most this many non-zero entries are stored inline in the database.
+    inline_result_entries: int = 4096
+    #: SQLite ``synchronous``: FULL makes every accepted job survive a power loss, not only a crash.
+    sqlite_synchronous: str = "FULL"
+    #: Whether to create demo data (organization, project, user, key) on an empty database.
+    bootstrap: bool = True
+    secret_key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(os.environ.get("QUMULUS_DATA_DIR") or Path.cwd() / "qumulus-data").expanduser()
+        if "data_dir" in overrides and overrides["data_dir"] is not None:
+            data_dir = Path(str(overrides.pop("data_dir"))).expanduser()
+        overrides.pop("data_dir", None)
+        database_url = os.environ.get("QUMULUS_DATABASE_URL") or f"sqlite:///{data_dir / 'qumulus.db'}"
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "host": os.environ.get("QUMULUS_HOST", "127.0.0.1"),
+            "port": _env_int("QUMULUS_PORT", 8000),
+            "worker_threads": _env_int("QUMULUS_WORKER_THREADS", 2),
+            "pool_processes": _env_int("QUMULUS_POOL_PROCESSES", 0),
+            "claim_batch": _env_int("QUMULUS_CLAIM_BATCH", 32),
+            "submit_wait_ms": _env_int("QUMULUS_SUBMIT_WAIT_MS", 500),
+            "max_request_bytes": _env_int("QUMULUS_MAX_REQUEST_BYTES", 64 * 1024 * 1024),
+            "sqlite_synchronous": os.environ.get("QUMULUS_SQLITE_SYNCHRONOUS", "FULL").upper(),
+            "bootstrap": _env_bool("QUMULUS_BOOTSTRAP", True),
+            "warm_engines": _env_bool("QUMULUS_WARM_ENGINES", True),
+            "secret_key": os.environ.get("QUMULUS_SECRET_KEY"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def results_dir(self) -> Path:
+        return self.data_dir / "results"

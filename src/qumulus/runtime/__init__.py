@@ -1,0 +1,1 @@
+"""Runtime: the execution queue (claim / heartbeat / reap / complete), workers and executors."""

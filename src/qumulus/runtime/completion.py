@@ -1,0 +1,206 @@
+"""Completing executions: result, job status, usage ledger and parent roll-up in one transaction.
+
+Called by workers with the outcomes of a batch. Each outcome is fenced on (owner, attempt): an
+execution that was canceled, reaped or retried meanwhile writes nothing, so a job is charged at most
+once and a late worker cannot overwrite a newer result. Statements are plain SQL (no ORM unit of
+work): this runs once per tiny job, thousands of times a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from qumulus.accounting.pricing import Rate, applicable_rate, cost
+from qumulus.runtime import queue
+from qumulus.runtime.queue import Claimed
+from qumulus.runtime.tasks import Outcome
+from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
+from qumulus.timeutil import utcnow
+
+TERMINAL = ("completed", "failed", "canceled")
+
+
+class RateBook:
+    """Contract rates per (organization, backend), re-read at most every ``ttl`` seconds.
+
+    A contract change reaches billing within ``ttl``; completions do not re-query contracts per job.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, Decimal]] = {}
+        self._lock = threading.Lock()
+
+    def rate(self, session: Session, organization_id: str, backend: str, at: datetime) -> Decimal:
+        key = (organization_id, backend)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        contracts = session.scalars(select(Contract).where(Contract.organization_id == organization_id)).all()
+        found = applicable_rate(
+            (Rate(c.backend, Decimal(c.rate_per_second), c.starts_at, c.ends_at) for c in contracts),
+            backend,
+            at,
+        )
+        value = found.rate_per_second if found else Decimal(0)
+        with self._lock:
+            self._cache[key] = (now, value)
+        return value
+
+
+def complete(
+    session: Session,
+    *,
+    owner: str,
+    claimed: dict[str, Claimed],
+    outcomes: Iterable[Outcome],
+    data_dir: Path,
+    rates: RateBook | None = None,
+) -> list[tuple[str, str]]:
+    """Apply outcomes; returns ``(job id, final status)`` for every job that reached a final state."""
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    rates = rates or RateBook(ttl=0.0)
+    now = utcnow()
+    finished: list[tuple[str, str]] = []
+    results: list[dict[str, Any]] = []
+    ledger: list[dict[str, Any]] = []
+    parents: set[str] = set()
+    for outcome in outcomes:
+        item = claimed[outcome.execution_id]
+        if not queue.finish(
+            session,
+            execution_id=item.execution_id,
+            owner=owner,
+            attempt=item.attempt,
+            state="done" if outcome.ok else "failed",
+            usage_seconds=outcome.seconds,
+            now=now,
+        ):
+            continue
+        rate = rates.rate(session, item.organization_id, item.backend, now)
+        charge = cost(outcome.seconds, rate)
+        values: dict[str, Any] = {
+            "status": "completed" if outcome.ok else "failed",
+            "completed_at": now,
+            "execution_duration_ms": max(0, round(outcome.seconds * 1000)),
+            "usage_seconds": outcome.seconds,
+            "engine": outcome.engine,
+            "cost": charge,
+        }
+        if not outcome.ok:
+            values["failure"] = outcome.failure
+        changed = conn.execute(
+            update(Job).where(Job.id == item.job_id, Job.status.not_in(TERMINAL)).values(**values)
+        )
+        if (changed.rowcount or 0) != 1:
+            continue  # canceled or deleted meanwhile: nothing to record, nothing to charge
+        if outcome.ok:
+            results.append(
+                {
+                    "job_id": item.job_id,
+                    "qubits": outcome.qubits,
+                    "probabilities": (
+                        {"indices": outcome.indices, "values": outcome.values}
+                        if outcome.values is not None
+                        else None
+                    ),
+                    "path": _relative(outcome.path, data_dir),
+                    "sampled": False,
+                    "created_at": now,
+                }
+            )
+        ledger.append(
+            {
+                "id": new_id(),
+                "job_id": item.job_id,
+                "project_id": item.project_id,
+                "organization_id": item.organization_id,
+                "user_id": item.submitter_id,
+                "backend": item.backend,
+                "usage_seconds": outcome.seconds,
+                "rate_per_second": rate,
+                "cost": charge,
+                "recorded_at": now,
+            }
+        )
+        finished.append((item.job_id, values["status"]))
+        if item.parent_id:
+            parents.add(item.parent_id)
+    if results:
+        conn.execute(insert(Result), results)
+    if ledger:
+        conn.execute(insert(UsageLedger), ledger)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for parent_id in sorted(parents):
+        final = roll_up_parent(session, parent_id, postgres=postgres)
+        if final is not None:
+            finished.append((parent_id, final))
+    return finished
+
+
+def roll_up_parent(session: Session, parent_id: str, *, postgres: bool) -> str | None:
+    """Finish a multi-circuit parent once every child is final; returns its final status if it did.
+
+    The parent row is locked first (PostgreSQL), so two workers finishing the last two children at
+    once cannot both see the other's child as pending and leave the parent running forever.
+    """
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    lock = select(Job.status).where(Job.id == parent_id)
+    if postgres:
+        lock = lock.with_for_update()
+    status = conn.scalar(lock)
+    if status is None or status in TERMINAL:
+        return False
+    pending = conn.scalar(select(func.count()).where(Job.parent_id == parent_id, Job.status.not_in(TERMINAL)))
+    if pending:
+        return False
+    totals = conn.execute(
+        select(
+            func.sum(func.coalesce(Job.execution_duration_ms, 0)),
+            func.sum(func.coalesce(Job.usage_seconds, 0.0)),
+            func.sum(func.coalesce(Job.cost, 0)),
+        ).where(Job.parent_id == parent_id)
+    ).one()
+    failed = conn.execute(
+        select(Job.id, Job.failure, Job.child_index)
+        .where(Job.parent_id == parent_id, Job.status == "failed")
+        .order_by(Job.child_index)
+    ).first()
+    now = utcnow()
+    values: dict[str, object] = {
+        "completed_at": now,
+        "execution_duration_ms": int(totals[0] or 0),
+        "usage_seconds": float(totals[1] or 0.0),
+        "cost": Decimal(totals[2] or 0),
+    }
+    if failed is not None:
+        reason = (failed.failure or {}).get("message") or "unknown error"
+        message = f"circuit {failed.child_index} (job {failed.id}) failed: {reason}"
+        code = (failed.failure or {}).get("code", "SimulationError")
+        values.update(status="failed", failure={"code": code, "error": message, "message": message})
+    elif conn.scalar(select(func.count()).where(Job.parent_id == parent_id, Job.status == "canceled")):
+        values.update(status="canceled", canceled_at=now)
+    else:
+        values["status"] = "completed"
+    conn.execute(update(Job).where(Job.id == parent_id).values(**values))
+    return str(values["status"])
+
+
+def _relative(path: str | None, data_dir: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).relative_to(data_dir))
+    except ValueError:
+        return path

@@ -1,0 +1,224 @@
+"""The execution queue as SQL: claim with a lease, heartbeat, reap, and fenced completion.
+
+Every statement here is the same on SQLite and PostgreSQL except the row lock: PostgreSQL claims
+with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never take the same row; SQLite serialises
+writers with ``BEGIN IMMEDIATE`` (see ``store.db``), which gives the same guarantee.
+
+The attempt counter is a fencing token: a claim increments it, and completion only applies when the
+row is still ``running`` under the same owner and attempt. A worker that was frozen past its lease and
+comes back late therefore cannot overwrite the result of the retry that replaced it, nor charge twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
+
+from qumulus.store.models import Execution, Job
+from qumulus.timeutil import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a worker needs to run one execution, read in the claim transaction."""
+
+    execution_id: str
+    job_id: str
+    parent_id: str | None
+    attempt: int
+    backend: str
+    project_id: str
+    organization_id: str
+    submitter_id: str | None
+    job_type: str
+    input: dict[str, Any]
+    shots: int
+    noise: dict[str, Any] | None
+    settings: dict[str, Any]
+
+
+def has_queued(session: Session, *, backends: Sequence[str] | None) -> bool:
+    """Whether anything is queued (for these backends), without taking any lock."""
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    query = select(Execution.id).where(Execution.state == "queued")
+    if backends is not None:
+        query = query.where(Execution.backend.in_(list(backends)))
+    return conn.scalar(query.limit(1)) is not None
+
+
+def claim(
+    session: Session,
+    *,
+    owner: str,
+    backends: Sequence[str] | None,
+    limit: int,
+    lease_seconds: float,
+    postgres: bool,
+    now: datetime | None = None,
+) -> list[Claimed]:
+    """Take up to ``limit`` queued executions (FIFO within priority) and mark their jobs started."""
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    now = now or utcnow()
+    query = select(Execution.id).where(Execution.state == "queued")
+    if backends is not None:
+        query = query.where(Execution.backend.in_(list(backends)))
+    query = query.order_by(Execution.priority.desc(), Execution.created_at).limit(limit)
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    ids = list(conn.scalars(query))
+    if not ids:
+        return []
+    conn.execute(
+        update(Execution)
+        .where(Execution.id.in_(ids))
+        .values(
+            state="running",
+            attempt=Execution.attempt + 1,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            started_at=now,
+        )
+    )
+    rows = conn.execute(
+        select(
+            Execution.id,
+            Execution.job_id,
+            Execution.attempt,
+            Execution.backend,
+            Execution.project_id,
+            Execution.organization_id,
+            Job.submitter_id,
+            Job.parent_id,
+            Job.type,
+            Job.input,
+            Job.shots,
+            Job.noise,
+            Job.settings,
+        )
+        .join(Job, Job.id == Execution.job_id)
+        .where(Execution.id.in_(ids))
+    ).all()
+    job_ids = [row.job_id for row in rows]
+    parent_ids = {row.parent_id for row in rows if row.parent_id}
+    conn.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids + list(parent_ids)), Job.status.in_(("submitted", "ready")))
+        .values(status="started", started_at=now)
+    )
+    order = {eid: i for i, eid in enumerate(ids)}
+    claimed = [
+        Claimed(
+            execution_id=row.id,
+            job_id=row.job_id,
+            parent_id=row.parent_id,
+            attempt=row.attempt,
+            backend=row.backend,
+            project_id=row.project_id,
+            organization_id=row.organization_id,
+            submitter_id=row.submitter_id,
+            job_type=row.type,
+            input=row.input or {},
+            shots=row.shots,
+            noise=row.noise,
+            settings=row.settings or {},
+        )
+        for row in rows
+    ]
+    claimed.sort(key=lambda c: order[c.execution_id])
+    return claimed
+
+
+def heartbeat(session: Session, *, owner: str, execution_ids: Sequence[str], lease_seconds: float) -> int:
+    """Extend the leases this owner still holds; returns how many it still holds."""
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    if not execution_ids:
+        return 0
+    result = conn.execute(
+        update(Execution)
+        .where(
+            Execution.id.in_(list(execution_ids)),
+            Execution.lease_owner == owner,
+            Execution.state == "running",
+        )
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount or 0
+
+
+def reap(session: Session, *, now: datetime | None = None, owner: str | None = None) -> list[str]:
+    """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases).
+
+    Returns the execution ids put back in the queue. Their jobs go back to ``ready``.
+    """
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    now = now or utcnow()
+    condition = [Execution.state == "running"]
+    if owner is None:
+        condition.append(Execution.lease_expires_at < now)
+    else:
+        condition.append(Execution.lease_owner == owner)
+    rows = conn.execute(select(Execution.id, Execution.job_id).where(and_(*condition))).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    conn.execute(
+        update(Execution)
+        .where(Execution.id.in_(ids), Execution.state == "running")
+        .values(state="queued", lease_owner=None, lease_expires_at=None)
+    )
+    conn.execute(
+        update(Job)
+        .where(Job.id.in_([r.job_id for r in rows]), Job.status == "started")
+        .values(status="ready")
+    )
+    return ids
+
+
+def finish(
+    session: Session,
+    *,
+    execution_id: str,
+    owner: str,
+    attempt: int,
+    state: str,
+    usage_seconds: float | None,
+    now: datetime | None = None,
+) -> bool:
+    """Fenced transition of a running execution to ``done`` or ``failed``.
+
+    Returns False when the lease was lost (reaped, retried or canceled meanwhile): the caller must
+    then write nothing else for this execution.
+    """
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    result = conn.execute(
+        update(Execution)
+        .where(
+            Execution.id == execution_id,
+            Execution.state == "running",
+            Execution.lease_owner == owner,
+            Execution.attempt == attempt,
+        )
+        .values(state=state, finished_at=now or utcnow(), usage_seconds=usage_seconds, lease_expires_at=None)
+    )
+    return (result.rowcount or 0) == 1
+
+
+def requeue(session: Session, *, execution_id: str, owner: str, attempt: int) -> bool:
+    """Put a running execution back (its process died); fenced like :func:`finish`."""
+    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    result = conn.execute(
+        update(Execution)
+        .where(
+            Execution.id == execution_id,
+            Execution.state == "running",
+            Execution.lease_owner == owner,
+            Execution.attempt == attempt,
+        )
+        .values(state="queued", lease_owner=None, lease_expires_at=None)
+    )
+    return (result.rowcount or 0) == 1

@@ -1,0 +1,148 @@
+"""What crosses the process boundary: a task to simulate, and its outcome.
+
+Tasks carry the circuit as wire JSON (already validated at submission) rather than pickled model
+objects, so any process, on any machine, can run them from what the database holds. Large results
+are written to ``result_path`` by the simulating process itself: a 26-qubit distribution is 512 MiB,
+and copying it through a pipe would cost more than writing it once.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Decimals kept in exact probabilities returned inline (see :func:`tidy`).
+ROUND_DECIMALS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    execution_id: str
+    job_id: str
+    job_type: str
+    input: dict[str, Any]
+    shots: int
+    noise: dict[str, Any] | None
+    #: Absolute path for a result too large to return inline.
+    result_path: str
+    #: Largest number of non-zero entries returned inline.
+    inline_limit: int
+    qubits: int = 0
+
+
+@dataclass(slots=True)
+class Outcome:
+    execution_id: str
+    ok: bool
+    seconds: float
+    qubits: int = 0
+    engine: str | None = None
+    indices: list[int] | None = None
+    values: list[float] | None = None
+    path: str | None = None
+    failure: dict[str, str] | None = None
+
+
+def run_task(task: Task) -> Outcome:
+    """Simulate one task; never raises (a failure becomes a failed outcome with a code)."""
+    from qumulus.circuits.errors import CircuitError
+    from qumulus.circuits.ionq_json import parse_input
+    from qumulus.sim.results_io import save_distribution
+    from qumulus.sim.routing import run_ideal
+
+    started = time.perf_counter()
+    try:
+        batch = parse_input(task.job_type, task.input)
+        circuit = batch.circuits[0]
+        distribution, engine = run_ideal(circuit)
+        seconds = time.perf_counter() - started
+        if distribution.nonzero_count() <= task.inline_limit:
+            indices, values = tidy(*distribution.nonzero())
+            return Outcome(
+                execution_id=task.execution_id,
+                ok=True,
+                seconds=seconds,
+                qubits=circuit.qubits,
+                engine=engine,
+                indices=indices.tolist(),
+                values=values.tolist(),
+            )
+        save_distribution(task.result_path, distribution)
+        return Outcome(
+            execution_id=task.execution_id,
+            ok=True,
+            seconds=time.perf_counter() - started,
+            qubits=circuit.qubits,
+            engine=engine,
+            path=task.result_path,
+        )
+    except CircuitError as exc:
+        return _failed(task, started, "InvalidInput", str(exc))
+    except MemoryError:
+        return _failed(task, started, "SimulationError", "the simulation ran out of memory")
+    except Exception as exc:  # an engine bug must fail the job, not the worker
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return _failed(task, started, "SimulationError", f"simulation failed: {detail}")
+
+
+def tidy(indices: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Round exact probabilities to 14 decimals and drop the zeros that leaves.
+
+    Double-precision engines leave |1/√2|² one ulp below 0.5; IonQ's simulator reports 0.5, and the
+    ionq package turns 0.4999999999999999 × 100 shots into 49 counts. Rounding at 1e-14 is far below
+    any engine's own error and makes exact answers print exactly.
+    """
+    rounded = np.round(np.asarray(values, dtype=np.float64), ROUND_DECIMALS)
+    keep = rounded > 0
+    return np.asarray(indices)[keep], rounded[keep]
+
+
+def _failed(task: Task, started: float, code: str, message: str) -> Outcome:
+    return Outcome(
+        execution_id=task.execution_id,
+        ok=False,
+        seconds=time.perf_counter() - started,
+        failure={"code": code, "error": message, "message": message},
+    )
+
+
+def run_tasks(tasks: list[Task]) -> list[Outcome]:
+    """A batch of small tasks in one process call: one pipe round trip for many tiny jobs."""
+    return [run_task(task) for task in tasks]
+
+
+def warm_up(engines: bool = True) -> None:
+    """Pool-process start: die with the server, and (``engines``) import and exercise every engine
+    so the first job does not pay for it."""
+    _die_with_parent()
+    if engines:
+        from qumulus.sim import routing
+
+        routing.warm_up()
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to SIGTERM this process when the server process dies.
+
+    Without it a server killed hard (SIGKILL, OOM) leaves its pool processes behind forever.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent is already gone
+        os._exit(0)

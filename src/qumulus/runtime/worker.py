@@ -1,0 +1,224 @@
+"""Worker threads: claim executions, run them on an executor, complete them.
+
+One loop per thread: wait for a wake-up (or the poll interval), claim a batch, send small circuits to
+the pool as one call and large ones as calls of their own, and complete each group as soon as it
+finishes. A heartbeat thread keeps the leases of running work alive; if this process dies, the leases
+expire and the reaper gives the work to someone else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from pathlib import Path
+
+from qumulus.runtime import queue
+from qumulus.runtime.completion import RateBook, complete
+from qumulus.runtime.executor import BrokenProcessPool, LocalExecutor
+from qumulus.runtime.queue import Claimed
+from qumulus.runtime.tasks import Outcome, Task
+from qumulus.runtime.wakeup import LocalWaker
+from qumulus.store.db import Database
+
+log = logging.getLogger("qumulus.worker")
+
+#: Circuits up to this many qubits are batched into one pool call (each takes well under a ms).
+SMALL_CIRCUIT_QUBITS = 16
+#: After this many attempts an execution whose process keeps dying is failed, not retried.
+MAX_ATTEMPTS = 3
+
+
+def owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class WorkerPool:
+    """``threads`` worker loops sharing one executor, a waker and a heartbeat."""
+
+    def __init__(
+        self,
+        db: Database,
+        executor: LocalExecutor,
+        waker: LocalWaker,
+        *,
+        data_dir: Path,
+        threads: int = 2,
+        backends: Sequence[str] | None = None,
+        claim_batch: int = 32,
+        lease_seconds: float = 60.0,
+        inline_limit: int = 4096,
+        poll_seconds: float = 1.0,
+        on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.executor = executor
+        self.waker = waker
+        self.data_dir = data_dir
+        self.results_dir = data_dir / "results"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.backends = list(backends) if backends is not None else None
+        self.claim_batch = claim_batch
+        self.lease_seconds = lease_seconds
+        self.inline_limit = inline_limit
+        self.poll_seconds = poll_seconds
+        self.on_finished = on_finished
+        self.owner = owner_name()
+        self.rates = RateBook()
+        self._stop = threading.Event()
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"qumulus-worker-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        self._threads.append(threading.Thread(target=self._heartbeat, name="qumulus-heartbeat", daemon=True))
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.waker.notify(len(self._threads))
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # loops -------------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.waker.clear()
+            try:
+                worked = self.run_once()
+            except Exception:  # the loop must survive database hiccups
+                log.exception("worker iteration failed")
+                worked = False
+            if not worked:
+                self.waker.wait(self.poll_seconds)
+
+    def run_once(self) -> bool:
+        """Claim and run one batch; returns False when the queue was empty."""
+        with self.db.read() as session:  # a lock-free look first: most wake-ups of an idle pool find nothing
+            if not queue.has_queued(session, backends=self.backends):
+                return False
+        with self.db.write(durable=False) as session:
+            claimed = queue.claim(
+                session,
+                owner=self.owner,
+                backends=self.backends,
+                limit=self.claim_batch,
+                lease_seconds=self.lease_seconds,
+                postgres=self.db.is_postgres,
+            )
+        if not claimed:
+            return False
+        by_id = {c.execution_id: c for c in claimed}
+        with self._running_lock:
+            self._running.update(by_id)
+        try:
+            self._execute(claimed, by_id)
+        finally:
+            with self._running_lock:
+                self._running.difference_update(by_id)
+        return True
+
+    def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> None:
+        small: list[Task] = []
+        groups: list[list[Task]] = []
+        for item in claimed:
+            task = self._task(item)
+            if task.qubits <= SMALL_CIRCUIT_QUBITS:
+                small.append(task)
+            else:
+                groups.append([task])
+        if small:
+            groups.insert(0, small)
+        futures: dict[Future[list[Outcome]], list[Task]] = {self.executor.submit(g): g for g in groups}
+        while futures:
+            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            for future in done:
+                tasks = futures.pop(future)
+                try:
+                    outcomes = future.result()
+                except BrokenProcessPool:
+                    log.warning("simulation process died; rebuilding the pool")
+                    self.executor.reset()
+                    self._handle_crash(tasks, by_id)
+                    continue
+                self._complete(by_id, outcomes)
+
+    def _task(self, item: Claimed) -> Task:
+        qubits = _declared_qubits(item.input)
+        return Task(
+            execution_id=item.execution_id,
+            job_id=item.job_id,
+            job_type="ionq.circuit.v1",
+            input=item.input,
+            shots=item.shots,
+            noise=item.noise,
+            result_path=str(self.results_dir / f"{item.job_id}.npz"),
+            inline_limit=self.inline_limit,
+            qubits=qubits,
+        )
+
+    def _complete(self, by_id: dict[str, Claimed], outcomes: list[Outcome]) -> None:
+        with self.db.write(durable=False) as session:
+            finished = complete(
+                session, owner=self.owner, claimed=by_id, outcomes=outcomes, data_dir=self.data_dir
+            )
+        if finished and self.on_finished is not None:
+            self.on_finished(finished)
+
+    def _handle_crash(self, tasks: list[Task], by_id: dict[str, Claimed]) -> None:
+        """The pool died under these tasks: retry them, failing those that keep killing it."""
+        failed: list[Outcome] = []
+        with self.db.write(durable=False) as session:
+            for task in tasks:
+                item = by_id[task.execution_id]
+                if item.attempt >= MAX_ATTEMPTS:
+                    message = (
+                        f"the simulator process died {item.attempt} times running this circuit "
+                        "(out of memory, or an engine crash)"
+                    )
+                    failed.append(
+                        Outcome(
+                            task.execution_id,
+                            ok=False,
+                            seconds=0.0,
+                            failure={"code": "SimulationError", "error": message, "message": message},
+                        )
+                    )
+                else:
+                    queue.requeue(
+                        session, execution_id=item.execution_id, owner=self.owner, attempt=item.attempt
+                    )
+        if failed:
+            self._complete(by_id, failed)
+        self.waker.notify()
+
+    def _heartbeat(self) -> None:
+        interval = max(0.5, self.lease_seconds / 3)
+        while not self._stop.wait(interval):
+            with self._running_lock:
+                ids = list(self._running)
+            if not ids:
+                continue
+            try:
+                with self.db.write(durable=False) as session:
+                    queue.heartbeat(
+                        session, owner=self.owner, execution_ids=ids, lease_seconds=self.lease_seconds
+                    )
+            except Exception:
+                log.exception("heartbeat failed")
+
+
+def _declared_qubits(payload: dict[str, object]) -> int:
+    qubits = payload.get("qubits")
+    return qubits if isinstance(qubits, int) else 0

@@ -1,0 +1,79 @@
+"""Backends and their characterizations, as the platform sees them (api/ maps them per client)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from qumulus.backends.catalog import resolve_backend_name
+from qumulus.errors import NotFound
+from qumulus.services.platform import Platform
+from qumulus.store.models import Backend, Characterization, Execution
+
+
+def list_backends(platform: Platform) -> list[tuple[Backend, int]]:
+    """Every backend with its number of queued executions."""
+    with platform.db.read() as session:
+        backends = list(session.scalars(select(Backend).order_by(Backend.kind.desc(), Backend.name)))
+        pending = dict(
+            session.execute(
+                select(Execution.backend, func.count())
+                .where(Execution.state == "queued")
+                .group_by(Execution.backend)
+            ).all()
+        )
+    return [(b, int(pending.get(b.name, 0))) for b in backends]
+
+
+def get_backend(platform: Platform, name: str) -> Backend:
+    with platform.db.read() as session:
+        backend = session.get(Backend, resolve_backend_name(name))
+    if backend is None:
+        raise NotFound(f"Backend {name} not found.")
+    return backend
+
+
+def characterizations(
+    platform: Platform,
+    name: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> tuple[list[Characterization], int]:
+    """Snapshots of ``name`` newest first, and how many there are in the window."""
+    backend = get_backend(platform, name)
+    where = [Characterization.backend == backend.name]
+    if start is not None:
+        where.append(Characterization.date >= start)
+    if end is not None:
+        where.append(Characterization.date <= end)
+    with platform.db.read() as session:
+        total = session.scalar(select(func.count()).select_from(Characterization).where(*where)) or 0
+        rows = list(
+            session.scalars(
+                select(Characterization)
+                .where(*where)
+                .order_by(Characterization.date.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+    return rows, int(total)
+
+
+def characterization(platform: Platform, characterization_id: str) -> Characterization:
+    with platform.db.read() as session:
+        row = session.get(Characterization, characterization_id)
+    if row is None:
+        raise NotFound(f"Characterization {characterization_id} not found.")
+    return row
+
+
+def qpu_characterizations(platform: Platform, limit: int = 1) -> list[Characterization]:
+    """The newest snapshot of each backend (cirq's ``/calibrations`` has no backend in its path)."""
+    with platform.db.read() as session:
+        rows = list(session.scalars(select(Characterization).order_by(Characterization.date.desc())))
+    return rows[:limit] if limit else rows

@@ -1,0 +1,95 @@
+"""First start: the backend catalog, and demo tenancy (organization, project, user, key)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qumulus.backends.catalog import CATALOG
+from qumulus.services.keys import create_api_key
+from qumulus.store.models import (
+    AuditEvent,
+    Backend,
+    Characterization,
+    Organization,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    User,
+)
+
+DEFAULT_ORG_SLUG = "default"
+DEFAULT_USER_EMAIL = "admin@localhost"
+
+
+def seed_backends(session: Session) -> None:
+    """Insert catalog backends that are missing, each QPU with a first characterization.
+
+    Existing rows are left alone: an administrator may have changed their status.
+    """
+    existing = set(session.scalars(select(Backend.name)))
+    for spec in CATALOG:
+        if spec.name in existing:
+            continue
+        backend = Backend(
+            name=spec.name,
+            kind=spec.kind,
+            qubits=spec.qubits,
+            gatesets=["qis", "native"],
+            status=spec.status,
+            status_message=spec.status_message,
+            accepting_jobs=spec.accepting_jobs,
+            description=spec.description,
+        )
+        session.add(backend)
+        session.flush()
+        if spec.medians:
+            snapshot = Characterization(backend=spec.name, qubits=spec.qubits, data=spec.characterization())
+            session.add(snapshot)
+            session.flush()
+            backend.characterization_id = snapshot.id
+
+
+def bootstrap_tenancy(session: Session, *, secret: bytes) -> str | None:
+    """On an empty database create the default organization, project, user and key.
+
+    Returns the new key (to be shown once), or None when the database already had tenants.
+    """
+    if session.scalar(select(func.count()).select_from(Organization)):
+        return None
+    org = Organization(name="Default Organization", slug=DEFAULT_ORG_SLUG)
+    user = User(email=DEFAULT_USER_EMAIL, name="Administrator", is_admin=True)
+    session.add_all([org, user])
+    session.flush()
+    project = Project(organization_id=org.id, name="Default Project")
+    session.add(project)
+    session.flush()
+    session.add_all(
+        [
+            OrganizationMember(organization_id=org.id, user_id=user.id, role="owner"),
+            ProjectMember(project_id=project.id, user_id=user.id, role="owner"),
+            AuditEvent(
+                action="bootstrap",
+                organization_id=org.id,
+                project_id=project.id,
+                target_type="organization",
+                target_id=org.id,
+                details={"user": user.email},
+            ),
+        ]
+    )
+    _, key = create_api_key(session, secret=secret, project_id=project.id, user_id=user.id, name="bootstrap")
+    return key
+
+
+def write_bootstrap_key(data_dir: Path, key: str) -> Path:
+    """``<data-dir>/bootstrap-key``, mode 0600, for scripted set-ups."""
+    path = data_dir / "bootstrap-key"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    return path

@@ -1,0 +1,442 @@
+"""Job use cases: submit, read, list, cancel, delete.
+
+The API hands over a :class:`JobSpec` (the wire body already normalised: aliases resolved, shots an
+int); everything the platform promises about jobs is enforced here, whatever the entry point.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from qumulus.auth.principal import Principal
+from qumulus.backends.catalog import NOISE_MODELS, resolve_backend_name
+from qumulus.circuits.errors import CircuitError
+from qumulus.circuits.ionq_json import parse_input
+from qumulus.circuits.model import CircuitBatch
+from qumulus.errors import Conflict, InvalidCircuit, InvalidRequest, NotFound
+from qumulus.services.platform import Platform
+from qumulus.store.models import Backend, Execution, Job, new_id
+from qumulus.store.models import Session as JobSession
+from qumulus.timeutil import utcnow
+
+MAX_SHOTS = 1_000_000
+MAX_LIST_LIMIT = 1000
+DEFAULT_LIST_LIMIT = 25
+ACTIVE = ("submitted", "ready", "started")
+TERMINAL = ("completed", "failed", "canceled")
+
+
+@dataclass
+class JobSpec:
+    """A job request in the platform's terms (no wire quirks left)."""
+
+    backend: str
+    job_type: str | None
+    input: dict[str, Any]
+    shots: int = 100
+    name: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    noise: dict[str, Any] | None = None
+    dry_run: bool = False
+    session_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+    submitted_at: datetime | None = None
+    #: Chosen by the caller when it wants to wait for this id before the insert happens.
+    job_id: str | None = None
+
+
+@dataclass
+class JobView:
+    """A job as callers see it: the row plus its children in circuit order."""
+
+    job: Job
+    child_ids: list[str] | None = None
+
+
+# submission ----------------------------------------------------------------------------------
+
+
+def submit_job(platform: Platform, principal: Principal, spec: JobSpec) -> JobView:
+    """Validate, then insert the job, its children and their executions in one transaction.
+
+    The job is committed before this returns, so an id given to a client is never lost.
+    """
+    backend_name = resolve_backend_name(spec.backend)
+    backend = _backend(platform, backend_name)
+    if not 1 <= spec.shots <= MAX_SHOTS:
+        raise InvalidRequest(f"shots: must be between 1 and {MAX_SHOTS}, got {spec.shots}", field="shots")
+    noise = _check_noise(spec.noise, backend)
+    try:
+        batch = parse_input(spec.job_type, spec.input, max_qubits=backend.qubits)
+    except CircuitError as exc:
+        raise InvalidCircuit(str(exc), field=exc.path) from None
+
+    if spec.idempotency_key:
+        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+        if existing is not None:
+            return existing
+
+    def insert_job(session: Session) -> JobView:
+        if spec.session_id is not None:
+            _check_session(session, principal, spec.session_id, backend_name)
+        return _insert(session, principal, spec, backend_name, batch, noise)
+
+    try:
+        view = platform.committer.run(insert_job)
+    except IntegrityError:
+        if spec.idempotency_key:
+            existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+            if existing is not None:
+                return existing
+        raise
+    if not spec.dry_run:
+        platform.waker.notify(len(view.child_ids or [view.job.id]))
+    return view
+
+
+def _backend(platform: Platform, name: str) -> Backend:
+    backend = platform.backends.get(name)
+    if backend is None:
+        raise InvalidRequest(
+            f"backend: unknown backend {name!r}; GET /v0.4/backends lists them", field="backend"
+        )
+    if backend.status == "retired":
+        raise InvalidRequest(f"backend: {name} is retired and accepts no new jobs", field="backend")
+    if not backend.accepting_jobs:
+        raise InvalidRequest(
+            f"backend: {name} does not accept jobs: {backend.status_message}", field="backend"
+        )
+    return backend
+
+
+def _check_noise(noise: dict[str, Any] | None, backend: Backend) -> dict[str, Any] | None:
+    if noise is None:
+        return {"model": "ideal", "seed": None} if backend.kind == "simulator" else None
+    model = noise.get("model", "ideal")
+    if not isinstance(model, str) or model not in NOISE_MODELS:
+        raise InvalidRequest(
+            f"noise.model: unknown model {model!r}; one of {', '.join(NOISE_MODELS)}", field="noise.model"
+        )
+    seed = noise.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidRequest("noise.seed: must be an integer or null", field="noise.seed")
+    if model != "ideal":
+        raise InvalidRequest(
+            f"noise.model: noisy simulation ({model!r}) is not enabled in this release; use 'ideal'",
+            field="noise.model",
+        )
+    return {"model": model, "seed": seed}
+
+
+def _check_session(session: Session, principal: Principal, session_id: str, backend: str) -> None:
+    row = session.get(JobSession, session_id)
+    if row is None or row.project_id != principal.project_id:
+        raise NotFound(f"session_id: session {session_id} not found", field="session_id")
+    if row.status == "ended":
+        raise Conflict(f"session_id: session {session_id} has ended", field="session_id")
+    if row.backend != backend:
+        raise InvalidRequest(
+            f"session_id: session {session_id} is on {row.backend}, not {backend}", field="backend"
+        )
+
+
+def _insert(
+    session: Session,
+    principal: Principal,
+    spec: JobSpec,
+    backend: str,
+    batch: CircuitBatch,
+    noise: dict[str, Any] | None,
+) -> JobView:
+    now = utcnow()
+    submitted_at = spec.submitted_at or now
+    status = "completed" if spec.dry_run else "ready"
+    job_id = spec.job_id or new_id()
+    multi = batch.multi
+    base: dict[str, Any] = {
+        "project_id": principal.project_id,
+        "submitter_id": principal.user_id,
+        "api_key_id": principal.api_key_id,
+        "backend": backend,
+        "name": spec.name,
+        "shots": spec.shots,
+        "job_metadata": spec.metadata,
+        "settings": spec.settings,
+        "noise": noise,
+        "dry_run": spec.dry_run,
+        "status": status,
+        "submitted_at": submitted_at,
+        "ready_at": now,
+        "completed_at": now if spec.dry_run else None,
+        "session_id": spec.session_id,
+        "tags": spec.tags,
+    }
+    circuits_raw = _raw_circuits(spec.input, multi)
+    parent = {
+        **base,
+        "id": job_id,
+        "type": "ionq.multi-circuit.v1" if multi else "ionq.circuit.v1",
+        "input": _normalised_input(spec.input, batch, circuits_raw),
+        "stats": {
+            "qubits": batch.qubits,
+            "circuits": len(batch.circuits),
+            "gate_counts": batch.gate_counts(),
+        },
+        "idempotency_key": spec.idempotency_key,
+        "parent_id": None,
+        "child_index": None,
+    }
+    rows = [parent]
+    child_ids: list[str] | None = None
+    if multi:
+        child_ids = []
+        for index, (circuit, raw) in enumerate(zip(batch.circuits, circuits_raw, strict=True)):
+            child_id = new_id()
+            child_ids.append(child_id)
+            rows.append(
+                {
+                    **base,
+                    "id": child_id,
+                    "type": "ionq.circuit.v1",
+                    "name": circuit.name if circuit.name is not None else spec.name,
+                    "input": {"gateset": circuit.gateset, "qubits": circuit.qubits, "circuit": raw},
+                    "stats": {"qubits": circuit.qubits, "circuits": 1, "gate_counts": circuit.gate_counts()},
+                    "parent_id": job_id,
+                    "child_index": index,
+                    "idempotency_key": None,
+                }
+            )
+    connection = session.connection()  # plain executemany: no ORM bookkeeping for thousands of children
+    # executemany takes its column list from the first row: every row carries the same keys.
+    connection.execute(insert(Job), [_columns(row) for row in rows])
+    if not spec.dry_run:
+        runnable = rows[1:] if multi else rows
+        connection.execute(
+            insert(Execution),
+            [
+                {
+                    "id": new_id(),
+                    "job_id": row["id"],
+                    "backend": backend,
+                    "project_id": principal.project_id,
+                    "organization_id": principal.organization_id,
+                    "state": "queued",
+                    "created_at": now,
+                }
+                for row in runnable
+            ],
+        )
+    job = Job(**{k: v for k, v in parent.items()})
+    return JobView(job=job, child_ids=child_ids)
+
+
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """Attribute names → column names (``job_metadata`` is stored in the ``metadata`` column)."""
+    return {("metadata" if key == "job_metadata" else key): value for key, value in row.items()}
+
+
+def _raw_circuits(payload: dict[str, Any], multi: bool) -> list[list[Any]]:
+    if multi:
+        return [c.get("circuit", []) for c in payload.get("circuits", [])]
+    return [payload.get("circuit", [])]
+
+
+def _normalised_input(payload: dict[str, Any], batch: CircuitBatch, raw: list[list[Any]]) -> dict[str, Any]:
+    """The v1 shape with ``qubits`` filled in, whatever shape (v0.3, missing qubits) arrived."""
+    if batch.multi:
+        circuits = []
+        for circuit, gates, original in zip(batch.circuits, raw, payload.get("circuits", []), strict=True):
+            entry: dict[str, Any] = {"circuit": gates, "gateset": circuit.gateset, "qubits": circuit.qubits}
+            if isinstance(original, dict):
+                for key in ("name", "registers"):
+                    if key in original:
+                        entry[key] = original[key]
+            circuits.append(entry)
+        return {"gateset": batch.circuits[0].gateset, "qubits": batch.qubits, "circuits": circuits}
+    circuit = batch.circuits[0]
+    return {"gateset": circuit.gateset, "qubits": circuit.qubits, "circuit": raw[0]}
+
+
+def _by_idempotency_key(platform: Platform, principal: Principal, key: str) -> JobView | None:
+    with platform.db.read() as session:
+        job = session.scalars(
+            select(Job).where(Job.project_id == principal.project_id, Job.idempotency_key == key)
+        ).one_or_none()
+        if job is None:
+            return None
+        return _view(session, job)
+
+
+# reading -------------------------------------------------------------------------------------
+
+
+def _owned(session: Session, principal: Principal, job_id: str) -> Job:
+    job = session.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 64 else None
+    if job is None or job.project_id != principal.project_id or job.deleted_at is not None:
+        raise NotFound(f"Job {job_id} not found.")
+    return job
+
+
+def _view(session: Session, job: Job) -> JobView:
+    child_ids = None
+    if job.type == "ionq.multi-circuit.v1":
+        child_ids = list(
+            session.scalars(select(Job.id).where(Job.parent_id == job.id).order_by(Job.child_index))
+        )
+    return JobView(job=job, child_ids=child_ids)
+
+
+def get_job(platform: Platform, principal: Principal, job_id: str) -> JobView:
+    with platform.db.read() as session:
+        return _view(session, _owned(session, principal, job_id))
+
+
+@dataclass
+class JobQuery:
+    status: Sequence[str] | None = None
+    ids: Sequence[str] | None = None
+    session_id: str | None = None
+    backend: str | None = None
+    parent_id: str | None = None
+    limit: int = DEFAULT_LIST_LIMIT
+    cursor: str | None = None
+
+
+def list_jobs(platform: Platform, principal: Principal, query: JobQuery) -> tuple[list[JobView], str | None]:
+    """Newest first, cursor-paged. Children are listed only when asked for by ``parent_id``."""
+    limit = query.limit
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidRequest(f"limit: must be between 1 and {MAX_LIST_LIMIT}, got {limit}", field="limit")
+    stmt = select(Job).where(Job.project_id == principal.project_id, Job.deleted_at.is_(None))
+    if query.parent_id is not None:
+        stmt = stmt.where(Job.parent_id == query.parent_id)
+    elif not query.ids:
+        stmt = stmt.where(Job.parent_id.is_(None))
+    if query.status:
+        stmt = stmt.where(Job.status.in_(list(query.status)))
+    if query.ids:
+        stmt = stmt.where(Job.id.in_(list(query.ids)))
+    if query.session_id is not None:
+        stmt = stmt.where(Job.session_id == query.session_id)
+    if query.backend is not None:
+        stmt = stmt.where(Job.backend == resolve_backend_name(query.backend))
+    if query.cursor:
+        at, last_id = _decode_cursor(query.cursor)
+        stmt = stmt.where(or_(Job.submitted_at < at, and_(Job.submitted_at == at, Job.id < last_id)))
+    stmt = stmt.order_by(Job.submitted_at.desc(), Job.id.desc()).limit(limit + 1)
+    with platform.db.read() as session:
+        jobs = list(session.scalars(stmt))
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
+        parents = [j.id for j in jobs if j.type == "ionq.multi-circuit.v1"]
+        children: dict[str, list[str]] = {p: [] for p in parents}
+        if parents:
+            for child_id, parent_id in session.execute(
+                select(Job.id, Job.parent_id).where(Job.parent_id.in_(parents)).order_by(Job.child_index)
+            ):
+                children[parent_id].append(child_id)
+    views = [JobView(job=j, child_ids=children.get(j.id)) for j in jobs]
+    next_cursor = _encode_cursor(jobs[-1]) if more and jobs else None
+    return views, next_cursor
+
+
+def _encode_cursor(job: Job) -> str:
+    raw = f"{job.submitted_at.isoformat()}|{job.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, last_id = raw.split("|", 1)
+        return datetime.fromisoformat(at), last_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("next: not a cursor returned by this server", field="next") from None
+
+
+# changing ------------------------------------------------------------------------------------
+
+
+def cancel_job(platform: Platform, principal: Principal, job_id: str) -> Job:
+    """Cancel a queued or running job (and its children). Canceling twice is fine; a finished job is 409."""
+    with platform.db.write() as session:
+        job = _owned(session, principal, job_id)
+        if job.status == "canceled":
+            return job
+        if job.status in TERMINAL:
+            raise Conflict(f"Job {job_id} is already {job.status} and cannot be canceled.")
+        _cancel(session, job)
+        return job
+
+
+def _cancel(session: Session, job: Job) -> None:
+    from qumulus.runtime.completion import roll_up_parent
+
+    now = utcnow()
+    ids = [job.id, *session.scalars(select(Job.id).where(Job.parent_id == job.id, Job.status.in_(ACTIVE)))]
+    session.execute(
+        update(Job).where(Job.id.in_(ids), Job.status.in_(ACTIVE)).values(status="canceled", canceled_at=now)
+    )
+    session.execute(
+        update(Execution)
+        .where(Execution.job_id.in_(ids), Execution.state.in_(("queued", "running")))
+        .values(state="canceled", finished_at=now, lease_owner=None, lease_expires_at=None)
+    )
+    job.status = "canceled"
+    job.canceled_at = now
+    if job.parent_id:
+        roll_up_parent(session, job.parent_id, postgres=session.get_bind().dialect.name == "postgresql")
+
+
+def delete_job(platform: Platform, principal: Principal, job_id: str) -> str:
+    """Delete a job (canceling it first if it is still active); later reads are 404."""
+    with platform.db.write() as session:
+        job = _owned(session, principal, job_id)
+        _delete(session, job)
+        return job.id
+
+
+def _delete(session: Session, job: Job) -> None:
+    if job.status in ACTIVE:
+        _cancel(session, job)
+    now = utcnow()
+    session.execute(update(Job).where(or_(Job.id == job.id, Job.parent_id == job.id)).values(deleted_at=now))
+
+
+def bulk(
+    platform: Platform, principal: Principal, ids: Sequence[str], action: str
+) -> tuple[list[str], list[str]]:
+    """Cancel or delete many jobs; returns (affected ids, ids not found).
+
+    Finished jobs are skipped on cancel.
+    """
+    affected: list[str] = []
+    missing: list[str] = []
+    with platform.db.write() as session:
+        for job_id in ids:
+            try:
+                job = _owned(session, principal, job_id)
+            except NotFound:
+                missing.append(job_id)
+                continue
+            if action == "cancel":
+                if job.status in ACTIVE:
+                    _cancel(session, job)
+                    affected.append(job.id)
+                elif job.status == "canceled":
+                    affected.append(job.id)
+            else:
+                _delete(session, job)
+                affected.append(job.id)
+    return affected, missing

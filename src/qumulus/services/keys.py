@@ -1,0 +1,147 @@
+"""Creating API keys and authenticating requests with them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from qumulus.auth.keys import MalformedKey, generate_key, hash_key, parse_key, verify_key
+from qumulus.auth.principal import Principal
+from qumulus.errors import Unauthorized
+from qumulus.store.db import Database
+from qumulus.store.models import ApiKey, AuditEvent, Project
+from qumulus.timeutil import utcnow
+
+log = logging.getLogger("qumulus.auth")
+
+#: Key rows are re-read at most this often. A key revoked through this process stops working at
+#: once (:meth:`Authenticator.invalidate`); through another process, within this many seconds.
+KEY_CACHE_SECONDS = 2.0
+#: ``last_used_at`` is written at most this often per key, so reads do not become writes.
+LAST_USED_RESOLUTION_S = 60.0
+
+
+def create_api_key(
+    session: Session,
+    *,
+    secret: bytes,
+    project_id: str,
+    user_id: str | None,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the full key, which is never retrievable again."""
+    parsed = generate_key()
+    row = ApiKey(
+        key_id=parsed.key_id,
+        secret_hash=hash_key(secret, parsed.full),
+        project_id=project_id,
+        user_id=user_id,
+        name=name,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    organization_id = session.scalar(select(Project.organization_id).where(Project.id == project_id))
+    session.add(
+        AuditEvent(
+            actor_user_id=user_id,
+            organization_id=organization_id,
+            project_id=project_id,
+            action="api_key.create",
+            target_type="api_key",
+            target_id=row.id,
+            details={"key_id": parsed.key_id, "name": name},
+        )
+    )
+    return row, parsed.full
+
+
+class Authenticator:
+    """Turns an ``Authorization`` header into a :class:`Principal`, or raises 401."""
+
+    def __init__(self, db: Database, secret: bytes, *, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.db = db
+        self.secret = secret
+        self.ttl = ttl
+        self._rows: dict[str, tuple[float, Any]] = {}
+        self._last_written: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, header: str | None) -> Principal:
+        if not header:
+            raise Unauthorized("Missing API key: send the header 'Authorization: apiKey <key>'.")
+        scheme, _, presented = header.strip().partition(" ")
+        if scheme.lower() not in {"apikey", "bearer"} or not presented.strip():
+            raise Unauthorized("Malformed Authorization header: expected 'apiKey <key>'.")
+        try:
+            parsed = parse_key(presented.strip())
+        except MalformedKey as exc:
+            raise Unauthorized(f"Invalid key provided: {exc}.") from None
+        row = self._lookup(parsed.key_id)
+        if row is None or not verify_key(self.secret, parsed.full, row.secret_hash):
+            raise Unauthorized("Invalid key provided.")
+        if row.revoked_at is not None:
+            raise Unauthorized("This API key has been revoked.")
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            raise Unauthorized("This API key has expired.")
+        self._touch(row.id)
+        return Principal(
+            organization_id=row.organization_id,
+            project_id=row.project_id,
+            user_id=row.user_id,
+            api_key_id=row.id,
+            scopes=frozenset(row.scopes or ()),
+        )
+
+    def invalidate(self, key_id: str | None = None) -> None:
+        """Forget cached key rows (all, or one): call after revoking or changing a key."""
+        with self._lock:
+            if key_id is None:
+                self._rows.clear()
+            else:
+                self._rows.pop(key_id, None)
+
+    def _lookup(self, key_id: str) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._rows.get(key_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        with self.db.read() as session:
+            row = session.execute(
+                select(
+                    ApiKey.id,
+                    ApiKey.secret_hash,
+                    ApiKey.project_id,
+                    ApiKey.user_id,
+                    ApiKey.scopes,
+                    ApiKey.revoked_at,
+                    ApiKey.expires_at,
+                    Project.organization_id,
+                )
+                .join(Project, Project.id == ApiKey.project_id)
+                .where(ApiKey.key_id == key_id)
+            ).one_or_none()
+        if row is not None:
+            with self._lock:
+                self._rows[key_id] = (now, row)
+        return row
+
+    def _touch(self, key_row_id: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_written.get(key_row_id, -1e9) < LAST_USED_RESOLUTION_S:
+                return
+            self._last_written[key_row_id] = now
+        try:
+            with self.db.write(durable=False) as session:
+                session.execute(update(ApiKey).where(ApiKey.id == key_row_id).values(last_used_at=utcnow()))
+        except Exception:  # bookkeeping must never fail the request it rides on
+            log.exception("could not record last use of key %s", key_row_id)

@@ -1,0 +1,131 @@
+"""The running platform: settings, database, server secret, and (optionally) the job runtime.
+
+The API, the CLI and tests build one of these; services receive it instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from qumulus.config import Settings
+from qumulus.runtime.completions import CompletionHub
+from qumulus.runtime.wakeup import LocalWaker
+from qumulus.store.db import Database
+from qumulus.store.group_commit import GroupCommitter
+from qumulus.store.models import Backend
+
+
+class BackendCache:
+    """Backend rows by name, re-read at most every ``ttl`` seconds (every submission needs one).
+
+    Services that change a backend call :meth:`invalidate`; other processes see it within ``ttl``.
+    """
+
+    def __init__(self, db: Database, ttl: float = 2.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._rows: dict[str, Backend] = {}
+        self._loaded = -1e9
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Backend | None:
+        with self._lock:
+            if time.monotonic() - self._loaded > self.ttl:
+                with self.db.read() as session:
+                    self._rows = {b.name: b for b in session.scalars(select(Backend))}
+                self._loaded = time.monotonic()
+            return self._rows.get(name)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded = -1e9
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The HMAC key for API keys: ``QUMULUS_SECRET_KEY``, else a file made once in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret-key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+class Platform:
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            from qumulus.store.migrate import upgrade
+
+            upgrade(settings.database_url)
+        self.db = Database(settings.database_url, synchronous=settings.sqlite_synchronous)
+        self.secret = load_secret(settings)
+        self.waker = LocalWaker()
+        self.backends = BackendCache(self.db)
+        self.completions = CompletionHub()
+        self.committer = GroupCommitter(self.db)
+        self.workers = None
+        self.executor = None
+        from qumulus.services.bootstrap import seed_backends
+
+        with self.db.write() as session:
+            seed_backends(session)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def start_runtime(self) -> None:
+        """Start the process pool and worker threads (embedded mode)."""
+        from qumulus.runtime.executor import LocalExecutor
+        from qumulus.runtime.worker import WorkerPool
+
+        if self.workers is not None:
+            return
+        # Embedded mode owns the database: anything left running by a previous process is orphaned.
+        with self.db.write() as session:
+            _requeue_orphans(session)
+        self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
+        self.workers = WorkerPool(
+            self.db,
+            self.executor,
+            self.waker,
+            data_dir=self.data_dir,
+            threads=self.settings.worker_threads,
+            claim_batch=self.settings.claim_batch,
+            lease_seconds=self.settings.lease_seconds,
+            inline_limit=self.settings.inline_result_entries,
+            on_finished=self.completions.publish,
+        )
+        self.workers.start()
+
+    def stop(self) -> None:
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
+        self.db.dispose()
+
+
+def _requeue_orphans(session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from qumulus.runtime import queue
+    from qumulus.store.models import Execution
+
+    owners = set(session.scalars(select(Execution.lease_owner).where(Execution.state == "running")))
+    for owner in owners:
+        if owner:
+            queue.reap(session, owner=owner)

@@ -1,0 +1,88 @@
+"""Reading job results: distributions of a job or, for a multi-circuit parent, of each child in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from qumulus.auth.principal import Principal
+from qumulus.errors import Conflict, InvalidRequest, NotFound
+from qumulus.services.jobs import _owned
+from qumulus.services.platform import Platform
+from qumulus.sim.engine import Distribution
+from qumulus.store.models import Job, Result
+
+
+@dataclass
+class JobResults:
+    """``items`` is ``[(job id, distribution)]``: one entry, or one per child in circuit order."""
+
+    multi: bool
+    items: list[tuple[str, Distribution]]
+
+
+def job_results(platform: Platform, principal: Principal, job_id: str) -> JobResults:
+    """The distributions of a completed job (one plain SQL read; this is on every client's hot path)."""
+    with platform.db.read() as session:
+        conn = session.connection()
+        row = conn.execute(
+            select(Job.project_id, Job.deleted_at, Job.status, Job.dry_run, Job.type, Result)
+            .outerjoin(Result, Result.job_id == Job.id)
+            .where(Job.id == job_id)
+        ).first()
+        if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
+            raise NotFound(f"Job {job_id} not found.")
+        if row.status in ("submitted", "ready", "started"):
+            raise Conflict(f"Job {job_id} is {row.status}; results are available once it completes.")
+        if row.status != "completed":
+            raise InvalidRequest(f"Job {job_id} is {row.status} and has no results.")
+        if row.dry_run:
+            raise InvalidRequest(f"Job {job_id} was a dry run and has no results.")
+        if row.type == "ionq.multi-circuit.v1":
+            children = conn.execute(
+                select(Job.id, Result)
+                .join(Result, Result.job_id == Job.id)
+                .where(Job.parent_id == job_id)
+                .order_by(Job.child_index)
+            ).all()
+            return JobResults(multi=True, items=[(child.id, _load(platform, child)) for child in children])
+        if row.qubits is None:
+            raise Conflict(f"Job {job_id} has no stored result yet.")
+        return JobResults(multi=False, items=[(job_id, _load(platform, row))])
+
+
+def _load(platform: Platform, result: Any) -> Distribution:
+    """A distribution from a ``results`` row (inline JSON, or a file in the data directory)."""
+    if result.probabilities is not None:
+        return Distribution(
+            qubits=result.qubits,
+            values=np.asarray(result.probabilities["values"], dtype=np.float64),
+            indices=np.asarray(result.probabilities["indices"], dtype=np.uint64),
+        )
+    from qumulus.sim.results_io import load_distribution
+
+    assert result.path is not None
+    return load_distribution(str(platform.data_dir / result.path))
+
+
+def sample_outcomes(distribution: Distribution, shots: int, seed: int) -> np.ndarray:
+    """``shots`` outcomes drawn from an exact distribution (for histogram/shots of ideal jobs)."""
+    from qumulus.sim.sampling import sample_from_probabilities
+
+    return sample_from_probabilities(distribution.values, shots, seed, indices=distribution.indices)
+
+
+def outcome_seed(job: Job) -> int:
+    """The job's noise seed when it gave one, else a seed derived from its id: same answer every GET."""
+    seed = (job.noise or {}).get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    return int(job.id.replace("-", "")[:16], 16)
+
+
+def job_for_results(platform: Platform, principal: Principal, job_id: str) -> Job:
+    with platform.db.read() as session:
+        return _owned(session, principal, job_id)

@@ -1,0 +1,113 @@
+"""The ``Engine`` interface every simulator adapter implements, and the result it returns.
+
+Engines are chosen per job (see ``qumulus.sim.routing``); the platform never assumes one. An engine
+takes the platform's own :class:`~qumulus.circuits.model.Circuit` and returns a
+:class:`Distribution` over little-endian basis-state indices (qubit 0 = least significant bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qumulus.circuits.model import Circuit
+
+#: Below this fraction of non-zero entries a distribution is kept sparse.
+SPARSE_FRACTION = 0.25
+#: Entries sampled by :meth:`Distribution.from_dense` to recognise an obviously dense vector.
+_DENSITY_SAMPLE = 4096
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Probabilities over basis states, dense or sparse.
+
+    * dense: ``indices is None`` and ``values[k]`` is P(k) for every k in ``0 .. 2**qubits - 1``;
+    * sparse: ``values[i]`` is P(``indices[i]``), indices ascending, zeros omitted.
+
+    Dense large results stay numpy arrays end to end (a 26-qubit state has 67 M entries), so nothing
+    here converts to Python dicts unless asked.
+    """
+
+    qubits: int
+    values: np.ndarray
+    indices: np.ndarray | None = None
+
+    @classmethod
+    def from_dense(cls, probabilities: np.ndarray, qubits: int, *, cutoff: float = 0.0) -> Distribution:
+        """Wrap a dense probability vector, switching to sparse when most entries are zero.
+
+        Large generic states are dense, and a full ``probs > cutoff`` scan there costs a bool
+        temporary and an index array as big as the state (13 % of a 24-qubit qsim run). So a
+        sample of ~4096 entries at an **odd** stride (odd, so it cannot alias with the power-of-two
+        structure of states like "low qubits all |0⟩") decides first: clearly dense means no scan.
+        The representation (dense or sparse) may differ from an exact count only near the
+        threshold, never the probabilities.
+        """
+        probs = np.asarray(probabilities)
+        if probs.size > 2 * _DENSITY_SAMPLE:
+            stride = (probs.size // _DENSITY_SAMPLE) | 1
+            sample = probs[::stride]
+            if np.count_nonzero(sample > cutoff) > 2 * SPARSE_FRACTION * sample.size:
+                return cls(qubits=qubits, values=probs)
+        # A bool mask then flatnonzero is ~7x faster than flatnonzero on floats (SIMD on bools).
+        nonzero = np.flatnonzero(probs > cutoff)
+        if nonzero.size <= SPARSE_FRACTION * probs.size:
+            return cls(
+                qubits=qubits, values=probs[nonzero].astype(np.float64), indices=nonzero.astype(np.uint64)
+            )
+        return cls(qubits=qubits, values=probs)
+
+    @classmethod
+    def from_counts(cls, outcomes: np.ndarray, qubits: int) -> Distribution:
+        """Empirical frequencies of sampled outcomes (multiples of 1/shots)."""
+        keys, counts = np.unique(np.asarray(outcomes, dtype=np.uint64), return_counts=True)
+        return cls(qubits=qubits, values=counts / counts.sum(), indices=keys)
+
+    @property
+    def sparse(self) -> bool:
+        return self.indices is not None
+
+    def nonzero_count(self) -> int:
+        """How many entries :meth:`nonzero` would return, without building them.
+
+        Decide "inline or file" with this: ``nonzero()`` on a dense 30-qubit result builds an 8 GiB
+        index array and an 8 GiB value copy, while this is one allocation-free counting pass.
+        """
+        return int(np.count_nonzero(self.values))
+
+    def nonzero(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(indices, values)`` of the non-zero entries, indices ascending."""
+        if self.indices is not None:
+            return self.indices, self.values
+        if self.nonzero_count() == self.values.size:  # fully dense: no mask, no gather, no copy
+            return np.arange(self.values.size, dtype=np.uint64), self.values
+        idx = np.flatnonzero(self.values > 0)
+        return idx.astype(np.uint64), self.values[idx]
+
+    def as_dict(self) -> dict[int, float]:
+        """Small distributions only: ``{index: probability}`` without zeros."""
+        idx, vals = self.nonzero()
+        return {int(k): float(v) for k, v in zip(idx.tolist(), vals.tolist(), strict=True)}
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A simulator adapter.
+
+    ``name`` identifies the engine in job records and benchmarks. ``max_qubits`` is what the adapter
+    accepts at all (memory decides what this machine can really do; see docs/simulation.md).
+    """
+
+    name: str
+    max_qubits: int
+
+    def probabilities(self, circuit: Circuit) -> Distribution:
+        """Exact (ideal) output distribution when every qubit is measured at the end."""
+        ...
+
+    def sample(self, circuit: Circuit, shots: int, seed: int | None = None) -> np.ndarray:
+        """``shots`` measured outcomes as little-endian integers, in shot order."""
+        ...

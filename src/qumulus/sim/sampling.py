@@ -1,0 +1,53 @@
+"""Shots from an exact distribution, for every engine and for stored results.
+
+Engines sample here, from the exact probability vector, rather than with their own samplers: the
+same seed then gives the same shots whichever double-precision engine ran the circuit, and the
+per-shot outcomes come back as one little-endian ``uint64`` array without a bitstring round trip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Entries per slice of the cumulative sum in :func:`sample_from_probabilities` (8 MiB of float64).
+_SAMPLE_CHUNK = 1 << 20
+
+
+def sample_from_probabilities(
+    probabilities: np.ndarray, shots: int, seed: int | None, indices: np.ndarray | None = None
+) -> np.ndarray:
+    """``shots`` outcomes drawn from ``probabilities`` (optionally over sparse ``indices``), in shot order.
+
+    Inverse-CDF sampling with the cumulative sum built **slice by slice**: the draws are sorted once,
+    each slice's cumulative sum (plus the running offset) resolves the draws that fall inside it, and
+    the results are scattered back to shot order. Memory is one slice plus O(shots), not a second
+    vector as big as the state (8 GiB more at 30 qubits); time is one pass over the vector plus
+    ``O(shots · log shots)``. Float32-derived inputs are fine: draws are scaled by the actual total.
+    """
+    if shots < 0:
+        raise ValueError("shots must be >= 0")
+    probs = np.asarray(probabilities)
+    rng = np.random.default_rng(seed)
+    total = float(probs.sum(dtype=np.float64))
+    draws = rng.random(shots) * total
+    order = np.argsort(draws, kind="stable")
+    ordered = draws[order]
+    picked = np.empty(shots, dtype=np.int64)
+    offset = 0.0
+    done = 0
+    for start in range(0, probs.size, _SAMPLE_CHUNK):
+        if done == shots:
+            break
+        cdf = np.cumsum(probs[start : start + _SAMPLE_CHUNK], dtype=np.float64)
+        cdf += offset
+        # Draws below this slice's last cumulative value land in it (first index with cdf > draw).
+        upto = done + int(np.searchsorted(ordered[done:], cdf[-1], side="left"))
+        picked[order[done:upto]] = start + np.searchsorted(cdf, ordered[done:upto], side="right")
+        done = upto
+        offset = float(cdf[-1])
+    if done < shots:  # rounding left a draw at the very top: it belongs to the last non-zero entry
+        nonzero = np.flatnonzero(probs > 0)
+        picked[order[done:]] = nonzero[-1] if nonzero.size else probs.size - 1
+    if indices is not None:
+        return np.asarray(indices, dtype=np.uint64)[picked]
+    return picked.astype(np.uint64)

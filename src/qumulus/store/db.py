@@ -1,0 +1,129 @@
+"""Database engines and transactions for SQLite (embedded default) and PostgreSQL.
+
+SQLite specifics live here and nowhere else:
+
+* WAL journal so readers never block the single writer, ``busy_timeout`` so writers queue instead of
+  failing, foreign keys on;
+* Python's sqlite3 module opens transactions lazily and in its own way, so we turn that off and emit
+  ``BEGIN`` ourselves: ``BEGIN IMMEDIATE`` for write transactions (taking the write lock up front
+  means two writers never deadlock on a lock upgrade), plain ``BEGIN`` for reads;
+* durability is chosen per transaction. ``write()`` commits with the configured ``synchronous``
+  (FULL by default: the WAL is fsynced before an accepted job's id is returned). Queue bookkeeping
+  (claims, heartbeats, completions) uses ``write(durable=False)``, whose connections run with
+  ``synchronous=NORMAL``: no fsync of their own. The WAL is append-only and each fsync flushes all of
+  it, so a power loss can only drop a *suffix* of such bookkeeping, never an accepted job: the
+  execution then simply runs again (simulations are at-least-once; charging happens in the same
+  transaction as the completion, so it is lost or kept together with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_WRITE = "qumulus_write"
+
+
+def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, pool_size: int = 16) -> Engine:
+    """Create the engine for ``url`` with the connection settings this platform relies on."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=16,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        _configure_sqlite(engine, synchronous)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, echo=echo, pool_size=16, max_overflow=16, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(
+            f"QUMULUS_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The engine plus two kinds of transaction: :meth:`write` and :meth:`read`."""
+
+    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+        self.url = url
+        self.engine = make_engine(url, synchronous=synchronous)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._write_engine = (
+            self.engine.execution_options(**{_WRITE: True}) if self.is_sqlite else self.engine
+        )
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
+        # busy handler with coarse back-off (up to 100 ms). Queueing this process's writers on a
+        # Python lock instead hands the lock over the moment it is free.
+        self._writer: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        )
+        self._relaxed_engine: Engine | None = None
+        self._relaxed_sessions = self._write_sessions
+        if self.is_sqlite and synchronous in ("FULL", "EXTRA"):
+            self._relaxed_engine = make_engine(url, synchronous="NORMAL", pool_size=4)
+            self._relaxed_sessions = sessionmaker(
+                self._relaxed_engine.execution_options(**{_WRITE: True}),
+                expire_on_commit=False,
+                autoflush=False,
+            )
+
+    @contextmanager
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """A transaction that will write: commits on success, rolls back on any exception.
+
+        ``durable=False`` is for queue bookkeeping that may be replayed (see the module docstring).
+        On PostgreSQL every commit is durable.
+        """
+        sessions = self._write_sessions if durable else self._relaxed_sessions
+        with self._writer, sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction, ended by closing the session.
+
+        Closing (not rolling back) keeps the loaded objects usable after the block: the API maps
+        them to JSON once the transaction is over.
+        """
+        with self._sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._relaxed_engine is not None:
+            self._relaxed_engine.dispose()

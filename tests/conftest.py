@@ -1,0 +1,205 @@
+"""Shared fixtures: a platform on SQLite or PostgreSQL, an in-process API client, a live server.
+
+PostgreSQL: tests that take the ``database_url`` fixture run on both databases. Without a reachable
+server they skip, unless ``QUMULUS_TEST_POSTGRES=required`` (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("QUMULUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_mode() -> str:
+    return os.environ.get("QUMULUS_TEST_POSTGRES", "auto").lower()
+
+
+def _pg_available() -> str | None:
+    """None when usable, else the reason it is not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            conn.execute("select 1")
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """An empty database on the local PostgreSQL for this test session; dropped afterwards."""
+    reason = _pg_available()
+    if reason is not None:
+        if _postgres_mode() == "required":
+            pytest.fail(f"QUMULUS_TEST_POSTGRES=required but {reason}")
+        pytest.skip(reason)
+    import psycopg
+
+    yield PG_ADMIN_URL
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute("select datname from pg_database where datname like 'qumulus_test_%'").fetchall()
+        for (name,) in rows:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_postgres_url(admin_url: str) -> str:
+    import psycopg
+
+    name = f"qumulus_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'qumulus.db'}"
+    admin = request.getfixturevalue("postgres_server")
+    return fresh_postgres_url(admin)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    from qumulus.config import Settings
+
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        pool_processes=1,
+        sqlite_synchronous="NORMAL",
+        secret_key="test-secret",
+    )
+
+
+@dataclass
+class Api:
+    """An in-process client for the app, authenticated with a fresh project's key."""
+
+    client: httpx.Client
+    key: str
+    platform: object
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"apiKey {self.key}"}
+
+    def get(self, path: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.get(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def put(self, path: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.put(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def delete(self, path: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.client.request("DELETE", path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def wait(self, job_id: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.get(f"/v0.4/jobs/{job_id}").json()
+            if body["status"] in ("completed", "failed", "canceled") or time.monotonic() > deadline:
+                return body
+            time.sleep(0.02)
+
+
+def make_platform(settings):  # type: ignore[no-untyped-def]
+    from qumulus.services.bootstrap import bootstrap_tenancy
+    from qumulus.services.platform import Platform
+
+    platform = Platform(settings)
+    with platform.db.write() as session:
+        key = bootstrap_tenancy(session, secret=platform.secret)
+    return platform, key
+
+
+@pytest.fixture
+def api(settings) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    """The app with its job runtime, on SQLite and on PostgreSQL."""
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+
+    platform, key = make_platform(settings)
+    with TestClient(create_app(platform), raise_server_exceptions=False) as client:
+        yield Api(client=client, key=key, platform=platform)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    key: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    @property
+    def v04(self) -> str:
+        return f"{self.url}/v0.4"
+
+
+def start_server(data_dir: Path, *, env: dict[str, str] | None = None) -> LiveServer:
+    """``qumulus serve`` in a subprocess, as a user runs it; waits until it answers."""
+    port = free_port()
+    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qumulus.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "QUMULUS_SQLITE_SYNCHRONOUS": "NORMAL", **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(data_dir.parent / f'server-{port}.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("server did not start within 60 s")
+    key = (data_dir / "bootstrap-key").read_text().strip()
+    return LiveServer(url=url, key=key, data_dir=data_dir, process=process)
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real ``qumulus serve`` (SQLite) shared by the client compatibility tests."""
+    data_dir = tmp_path_factory.mktemp("live") / "data"
+    server = start_server(data_dir)
+    yield server
+    stop_server(server)
