@@ -15,7 +15,11 @@ def platform_of(request: Request) -> Platform:
 
 async def principal(request: Request) -> Principal:
     authenticator = request.app.state.authenticator
-    return await run_in_threadpool(authenticator.authenticate, request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    cached = authenticator.authenticate_cached(header)  # the common case: no database, no thread hop
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(authenticator.authenticate, header)
 
 
 def truthy(value: str | None) -> bool:

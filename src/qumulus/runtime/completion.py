@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.accounting.pricing import Rate, applicable_rate, cost
@@ -27,6 +27,14 @@ from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
 
 TERMINAL = ("completed", "failed", "canceled")
+_JOB_FIELDS = ("status", "completed_at", "execution_duration_ms", "usage_seconds", "engine", "cost")
+#: Built once (see runtime/queue.py): the job row update for a successful / failed outcome.
+_FINISH_JOB = {
+    ok: update(Job)
+    .where(Job.id == bindparam("job_id"), Job.status.not_in(TERMINAL))
+    .values({name: bindparam(f"b_{name}") for name in (_JOB_FIELDS if ok else (*_JOB_FIELDS, "failure"))})
+    for ok in (True, False)
+}
 
 
 class RateBook:
@@ -101,7 +109,7 @@ def complete(
         if not outcome.ok:
             values["failure"] = outcome.failure
         changed = conn.execute(
-            update(Job).where(Job.id == item.job_id, Job.status.not_in(TERMINAL)).values(**values)
+            _FINISH_JOB[outcome.ok], {"job_id": item.job_id, **{f"b_{k}": v for k, v in values.items()}}
         )
         if (changed.rowcount or 0) != 1:
             continue  # canceled or deleted meanwhile: nothing to record, nothing to charge

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.store.models import Execution, Job
@@ -42,13 +42,68 @@ class Claimed:
     settings: dict[str, Any]
 
 
+# Statements are built once with bind parameters: rebuilding SQLAlchemy expressions per call cost more
+# than running them (this path runs for every tiny job).
+_QUEUED = Execution.state == "queued"
+_FOR_BACKENDS = Execution.backend.in_(bindparam("backends", expanding=True))
+_HAS_QUEUED = {
+    False: select(Execution.id).where(_QUEUED).limit(1),
+    True: select(Execution.id).where(_QUEUED, _FOR_BACKENDS).limit(1),
+}
+
+
+def _next_ids(filtered: bool, postgres: bool) -> Select[Any]:
+    query = select(Execution.id).where(_QUEUED)
+    if filtered:
+        query = query.where(_FOR_BACKENDS)
+    query = query.order_by(Execution.priority.desc(), Execution.created_at).limit(
+        bindparam("limit", type_=Integer, literal_execute=True)
+    )
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+_NEXT_IDS = {(f, pg): _next_ids(f, pg) for f in (False, True) for pg in (False, True)}
+_TAKE = (
+    update(Execution)
+    .where(Execution.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="running",
+        attempt=Execution.attempt + 1,
+        lease_owner=bindparam("b_owner"),
+        lease_expires_at=bindparam("b_expires"),
+        started_at=bindparam("now"),
+    )
+)
+_CLAIMED_ROWS = (
+    select(
+        Execution.id,
+        Execution.job_id,
+        Execution.attempt,
+        Execution.backend,
+        Execution.project_id,
+        Execution.organization_id,
+        Job.submitter_id,
+        Job.parent_id,
+        Job.type,
+        Job.input,
+        Job.shots,
+        Job.noise,
+        Job.settings,
+    )
+    .join(Job, Job.id == Execution.job_id)
+    .where(Execution.id.in_(bindparam("ids", expanding=True)))
+)
+_START_JOBS = (
+    update(Job)
+    .where(Job.id.in_(bindparam("job_ids", expanding=True)), Job.status.in_(("submitted", "ready")))
+    .values(status="started", started_at=bindparam("now"))
+)
+
+
 def has_queued(session: Session, *, backends: Sequence[str] | None) -> bool:
     """Whether anything is queued (for these backends), without taking any lock."""
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
-    query = select(Execution.id).where(Execution.state == "queued")
-    if backends is not None:
-        query = query.where(Execution.backend.in_(list(backends)))
-    return conn.scalar(query.limit(1)) is not None
+    params = {} if backends is None else {"backends": list(backends)}
+    return session.connection().scalar(_HAS_QUEUED[backends is not None], params) is not None
 
 
 def claim(
@@ -64,52 +119,17 @@ def claim(
     """Take up to ``limit`` queued executions (FIFO within priority) and mark their jobs started."""
     conn = session.connection()  # Core statements: no ORM unit-of-work cost
     now = now or utcnow()
-    query = select(Execution.id).where(Execution.state == "queued")
+    params: dict[str, Any] = {"limit": limit}
     if backends is not None:
-        query = query.where(Execution.backend.in_(list(backends)))
-    query = query.order_by(Execution.priority.desc(), Execution.created_at).limit(limit)
-    if postgres:
-        query = query.with_for_update(skip_locked=True)
-    ids = list(conn.scalars(query))
+        params["backends"] = list(backends)
+    ids = list(conn.scalars(_NEXT_IDS[(backends is not None, postgres)], params))
     if not ids:
         return []
-    conn.execute(
-        update(Execution)
-        .where(Execution.id.in_(ids))
-        .values(
-            state="running",
-            attempt=Execution.attempt + 1,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            started_at=now,
-        )
-    )
-    rows = conn.execute(
-        select(
-            Execution.id,
-            Execution.job_id,
-            Execution.attempt,
-            Execution.backend,
-            Execution.project_id,
-            Execution.organization_id,
-            Job.submitter_id,
-            Job.parent_id,
-            Job.type,
-            Job.input,
-            Job.shots,
-            Job.noise,
-            Job.settings,
-        )
-        .join(Job, Job.id == Execution.job_id)
-        .where(Execution.id.in_(ids))
-    ).all()
-    job_ids = [row.job_id for row in rows]
-    parent_ids = {row.parent_id for row in rows if row.parent_id}
-    conn.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids + list(parent_ids)), Job.status.in_(("submitted", "ready")))
-        .values(status="started", started_at=now)
-    )
+    expires = now + timedelta(seconds=lease_seconds)
+    conn.execute(_TAKE, {"ids": ids, "b_owner": owner, "b_expires": expires, "now": now})
+    rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
+    started = [row.job_id for row in rows] + list({row.parent_id for row in rows if row.parent_id})
+    conn.execute(_START_JOBS, {"job_ids": started, "now": now})
     order = {eid: i for i, eid in enumerate(ids)}
     claimed = [
         Claimed(
@@ -179,6 +199,23 @@ def reap(session: Session, *, now: datetime | None = None, owner: str | None = N
     return ids
 
 
+_FINISH = (
+    update(Execution)
+    .where(
+        Execution.id == bindparam("eid"),
+        Execution.state == "running",
+        Execution.lease_owner == bindparam("owner"),
+        Execution.attempt == bindparam("b_attempt"),
+    )
+    .values(
+        state=bindparam("b_state"),
+        finished_at=bindparam("now"),
+        usage_seconds=bindparam("b_usage"),
+        lease_expires_at=None,
+    )
+)
+
+
 def finish(
     session: Session,
     *,
@@ -194,17 +231,11 @@ def finish(
     Returns False when the lease was lost (reaped, retried or canceled meanwhile): the caller must
     then write nothing else for this execution.
     """
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
-    result = conn.execute(
-        update(Execution)
-        .where(
-            Execution.id == execution_id,
-            Execution.state == "running",
-            Execution.lease_owner == owner,
-            Execution.attempt == attempt,
-        )
-        .values(state=state, finished_at=now or utcnow(), usage_seconds=usage_seconds, lease_expires_at=None)
-    )
+    result = session.connection().execute(
+        _FINISH,
+        {"eid": execution_id, "owner": owner, "b_attempt": attempt, "b_state": state,
+         "now": now or utcnow(), "b_usage": usage_seconds},
+    )  # fmt: skip
     return (result.rowcount or 0) == 1
 
 
