@@ -222,3 +222,11 @@ def test_usage_ledger_written_once_per_executed_job(api: Api) -> None:
         )
     assert rows == 1
     assert job["usage_seconds"] > 0 and job["execution_duration_ms"] >= 0
+
+
+def test_get_with_wait_returns_once_the_job_is_final(api: Api) -> None:
+    payload = {"qubits": 16, "circuit": [{"gate": "h", "target": q} for q in range(16)] * 20}
+    job_id = api.post("/v0.4/jobs", json={"backend": "simulator", "input": payload}).json()["id"]
+    job = api.get(f"/v0.4/jobs/{job_id}", params={"wait": 30}).json()
+    assert job["status"] == "completed"
+    assert api.get(f"/v0.4/jobs/{job_id}", params={"wait": 120}).status_code == 400  # over the 60 s cap

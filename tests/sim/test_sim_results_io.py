@@ -113,3 +113,16 @@ def test_from_dense_picks_representation() -> None:
     assert Distribution.from_dense(quarter, n).sparse
     quarter[(1 << n) // 4] = 1
     assert not Distribution.from_dense(quarter, n).sparse
+
+
+def test_dense_saved_at_single_precision_halves_the_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(5)
+    values = rng.random(1 << 12)
+    values /= values.sum()
+    dist = Distribution(qubits=12, values=values)
+    save_distribution(tmp_path / "d64.npy", dist)
+    save_distribution(tmp_path / "d32.npy", dist, dtype=np.float32)
+    back = load_distribution(tmp_path / "d32.npy")
+    assert back.values.dtype == np.float32 and back.qubits == 12
+    np.testing.assert_allclose(back.values, values, rtol=1e-6)
+    assert (tmp_path / "d32.npy").stat().st_size < 0.51 * (tmp_path / "d64.npy").stat().st_size

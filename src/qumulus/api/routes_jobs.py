@@ -22,6 +22,8 @@ from qumulus.timeutil import utcnow
 #: Status names clients filter by that are not API statuses (qiskit's Session.cancel sends ``queued``).
 STATUS_ALIASES = {"queued": ["submitted", "ready"], "running": ["started"]}
 MAX_BULK = 1000
+#: Longest ``?wait=`` a GET of a job may ask for, in seconds.
+MAX_WAIT_SECONDS = 60.0
 
 
 def build(version: str) -> APIRouter:
@@ -98,8 +100,29 @@ def build(version: str) -> APIRouter:
         return JSONResponse(payload)
 
     @router.get("/jobs/{job_id}")
-    async def get_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
-        view = await run_in_threadpool(jobs.get_job, platform_of(request), who, job_id)
+    async def get_job(
+        job_id: str,
+        request: Request,
+        who: Principal = Depends(principal),
+        wait: float = Query(0.0, ge=0.0, le=MAX_WAIT_SECONDS),
+    ) -> JSONResponse:
+        """``?wait=S`` (a Qumulus extension) answers as soon as the job is final, or after S seconds."""
+        platform = platform_of(request)
+        if wait <= 0 or platform.workers is None:
+            view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
+            return JSONResponse(shape(view))
+        hub = platform.completions
+        waiter = hub.expect(job_id)  # before reading, so a completion in between is not missed
+        try:
+            view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
+        except BaseException:
+            hub.forget(job_id, waiter)
+            raise
+        if view.job.status in jobs.TERMINAL:
+            hub.forget(job_id, waiter)
+            return JSONResponse(shape(view))
+        if await hub.wait(job_id, waiter, wait) is not None:
+            view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
         return JSONResponse(shape(view))
 
     @router.put("/jobs/status/cancel")

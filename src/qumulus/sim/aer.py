@@ -46,6 +46,7 @@ class AerEngine:
     """Exact probabilities with qiskit-aer's double-precision statevector simulator."""
 
     name = "aer"
+    precision_bits = 64
     #: What the adapter accepts; memory (see :meth:`peak_bytes`) is the real limit.
     max_qubits = 32
 

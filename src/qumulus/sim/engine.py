@@ -103,6 +103,8 @@ class Engine(Protocol):
 
     name: str
     max_qubits: int
+    #: 32 for single-precision engines (results are stored as float32), 64 for double.
+    precision_bits: int
 
     def probabilities(self, circuit: Circuit) -> Distribution:
         """Exact (ideal) output distribution when every qubit is measured at the end."""

@@ -51,6 +51,8 @@ class QsimEngine:
     """Ideal probabilities with qsim (float32 state vector, gate fusion)."""
 
     name = "qsim"
+    #: Bits of precision in the computed amplitudes (results are stored at this precision).
+    precision_bits = 32
     max_qubits = 34
 
     def __init__(self, *, threads: int | None = None, max_fused_gate_size: int | None = None) -> None:

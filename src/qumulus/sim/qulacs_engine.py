@@ -33,6 +33,7 @@ class QulacsEngine:
     """Exact probabilities with qulacs' double-precision state vector."""
 
     name = "qulacs"
+    precision_bits = 64
     max_qubits = 32
 
     @staticmethod
