@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qumulus.runtime import queue
 from qumulus.runtime.completion import RateBook, complete
@@ -24,6 +25,9 @@ from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
 from qumulus.store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger("qumulus.worker")
 
@@ -93,43 +97,52 @@ class WorkerPool:
     # loops -------------------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        ahead: list[Claimed] = []
         while not self._stop.is_set():
-            self.waker.clear()
+            if not ahead:
+                self.waker.clear()
             try:
-                worked = self.run_once()
+                worked, ahead = self.run_once(ahead)
             except Exception:  # the loop must survive database hiccups
                 log.exception("worker iteration failed")
-                worked = False
+                worked, ahead = False, []
             if not worked:
                 self.waker.wait(self.poll_seconds)
 
-    def run_once(self) -> bool:
-        """Claim and run one batch; returns False when the queue was empty."""
-        with self.db.read() as session:  # a lock-free look first: most wake-ups of an idle pool find nothing
-            if not queue.has_queued(session, backends=self.backends):
-                return False
-        with self.db.write(durable=False) as session:
-            claimed = queue.claim(
-                session,
-                owner=self.owner,
-                backends=self.backends,
-                limit=self.claim_batch,
-                lease_seconds=self.lease_seconds,
-                postgres=self.db.is_postgres,
-            )
+    def run_once(self, ahead: list[Claimed] | None = None) -> tuple[bool, list[Claimed]]:
+        """Run one batch (``ahead``, or a fresh claim). Returns whether there was work, and the next
+        batch, claimed in the same transaction that completed this one (one write instead of two)."""
+        claimed = ahead or self._claim()
         if not claimed:
-            return False
+            return False, []
         by_id = {c.execution_id: c for c in claimed}
         with self._running_lock:
             self._running.update(by_id)
         try:
-            self._execute(claimed, by_id)
+            return True, self._execute(claimed, by_id)
         finally:
             with self._running_lock:
                 self._running.difference_update(by_id)
-        return True
 
-    def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> None:
+    def _claim(self) -> list[Claimed]:
+        with self.db.read() as session:  # a lock-free look first: most wake-ups of an idle pool find nothing
+            if not queue.has_queued(session, backends=self.backends):
+                return []
+        with self.db.write(durable=False) as session:
+            return self._claim_in(session)
+
+    def _claim_in(self, session: Session) -> list[Claimed]:
+        return queue.claim(
+            session,
+            owner=self.owner,
+            backends=self.backends,
+            limit=self.claim_batch,
+            lease_seconds=self.lease_seconds,
+            postgres=self.db.is_postgres,
+        )
+
+    def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> list[Claimed]:
+        """Run a claimed batch; returns the next batch if the last completion claimed one."""
         small: list[Task] = []
         groups: list[list[Task]] = []
         for item in claimed:
@@ -141,6 +154,7 @@ class WorkerPool:
         if small:
             groups.insert(0, small)
         futures: dict[Future[list[Outcome]], list[Task]] = {self.executor.submit(g): g for g in groups}
+        ahead: list[Claimed] = []
         while futures:
             done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             for future in done:
@@ -152,7 +166,8 @@ class WorkerPool:
                     self.executor.reset()
                     self._handle_crash(tasks, by_id)
                     continue
-                self._complete(by_id, outcomes)
+                ahead = self._complete(by_id, outcomes, claim_next=not futures and not self._stop.is_set())
+        return ahead
 
     def _task(self, item: Claimed) -> Task:
         qubits = _declared_qubits(item.input)
@@ -168,13 +183,24 @@ class WorkerPool:
             qubits=qubits,
         )
 
-    def _complete(self, by_id: dict[str, Claimed], outcomes: list[Outcome]) -> None:
+    def _complete(
+        self, by_id: dict[str, Claimed], outcomes: list[Outcome], *, claim_next: bool = False
+    ) -> list[Claimed]:
+        ahead: list[Claimed] = []
         with self.db.write(durable=False) as session:
             finished = complete(
-                session, owner=self.owner, claimed=by_id, outcomes=outcomes, data_dir=self.data_dir
+                session,
+                owner=self.owner,
+                claimed=by_id,
+                outcomes=outcomes,
+                data_dir=self.data_dir,
+                rates=self.rates,
             )
+            if claim_next:
+                ahead = self._claim_in(session)
         if finished and self.on_finished is not None:
             self.on_finished(finished)
+        return ahead
 
     def _handle_crash(self, tasks: list[Task], by_id: dict[str, Claimed]) -> None:
         """The pool died under these tasks: retry them, failing those that keep killing it."""
