@@ -43,6 +43,16 @@ class LocalExecutor:
                 self._pool = self._new_pool()
                 return self._pool.submit(run_tasks, tasks)
 
+    def prestart(self, timeout: float = 120.0) -> None:
+        """Start (and, with ``warm``, warm up) every pool process now, not at the first job.
+
+        ProcessPoolExecutor spawns lazily; without this the first job after ``qumulus serve``
+        would pay for spawning and importing the engines (seconds).
+        """
+        futures = [self.submit([]) for _ in range(self.processes)]
+        for future in futures:
+            future.result(timeout=timeout)
+
     def reset(self) -> None:
         """Replace a broken pool (called after a BrokenProcessPool)."""
         with self._lock:

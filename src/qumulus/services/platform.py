@@ -96,6 +96,8 @@ class Platform:
         with self.db.write() as session:
             _requeue_orphans(session)
         self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
+        if self.settings.warm_engines:
+            self.executor.prestart()
         self.workers = WorkerPool(
             self.db,
             self.executor,

@@ -1,0 +1,132 @@
+"""The runtime under failure: bad stored circuits, a dying simulator process, a crashed server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psutil
+from sqlalchemy import select, update
+
+from qumulus.auth.principal import Principal
+from qumulus.runtime import queue
+from qumulus.services import jobs
+from qumulus.store.models import Execution, Job, Project
+from tests.conftest import make_platform
+
+BELL = {"qubits": 2, "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]}
+
+
+def _principal(platform) -> Principal:  # type: ignore[no-untyped-def]
+    with platform.db.read() as session:
+        project = session.scalars(select(Project)).one()
+    return Principal(
+        organization_id=project.organization_id, project_id=project.id, user_id=None, api_key_id=None
+    )
+
+
+def _submit(platform, who: Principal, payload: dict) -> str:  # type: ignore[no-untyped-def]
+    spec = jobs.JobSpec(backend="simulator", job_type="ionq.circuit.v1", input=payload)
+    return jobs.submit_job(platform, who, spec).job.id
+
+
+def _wait(platform, who: Principal, job_id: str, timeout: float = 60.0) -> Job:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        job = jobs.get_job(platform, who, job_id).job
+        if job.status in jobs.TERMINAL or time.monotonic() > deadline:
+            return job
+        time.sleep(0.02)
+
+
+def test_a_job_whose_simulation_raises_fails_and_the_server_goes_on(settings) -> None:  # type: ignore[no-untyped-def]
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    broken = _submit(platform, who, BELL)
+    with platform.db.write() as session:  # a row damaged after validation (a bug, a bad migration)
+        session.execute(update(Job).where(Job.id == broken).values(input={"qubits": 2, "circuit": "garbage"}))
+    platform.start_runtime()
+    try:
+        failed = _wait(platform, who, broken)
+        assert failed.status == "failed"
+        assert failed.failure["code"] == "InvalidInput" and "circuit" in failed.failure["message"]
+        good = _wait(platform, who, _submit(platform, who, BELL))
+        assert good.status == "completed"
+    finally:
+        platform.stop()
+
+
+def test_a_killed_simulator_process_is_replaced_and_the_job_retried(settings) -> None:  # type: ignore[no-untyped-def]
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    platform.start_runtime()
+    try:
+        layer = [{"gate": "h", "target": q} for q in range(22)] + [
+            {"gate": "cnot", "control": q, "target": q + 1} for q in range(21)
+        ]
+        job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 40})
+        deadline = time.monotonic() + 30
+        while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        children = [
+            p for p in psutil.Process(os.getpid()).children() if "spawn_main" in " ".join(p.cmdline())
+        ]
+        assert children, "no simulator process found"
+        for child in children:
+            os.kill(child.pid, signal.SIGKILL)
+        job = _wait(platform, who, job_id, timeout=120)
+        assert job.status == "completed", job.failure
+        with platform.db.read() as session:
+            attempt = session.scalar(select(Execution.attempt).where(Execution.job_id == job_id))
+        assert attempt == 2
+        assert _wait(platform, who, _submit(platform, who, BELL)).status == "completed"
+    finally:
+        platform.stop()
+
+
+def test_work_left_running_by_a_dead_server_is_requeued_at_start(settings) -> None:  # type: ignore[no-untyped-def]
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    job_id = _submit(platform, who, BELL)
+    with platform.db.write() as session:  # a previous server claimed it, then died
+        claimed = queue.claim(session, owner="dead-host:1:x", backends=None, limit=10, lease_seconds=3600,
+                              postgres=platform.db.is_postgres)  # fmt: skip
+    assert [c.job_id for c in claimed] == [job_id]
+    assert jobs.get_job(platform, who, job_id).job.status == "started"
+    platform.start_runtime()
+    try:
+        job = _wait(platform, who, job_id)
+        assert job.status == "completed"
+    finally:
+        platform.stop()
+
+
+def test_a_late_completion_from_a_lost_lease_writes_nothing(settings) -> None:  # type: ignore[no-untyped-def]
+    """Fencing: after a reap and a new claim, the first owner's completion is refused."""
+    from qumulus.runtime.completion import complete
+    from qumulus.runtime.tasks import Outcome
+
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    job_id = _submit(platform, who, BELL)
+    with platform.db.write() as session:
+        first = queue.claim(session, owner="a", backends=None, limit=1, lease_seconds=60, postgres=False)[0]
+    with platform.db.write() as session:
+        assert queue.reap(session, owner="a") == [first.execution_id]
+    with platform.db.write() as session:
+        second = queue.claim(session, owner="b", backends=None, limit=1, lease_seconds=60, postgres=False)[0]
+    assert second.attempt == first.attempt + 1
+    late = Outcome(first.execution_id, ok=True, seconds=0.5, qubits=2, engine="x", indices=[1], values=[1.0])
+    with platform.db.write() as session:
+        assert complete(session, owner="a", claimed={first.execution_id: first}, outcomes=[late],
+                        data_dir=platform.data_dir) == []  # fmt: skip
+    on_time = Outcome(second.execution_id, ok=True, seconds=0.1, qubits=2, engine="y", indices=[0, 3],
+                      values=[0.5, 0.5])  # fmt: skip
+    with platform.db.write() as session:
+        finished = complete(session, owner="b", claimed={second.execution_id: second}, outcomes=[on_time],
+                            data_dir=platform.data_dir)  # fmt: skip
+    assert finished == [(job_id, "completed")]
+    job = jobs.get_job(platform, who, job_id).job
+    assert job.engine == "y" and job.usage_seconds == 0.1
+    platform.stop()
