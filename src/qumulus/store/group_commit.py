@@ -61,12 +61,15 @@ class GroupCommitter:
     def _commit(self, group: list[_Work[Any]]) -> None:
         try:
             with self.db.write() as session:
-                for work in group:
-                    try:
-                        with session.begin_nested():
-                            work.result = work.fn(session)
-                    except Exception as exc:  # this submitter's own failure; the others go on
-                        work.error = exc
+                if len(group) == 1:  # alone: its failure rolls back only its own work anyway
+                    group[0].result = group[0].fn(session)
+                else:
+                    for work in group:
+                        try:
+                            with session.begin_nested():
+                                work.result = work.fn(session)
+                        except Exception as exc:  # this submitter's own failure; the others go on
+                            work.error = exc
         except Exception as exc:  # the commit itself failed: nobody's work is durable
             for work in group:
                 if work.error is None:
