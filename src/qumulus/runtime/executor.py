@@ -1,65 +1,122 @@
 """Executors run simulation tasks away from the server's threads.
 
-``LocalExecutor`` is a process pool inside the server process: a job can be killed, and a simulator
-crash (segfault, out-of-memory kill) breaks the pool, not the server; the pool is then rebuilt and
-the affected executions are retried or failed by the worker.
+``LocalExecutor`` is a pool of simulator processes inside the server process, one per core by
+default. A worker thread checks a process out, sends it a batch over a pipe and blocks on the answer:
+one pickle each way and no intermediary threads (``concurrent.futures.ProcessPoolExecutor`` adds a
+manager and a feeder thread per call, whose GIL hand-offs were a visible share of a tiny job's
+cost). A process can be killed, and a simulator crash (segfault, out-of-memory kill) costs only that
+process: it is replaced and the worker learns of it as :class:`BrokenProcessPool`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import queue
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from typing import Any
 
 from qumulus.runtime.tasks import Outcome, Task, run_tasks, warm_up
 
 __all__ = ["BrokenProcessPool", "LocalExecutor"]
 
 
+class BrokenProcessPool(RuntimeError):
+    """The simulator process died while running a batch (it has been replaced)."""
+
+
+def _serve(conn: Connection, warm: bool) -> None:
+    """The simulator process: warm up, say so, then run batches until the pipe closes."""
+    warm_up(warm)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            tasks = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(run_tasks(tasks))
+
+
+class _Slot:
+    def __init__(self, context: Any, warm: bool) -> None:
+        self.context = context
+        self.warm = warm
+        self.ready = False
+        self.start()
+
+    def start(self) -> None:
+        # spawn, not fork: the server process has threads (uvicorn, workers) that fork would copy
+        # in whatever state they are in.
+        parent, child = self.context.Pipe()
+        self.process = self.context.Process(target=_serve, args=(child, self.warm), daemon=True)
+        self.process.start()
+        child.close()
+        self.conn: Connection = parent
+        self.ready = False
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        if self.ready:
+            return
+        if timeout is not None and not self.conn.poll(timeout):
+            raise TimeoutError("simulator process did not start in time")
+        self.conn.recv()
+        self.ready = True
+
+    def run(self, tasks: list[Task]) -> list[Outcome]:
+        self.wait_ready()
+        self.conn.send(tasks)
+        return self.conn.recv()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(5)
+
+
 class LocalExecutor:
     def __init__(self, processes: int = 0, *, warm: bool = True) -> None:
         self.processes = processes or os.cpu_count() or 1
         self.warm = warm
-        self._lock = threading.Lock()
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the server process has threads (uvicorn, workers) that fork would copy
-        # in whatever state they are in.
-        return ProcessPoolExecutor(
-            max_workers=self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=warm_up,
-            initargs=(self.warm,),
-        )
-
-    def submit(self, tasks: list[Task]) -> Future[list[Outcome]]:
-        with self._lock:
-            try:
-                return self._pool.submit(run_tasks, tasks)
-            except (BrokenProcessPool, RuntimeError):
-                self._pool = self._new_pool()
-                return self._pool.submit(run_tasks, tasks)
+        self._context = multiprocessing.get_context("spawn")
+        self._slots = [_Slot(self._context, warm) for _ in range(self.processes)]
+        self._free: queue.Queue[_Slot] = queue.Queue()
+        for slot in self._slots:
+            self._free.put(slot)
+        self._closed = threading.Event()
 
     def prestart(self, timeout: float = 120.0) -> None:
-        """Start (and, with ``warm``, warm up) every pool process now, not at the first job.
+        """Wait until every process has started (and, with ``warm``, imported its engines).
 
-        ProcessPoolExecutor spawns lazily; without this the first job after ``qumulus serve``
-        would pay for spawning and importing the engines (seconds).
+        Without it the first job after ``qumulus serve`` pays for spawning and importing (seconds).
         """
-        futures = [self.submit([]) for _ in range(self.processes)]
-        for future in futures:
-            future.result(timeout=timeout)
+        for slot in self._slots:
+            slot.wait_ready(timeout)
 
-    def reset(self) -> None:
-        """Replace a broken pool (called after a BrokenProcessPool)."""
-        with self._lock:
-            old = self._pool
-            self._pool = self._new_pool()
-        old.shutdown(wait=False, cancel_futures=True)
+    def run(self, tasks: list[Task]) -> list[Outcome]:
+        """Run a batch on a free process (blocking). Raises :class:`BrokenProcessPool` if it died."""
+        if self._closed.is_set():
+            raise RuntimeError("executor is shut down")
+        slot = self._free.get()
+        try:
+            return slot.run(tasks)
+        except (EOFError, OSError) as exc:
+            slot.restart()
+            raise BrokenProcessPool(f"simulator process died: {exc!r}") from None
+        finally:
+            self._free.put(slot)
+
+    def pids(self) -> list[int]:
+        return [slot.process.pid for slot in self._slots if slot.process.pid is not None]
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._closed.set()
+        for slot in self._slots:
+            slot.stop()

@@ -1,9 +1,10 @@
-"""Worker threads: claim executions, run them on an executor, complete them.
+"""Worker threads: claim executions, run them on simulator processes, complete them.
 
-One loop per thread: wait for a wake-up (or the poll interval), claim a batch, send small circuits to
-the pool as one call and large ones as calls of their own, and complete each group as soon as it
-finishes. A heartbeat thread keeps the leases of running work alive; if this process dies, the leases
-expire and the reaper gives the work to someone else.
+One loop per thread: wait for a wake-up (or the poll interval), claim a batch, send small circuits
+to a simulator process as one call and large ones as calls of their own, and complete each group as
+soon as it finishes (the last completion also claims the next batch). A heartbeat thread keeps the
+leases of running work alive; if this process dies, the leases expire and the reaper gives the work
+to someone else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,20 +153,16 @@ class WorkerPool:
                 groups.append([task])
         if small:
             groups.insert(0, small)
-        futures: dict[Future[list[Outcome]], list[Task]] = {self.executor.submit(g): g for g in groups}
         ahead: list[Claimed] = []
-        while futures:
-            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
-            for future in done:
-                tasks = futures.pop(future)
-                try:
-                    outcomes = future.result()
-                except BrokenProcessPool:
-                    log.warning("simulation process died; rebuilding the pool")
-                    self.executor.reset()
-                    self._handle_crash(tasks, by_id)
-                    continue
-                ahead = self._complete(by_id, outcomes, claim_next=not futures and not self._stop.is_set())
+        for n, tasks in enumerate(groups):
+            last = n == len(groups) - 1
+            try:
+                outcomes = self.executor.run(tasks)
+            except BrokenProcessPool:
+                log.warning("a simulator process died; it has been replaced")
+                self._handle_crash(tasks, by_id)
+                continue
+            ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
         return ahead
 
     def _task(self, item: Claimed) -> Task:

@@ -97,7 +97,7 @@ class Platform:
             _requeue_orphans(session)
         self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
         if self.settings.warm_engines:
-            self.executor.prestart()
+            self.executor.prestart()  # the first job should not pay for spawning and imports
         self.workers = WorkerPool(
             self.db,
             self.executor,
