@@ -15,7 +15,7 @@ from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import DEFAULT_QPU
-from qumulus.errors import InvalidRequest
+from qumulus.errors import InvalidRequest, NotFound
 from qumulus.services import backends as svc
 from qumulus.timeutil import parse_iso
 
@@ -44,6 +44,27 @@ def _when(value: str | None, field: str) -> datetime | None:
         raise InvalidRequest(f"{field}: date out of range", field=field) from None
 
 
+async def _history(
+    platform: Any, name: str, limit: int, page: int, start: str | None, end: str | None, *, epoch_date: bool
+) -> JSONResponse:
+    """A page of a backend's characterizations, newest first (qiskit: ISO dates; ionq: epoch ints)."""
+    rows, total = await run_in_threadpool(
+        lambda: svc.characterizations(
+            platform, name, start=_when(start, "start"), end=_when(end, "end"), limit=limit,
+            offset=(page - 1) * limit,
+        )
+    )  # fmt: skip
+    status = _status(platform, name)
+    return JSONResponse(
+        {
+            "characterizations": [
+                wire.characterization(r, status=status, epoch_date=epoch_date) for r in rows
+            ],
+            "pages": max(1, -(-total // limit)),
+        }
+    )
+
+
 def build(version: str) -> APIRouter:
     router = APIRouter(prefix=f"/{version}")
 
@@ -66,32 +87,13 @@ def build(version: str) -> APIRouter:
         start: str | None = None,
         end: str | None = None,
     ) -> JSONResponse:
-        platform = platform_of(request)
-        rows, total = await run_in_threadpool(
-            lambda: svc.characterizations(
-                platform,
-                name,
-                start=_when(start, "start"),
-                end=_when(end, "end"),
-                limit=limit,
-                offset=(page - 1) * limit,
-            )
-        )
-        status = _status(platform, name)
-        return JSONResponse(
-            {
-                "characterizations": [wire.characterization(r, status=status) for r in rows],
-                "pages": max(1, -(-total // limit)),
-            }
-        )
+        return await _history(platform_of(request), name, limit, page, start, end, epoch_date=False)
 
     @router.get("/backends/{name}/characterizations/{characterization_id}")
     async def backend_characterization(name: str, characterization_id: str, request: Request) -> JSONResponse:
         platform = platform_of(request)
         row = await run_in_threadpool(svc.characterization, platform, characterization_id)
         if row.backend != svc.get_backend(platform, name).name:
-            from qumulus.errors import NotFound
-
             raise NotFound(f"Characterization {characterization_id} not found for {name}.")
         return JSONResponse(wire.characterization(row, status=_status(platform, row.backend)))
 
@@ -101,8 +103,6 @@ def build(version: str) -> APIRouter:
         platform = platform_of(request)
         rows, _ = await run_in_threadpool(lambda: svc.characterizations(platform, name, limit=1))
         if not rows:
-            from qumulus.errors import NotFound
-
             raise NotFound(f"Backend {name} has no characterization (simulators have none).")
         return JSONResponse(wire.characterization(rows[0], status=_status(platform, name), epoch_date=True))
 
@@ -115,24 +115,7 @@ def build(version: str) -> APIRouter:
         start: str | None = None,
         end: str | None = None,
     ) -> JSONResponse:
-        platform = platform_of(request)
-        rows, total = await run_in_threadpool(
-            lambda: svc.characterizations(
-                platform,
-                name,
-                start=_when(start, "start"),
-                end=_when(end, "end"),
-                limit=limit,
-                offset=(page - 1) * limit,
-            )
-        )
-        status = _status(platform, name)
-        return JSONResponse(
-            {
-                "characterizations": [wire.characterization(r, status=status, epoch_date=True) for r in rows],
-                "pages": max(1, -(-total // limit)),
-            }
-        )
+        return await _history(platform_of(request), name, limit, page, start, end, epoch_date=True)
 
     @router.get("/characterizations/{characterization_id}")
     async def characterization_by_id(characterization_id: str, request: Request) -> JSONResponse:
@@ -148,8 +131,6 @@ def build(version: str) -> APIRouter:
         platform = platform_of(request)
         rows, _ = await run_in_threadpool(lambda: svc.characterizations(platform, DEFAULT_QPU, limit=1))
         if not rows:
-            from qumulus.errors import NotFound
-
             raise NotFound("No calibration available.")
         return JSONResponse(wire.calibration(rows[0], status=_status(platform, DEFAULT_QPU)))
 
