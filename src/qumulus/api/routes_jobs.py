@@ -185,7 +185,10 @@ async def _read_job(platform: Platform, who: Principal, job_id: str) -> jobs.Job
 
 async def _probabilities(request: Request, who: Principal, job_id: str, *, aggregated: bool) -> Response:
     # ``sharpen`` is accepted (any case); it changes nothing until debiasing exists.
-    found = await run_in_threadpool(results.job_results, platform_of(request), who, job_id)
+    platform = platform_of(request)
+    found = results.inline_results(platform, who, job_id) if platform.db.is_sqlite else None  # see _read_job
+    if found is None:
+        found = await run_in_threadpool(results.job_results, platform, who, job_id)
     if found.multi or aggregated:
         chunks = results_json.multi_chunks(found.items)
     else:

@@ -25,7 +25,21 @@ class JobResults:
 
 
 def job_results(platform: Platform, principal: Principal, job_id: str) -> JobResults:
-    """The distributions of a completed job (one plain SQL read; this is on every client's hot path)."""
+    """The distributions of a completed job, loading result files if there are any."""
+    multi, rows = result_rows(platform, principal, job_id)
+    return JobResults(multi=multi, items=[(key, _load(platform, row)) for key, row in rows])
+
+
+def inline_results(platform: Platform, principal: Principal, job_id: str) -> JobResults | None:
+    """Like :func:`job_results` when every distribution is stored inline, else None (no file I/O)."""
+    multi, rows = result_rows(platform, principal, job_id)
+    if any(row.probabilities is None for _, row in rows):
+        return None
+    return JobResults(multi=multi, items=[(key, _load(platform, row)) for key, row in rows])
+
+
+def result_rows(platform: Platform, principal: Principal, job_id: str) -> tuple[bool, list[tuple[str, Any]]]:
+    """``(multi, [(job id, results row)])`` of a completed job: one plain SQL read (a hot path)."""
     with platform.db.read() as session:
         conn = session.connection()
         row = conn.execute(
@@ -48,10 +62,10 @@ def job_results(platform: Platform, principal: Principal, job_id: str) -> JobRes
                 .where(Job.parent_id == job_id)
                 .order_by(Job.child_index)
             ).all()
-            return JobResults(multi=True, items=[(child.id, _load(platform, child)) for child in children])
+            return True, [(child.id, child) for child in children]
         if row.qubits is None:
             raise Conflict(f"Job {job_id} has no stored result yet.")
-        return JobResults(multi=False, items=[(job_id, _load(platform, row))])
+        return False, [(job_id, row)]
 
 
 def _load(platform: Platform, result: Any) -> Distribution:
