@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import zlib
@@ -34,6 +35,10 @@ class MalformedKey(ValueError):
 class ParsedKey:
     key_id: str
     full: str
+
+
+_KEY_ID = re.compile(f"[{_BASE32}]{{{KEY_ID_LENGTH}}}")
+_TAIL = re.compile(f"[0-9A-Za-z]{{{SECRET_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 def _base62(number: int, width: int) -> str:
@@ -62,9 +67,9 @@ def parse_key(presented: str) -> ParsedKey:
         raise MalformedKey("key does not start with 'qmk_'")
     rest = presented[len(PREFIX) :]
     key_id, sep, tail = rest.partition("_")
-    if not sep or len(key_id) != KEY_ID_LENGTH or any(c not in _BASE32 for c in key_id):
+    if not sep or not _KEY_ID.fullmatch(key_id):
         raise MalformedKey("key id part is malformed")
-    if len(tail) != SECRET_LENGTH + CHECKSUM_LENGTH or any(c not in _BASE62 for c in tail):
+    if not _TAIL.fullmatch(tail):
         raise MalformedKey("secret part is malformed")
     body = presented[:-CHECKSUM_LENGTH]
     if not hmac.compare_digest(_checksum(body), presented[-CHECKSUM_LENGTH:]):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from qumulus.auth.keys import MalformedKey, generate_key, hash_key, parse_key, verify_key
+from qumulus.auth.keys import MalformedKey, ParsedKey, generate_key, hash_key, parse_key, verify_key
 from qumulus.auth.principal import Principal
 from qumulus.errors import Unauthorized
 from qumulus.store.db import Database
@@ -63,6 +63,16 @@ def create_api_key(
     return row, parsed.full
 
 
+def _presented(header: str) -> ParsedKey:
+    scheme, _, presented = header.strip().partition(" ")
+    if scheme.lower() not in {"apikey", "bearer"} or not presented.strip():
+        raise Unauthorized("Malformed Authorization header: expected 'apiKey <key>'.")
+    try:
+        return parse_key(presented.strip())
+    except MalformedKey as exc:
+        raise Unauthorized(f"Invalid key provided: {exc}.") from None
+
+
 class Authenticator:
     """Turns an ``Authorization`` header into a :class:`Principal`, or raises 401."""
 
@@ -81,28 +91,23 @@ class Authenticator:
         """
         if not header:
             return None
-        _, _, presented = header.strip().partition(" ")
         try:
-            parsed = parse_key(presented.strip())
-        except MalformedKey:
+            parsed = _presented(header)
+        except Unauthorized:
             return None
         with self._lock:
             hit = self._rows.get(parsed.key_id)
         if hit is None or time.monotonic() - hit[0] >= self.ttl:
             return None
-        return self.authenticate(header)
+        return self._principal(parsed, hit[1])
 
     def authenticate(self, header: str | None) -> Principal:
         if not header:
             raise Unauthorized("Missing API key: send the header 'Authorization: apiKey <key>'.")
-        scheme, _, presented = header.strip().partition(" ")
-        if scheme.lower() not in {"apikey", "bearer"} or not presented.strip():
-            raise Unauthorized("Malformed Authorization header: expected 'apiKey <key>'.")
-        try:
-            parsed = parse_key(presented.strip())
-        except MalformedKey as exc:
-            raise Unauthorized(f"Invalid key provided: {exc}.") from None
-        row = self._lookup(parsed.key_id)
+        parsed = _presented(header)
+        return self._principal(parsed, self._lookup(parsed.key_id))
+
+    def _principal(self, parsed: ParsedKey, row: Any) -> Principal:
         if row is None or not verify_key(self.secret, parsed.full, row.secret_hash):
             raise Unauthorized("Invalid key provided.")
         if row.revoked_at is not None:
