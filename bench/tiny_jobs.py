@@ -111,44 +111,58 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
     parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 16, quick 8)")
-    parser.add_argument("--seconds", type=float, default=None, help="measured seconds per system")
+    parser.add_argument("--seconds", type=float, default=None, help="measured seconds per system and round")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 3, quick 1)")
     args = parser.parse_args()
     clients = args.clients or (8 if args.quick else 16)
-    seconds = args.seconds or (6.0 if args.quick else 20.0)
+    seconds = args.seconds or (6.0 if args.quick else 10.0)
+    rounds = args.rounds or (1 if args.quick else 3)
 
+    bares: list[dict[str, float]] = []
+    ours: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="qumulus-bench-") as tmp:
         bare_port = free_port()
-        with Server(
+        bare_server = Server(
             [sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port), f"{tmp}/bare.db"],
             f"http://127.0.0.1:{bare_port}/health",
-        ):
-            bare = run_bare(bare_port, clients, seconds)
+        )
         port = free_port()
         server, key = start_qumulus(Path(tmp) / "data", port)
-        with server:
-            ours = run_qumulus(port, key, clients, seconds)
+        with bare_server, server:
+            # Alternate the two systems so drifting load on a shared box hits both alike.
+            for _ in range(rounds):
+                bares.append(run_bare(bare_port, clients, seconds))
+                ours.append(run_qumulus(port, key, clients, seconds))
 
-    ratio = ours["rate"] / bare["rate"]
+    ratios = sorted(o["rate"] / b["rate"] for o, b in zip(ours, bares, strict=True))
+    ratio = statistics.median(ratios)
+    rows = []
+    for n, (b, o) in enumerate(zip(bares, ours, strict=True), 1):
+        rows.append(_row(f"round {n}: bare FastAPI+SQLite (insert+select)", b))
+        rows.append(_row(f"round {n}: Qumulus job end to end", o))
     print_table(
-        f"Tiny Bell jobs, {clients} concurrent clients, {seconds:.0f} s each (client on the same box)",
+        f"Tiny Bell jobs: {clients} concurrent clients, {seconds:.0f} s per system per round, same box",
         ["system", "items/s", "p50 ms", "p99 ms", "items", "HTTP requests/item", "extra polls/item"],
-        [
-            _row("bare FastAPI+SQLite (insert+select)", bare),
-            _row("Qumulus job end to end", ours),
-        ],
+        rows,
     )
-    print(f"Qumulus jobs/s ÷ bare requests/s = {ratio:.3f} (target ≥ 0.30)")
+    print(f"Qumulus jobs/s ÷ bare requests/s per round: {', '.join(f'{r:.3f}' for r in ratios)}")
+    print(f"median ratio = {ratio:.3f} (target ≥ 0.30)")
+    best = ours[max(range(len(ours)), key=lambda i: ours[i]["rate"] / bares[i]["rate"])]
     emit(
         {
             "bench": "tiny_jobs",
             "clients": clients,
             "seconds": seconds,
-            "jobs_per_s": round(ours["rate"], 1),
-            "job_p50_ms": round(ours["p50_ms"], 2),
-            "job_p99_ms": round(ours["p99_ms"], 2),
-            "bare_requests_per_s": round(bare["rate"], 1),
+            "rounds": rounds,
+            "jobs_per_s": round(statistics.median(o["rate"] for o in ours), 1),
+            "job_p50_ms": round(statistics.median(o["p50_ms"] for o in ours), 2),
+            "job_p99_ms": round(statistics.median(o["p99_ms"] for o in ours), 2),
+            "bare_requests_per_s": round(statistics.median(b["rate"] for b in bares), 1),
             "ratio": round(ratio, 3),
+            "ratio_min": round(ratios[0], 3),
+            "ratio_max": round(ratios[-1], 3),
             "target_ratio": 0.30,
+            "best_round_jobs_per_s": round(best["rate"], 1),
         }
     )
 
