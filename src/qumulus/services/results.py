@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from qumulus.auth.principal import Principal
 from qumulus.errors import Conflict, InvalidRequest, NotFound
@@ -14,6 +14,19 @@ from qumulus.services.jobs import _owned
 from qumulus.services.platform import Platform
 from qumulus.sim.engine import Distribution
 from qumulus.store.models import Job, Result
+
+# Built once: constructing these per request cost more than running them.
+_JOB_AND_RESULT = (
+    select(Job.project_id, Job.deleted_at, Job.status, Job.dry_run, Job.type, Result)
+    .outerjoin(Result, Result.job_id == Job.id)
+    .where(Job.id == bindparam("job_id"))
+)
+_CHILD_RESULTS = (
+    select(Job.id, Result)
+    .join(Result, Result.job_id == Job.id)
+    .where(Job.parent_id == bindparam("job_id"))
+    .order_by(Job.child_index)
+)
 
 
 @dataclass
@@ -42,11 +55,7 @@ def result_rows(platform: Platform, principal: Principal, job_id: str) -> tuple[
     """``(multi, [(job id, results row)])`` of a completed job: one plain SQL read (a hot path)."""
     with platform.db.read() as session:
         conn = session.connection()
-        row = conn.execute(
-            select(Job.project_id, Job.deleted_at, Job.status, Job.dry_run, Job.type, Result)
-            .outerjoin(Result, Result.job_id == Job.id)
-            .where(Job.id == job_id)
-        ).first()
+        row = conn.execute(_JOB_AND_RESULT, {"job_id": job_id}).first()
         if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
             raise NotFound(f"Job {job_id} not found.")
         if row.status in ("submitted", "ready", "started"):
@@ -56,12 +65,7 @@ def result_rows(platform: Platform, principal: Principal, job_id: str) -> tuple[
         if row.dry_run:
             raise InvalidRequest(f"Job {job_id} was a dry run and has no results.")
         if row.type == "ionq.multi-circuit.v1":
-            children = conn.execute(
-                select(Job.id, Result)
-                .join(Result, Result.job_id == Job.id)
-                .where(Job.parent_id == job_id)
-                .order_by(Job.child_index)
-            ).all()
+            children = conn.execute(_CHILD_RESULTS, {"job_id": job_id}).all()
             return True, [(child.id, child) for child in children]
         if row.qubits is None:
             raise Conflict(f"Job {job_id} has no stored result yet.")
