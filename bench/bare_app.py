@@ -29,8 +29,7 @@ def _conn() -> sqlite3.Connection:
     conn = getattr(_local, "conn", None)
     if conn is None:
         conn = sqlite3.connect(DB_PATH, isolation_level=None, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+        conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")  # WAL is set once at start (it persists)
         conn.execute("PRAGMA busy_timeout=30000")
         _local.conn = conn
     return conn
@@ -59,6 +58,7 @@ async def health() -> JSONResponse:
 
 if __name__ == "__main__":
     setup = sqlite3.connect(DB_PATH)
+    setup.execute("PRAGMA journal_mode=WAL")
     setup.execute("CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
     setup.close()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)

@@ -112,11 +112,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
     parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 16, quick 8)")
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per system and round")
-    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 3, quick 1)")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5, quick 1)")
     args = parser.parse_args()
     clients = args.clients or (8 if args.quick else 16)
-    seconds = args.seconds or (6.0 if args.quick else 10.0)
-    rounds = args.rounds or (1 if args.quick else 3)
+    seconds = args.seconds or (6.0 if args.quick else 8.0)
+    rounds = args.rounds or (1 if args.quick else 5)
 
     bares: list[dict[str, float]] = []
     ours: list[dict[str, float]] = []
