@@ -16,13 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.accounting.pricing import Rate, applicable_rate, cost
 from qumulus.runtime import queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
+from qumulus.store.db import core
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
 
@@ -48,14 +49,20 @@ class RateBook:
         self._cache: dict[tuple[str, str], tuple[float, Decimal]] = {}
         self._lock = threading.Lock()
 
-    def rate(self, session: Session, organization_id: str, backend: str, at: datetime) -> Decimal:
+    def rate(
+        self, session: Session | Connection, organization_id: str, backend: str, at: datetime
+    ) -> Decimal:
         key = (organization_id, backend)
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        contracts = session.scalars(select(Contract).where(Contract.organization_id == organization_id)).all()
+        contracts = core(session).execute(
+            select(Contract.backend, Contract.rate_per_second, Contract.starts_at, Contract.ends_at).where(
+                Contract.organization_id == organization_id
+            )
+        )
         found = applicable_rate(
             (Rate(c.backend, Decimal(c.rate_per_second), c.starts_at, c.ends_at) for c in contracts),
             backend,
@@ -68,7 +75,7 @@ class RateBook:
 
 
 def complete(
-    session: Session,
+    session: Session | Connection,
     *,
     owner: str,
     claimed: dict[str, Claimed],
@@ -77,7 +84,7 @@ def complete(
     rates: RateBook | None = None,
 ) -> list[tuple[str, str]]:
     """Apply outcomes; returns ``(job id, final status)`` for every job that reached a final state."""
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     rates = rates or RateBook(ttl=0.0)
     now = utcnow()
     finished: list[tuple[str, str]] = []
@@ -149,7 +156,7 @@ def complete(
         conn.execute(insert(Result), results)
     if ledger:
         conn.execute(insert(UsageLedger), ledger)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
         final = roll_up_parent(session, parent_id, postgres=postgres)
         if final is not None:
@@ -157,13 +164,13 @@ def complete(
     return finished
 
 
-def roll_up_parent(session: Session, parent_id: str, *, postgres: bool) -> str | None:
+def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: bool) -> str | None:
     """Finish a multi-circuit parent once every child is final; returns its final status if it did.
 
     The parent row is locked first (PostgreSQL), so two workers finishing the last two children at
     once cannot both see the other's child as pending and leave the parent running forever.
     """
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     lock = select(Job.status).where(Job.id == parent_id)
     if postgres:
         lock = lock.with_for_update()

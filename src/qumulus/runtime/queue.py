@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, select, update
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from qumulus.store.db import core
 from qumulus.store.models import Execution, Job
 from qumulus.timeutil import utcnow
 
@@ -100,14 +101,14 @@ _START_JOBS = (
 )
 
 
-def has_queued(session: Session, *, backends: Sequence[str] | None) -> bool:
+def has_queued(session: Session | Connection, *, backends: Sequence[str] | None) -> bool:
     """Whether anything is queued (for these backends), without taking any lock."""
     params = {} if backends is None else {"backends": list(backends)}
-    return session.connection().scalar(_HAS_QUEUED[backends is not None], params) is not None
+    return core(session).scalar(_HAS_QUEUED[backends is not None], params) is not None
 
 
 def claim(
-    session: Session,
+    session: Session | Connection,
     *,
     owner: str,
     backends: Sequence[str] | None,
@@ -117,7 +118,7 @@ def claim(
     now: datetime | None = None,
 ) -> list[Claimed]:
     """Take up to ``limit`` queued executions (FIFO within priority) and mark their jobs started."""
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     now = now or utcnow()
     params: dict[str, Any] = {"limit": limit}
     if backends is not None:
@@ -153,9 +154,11 @@ def claim(
     return claimed
 
 
-def heartbeat(session: Session, *, owner: str, execution_ids: Sequence[str], lease_seconds: float) -> int:
+def heartbeat(
+    session: Session | Connection, *, owner: str, execution_ids: Sequence[str], lease_seconds: float
+) -> int:
     """Extend the leases this owner still holds; returns how many it still holds."""
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     if not execution_ids:
         return 0
     result = conn.execute(
@@ -170,12 +173,14 @@ def heartbeat(session: Session, *, owner: str, execution_ids: Sequence[str], lea
     return result.rowcount or 0
 
 
-def reap(session: Session, *, now: datetime | None = None, owner: str | None = None) -> list[str]:
+def reap(
+    session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
+) -> list[str]:
     """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases).
 
     Returns the execution ids put back in the queue. Their jobs go back to ``ready``.
     """
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     now = now or utcnow()
     condition = [Execution.state == "running"]
     if owner is None:
@@ -217,7 +222,7 @@ _FINISH = (
 
 
 def finish(
-    session: Session,
+    session: Session | Connection,
     *,
     execution_id: str,
     owner: str,
@@ -231,7 +236,7 @@ def finish(
     Returns False when the lease was lost (reaped, retried or canceled meanwhile): the caller must
     then write nothing else for this execution.
     """
-    result = session.connection().execute(
+    result = core(session).execute(
         _FINISH,
         {"eid": execution_id, "owner": owner, "b_attempt": attempt, "b_state": state,
          "now": now or utcnow(), "b_usage": usage_seconds},
@@ -239,9 +244,9 @@ def finish(
     return (result.rowcount or 0) == 1
 
 
-def requeue(session: Session, *, execution_id: str, owner: str, attempt: int) -> bool:
+def requeue(session: Session | Connection, *, execution_id: str, owner: str, attempt: int) -> bool:
     """Put a running execution back (its process died); fenced like :func:`finish`."""
-    conn = session.connection()  # Core statements: no ORM unit-of-work cost
+    conn = core(session)  # Core statements: no ORM unit-of-work cost
     result = conn.execute(
         update(Execution)
         .where(

@@ -27,7 +27,7 @@ from qumulus.runtime.wakeup import LocalWaker
 from qumulus.store.db import Database
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy import Connection
 
 log = logging.getLogger("qumulus.worker")
 
@@ -131,7 +131,7 @@ class WorkerPool:
         with self.db.write(durable=False) as session:
             return self._claim_in(session)
 
-    def _claim_in(self, session: Session) -> list[Claimed]:
+    def _claim_in(self, session: Connection) -> list[Claimed]:
         return queue.claim(
             session,
             owner=self.owner,

@@ -308,8 +308,7 @@ _CHILD_IDS = select(Job.id).where(Job.parent_id == bindparam("job_id")).order_by
 
 def get_job(platform: Platform, principal: Principal, job_id: str) -> JobView:
     """One job as a read-only row with the ``Job`` attribute names (no ORM object to build)."""
-    with platform.db.read() as session:
-        conn = session.connection()
+    with platform.db.connect() as conn:
         row = conn.execute(_JOB_BY_ID, {"job_id": job_id}).first() if len(job_id) <= 64 else None
         if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
             raise NotFound(f"Job {job_id} not found.")

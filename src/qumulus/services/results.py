@@ -53,8 +53,7 @@ def inline_results(platform: Platform, principal: Principal, job_id: str) -> Job
 
 def result_rows(platform: Platform, principal: Principal, job_id: str) -> tuple[bool, list[tuple[str, Any]]]:
     """``(multi, [(job id, results row)])`` of a completed job: one plain SQL read (a hot path)."""
-    with platform.db.read() as session:
-        conn = session.connection()
+    with platform.db.connect() as conn:
         row = conn.execute(_JOB_AND_RESULT, {"job_id": job_id}).first()
         if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
             raise NotFound(f"Job {job_id} not found.")

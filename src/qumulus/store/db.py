@@ -25,10 +25,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "qumulus_write"
+
+
+def core(session_or_connection: Session | Connection) -> Connection:
+    """The Core connection behind an ORM session, or the connection itself."""
+    if isinstance(session_or_connection, Connection):
+        return session_or_connection
+    return session_or_connection.connection()
 
 
 def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, pool_size: int = 16) -> Engine:
@@ -93,14 +100,13 @@ class Database:
             threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         )
         self._relaxed_engine: Engine | None = None
-        self._relaxed_sessions = self._write_sessions
+        self._relaxed_write_engine = self._write_engine
         if self.is_sqlite and synchronous in ("FULL", "EXTRA"):
             self._relaxed_engine = make_engine(url, synchronous="NORMAL", pool_size=4)
-            self._relaxed_sessions = sessionmaker(
-                self._relaxed_engine.execution_options(**{_WRITE: True}),
-                expire_on_commit=False,
-                autoflush=False,
-            )
+            self._relaxed_write_engine = self._relaxed_engine.execution_options(**{_WRITE: True})
+        self._relaxed_sessions = sessionmaker(
+            self._relaxed_write_engine, expire_on_commit=False, autoflush=False
+        )
 
     @contextmanager
     def write(self, *, durable: bool = True) -> Iterator[Session]:
@@ -112,6 +118,19 @@ class Database:
         sessions = self._write_sessions if durable else self._relaxed_sessions
         with self._writer, sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def begin(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A write transaction on a Core connection (no ORM session): the queue's hot path."""
+        engine = self._write_engine if durable else self._relaxed_write_engine
+        with self._writer, engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A read-only Core connection (no ORM session to build): for the hottest reads."""
+        with self.engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:
