@@ -14,8 +14,8 @@ from tests.conftest import make_platform
 
 
 def _org(slug: str):  # type: ignore[no-untyped-def]
-    def work(session):  # type: ignore[no-untyped-def]
-        session.connection().execute(insert(Organization).values(id=slug, name=slug, slug=slug))
+    def work(conn):  # type: ignore[no-untyped-def]
+        conn.execute(insert(Organization).values(id=slug, name=slug, slug=slug))
         return slug
 
     return work

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,10 +87,10 @@ def submit_job(platform: Platform, principal: Principal, spec: JobSpec) -> JobVi
         if existing is not None:
             return existing
 
-    def insert_job(session: Session) -> JobView:
+    def insert_job(conn: Connection) -> JobView:
         if spec.session_id is not None:
-            _check_session(session, principal, spec.session_id, backend_name)
-        return _insert(session, principal, spec, backend_name, batch, noise)
+            _check_session(conn, principal, spec.session_id, backend_name)
+        return _insert(conn, principal, spec, backend_name, batch, noise)
 
     try:
         view = platform.committer.run(insert_job)
@@ -139,8 +139,12 @@ def _check_noise(noise: dict[str, Any] | None, backend: Backend) -> dict[str, An
     return {"model": model, "seed": seed}
 
 
-def _check_session(session: Session, principal: Principal, session_id: str, backend: str) -> None:
-    row = session.get(JobSession, session_id)
+def _check_session(conn: Connection, principal: Principal, session_id: str, backend: str) -> None:
+    row = conn.execute(
+        select(JobSession.project_id, JobSession.status, JobSession.backend).where(
+            JobSession.id == session_id
+        )
+    ).first()
     if row is None or row.project_id != principal.project_id:
         raise NotFound(f"session_id: session {session_id} not found", field="session_id")
     if row.status == "ended":
@@ -152,7 +156,7 @@ def _check_session(session: Session, principal: Principal, session_id: str, back
 
 
 def _insert(
-    session: Session,
+    connection: Connection,
     principal: Principal,
     spec: JobSpec,
     backend: str,
@@ -217,7 +221,6 @@ def _insert(
                     "idempotency_key": None,
                 }
             )
-    connection = session.connection()  # plain executemany: no ORM bookkeeping for thousands of children
     # executemany takes its column list from the first row: every row carries the same keys.
     connection.execute(insert(Job), [_columns(row) for row in rows])
     if not spec.dry_run:

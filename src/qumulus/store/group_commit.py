@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from qumulus.store.db import Database
 
@@ -26,7 +26,7 @@ MAX_GROUP = 64
 
 @dataclass
 class _Work(Generic[T]):
-    fn: Callable[[Session], T]
+    fn: Callable[[Connection], T]
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -43,8 +43,8 @@ class GroupCommitter:
         self.commits = 0
         self.items = 0
 
-    def run(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in a durable transaction shared with other concurrent callers."""
+    def run(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(connection)`` in a durable transaction shared with other concurrent callers."""
         work: _Work[T] = _Work(fn)
         with self._queue_lock:
             self._queue.append(work)
@@ -60,14 +60,14 @@ class GroupCommitter:
 
     def _commit(self, group: list[_Work[Any]]) -> None:
         try:
-            with self.db.write() as session:
+            with self.db.begin() as conn:
                 if len(group) == 1:  # alone: its failure rolls back only its own work anyway
-                    group[0].result = group[0].fn(session)
+                    group[0].result = group[0].fn(conn)
                 else:
                     for work in group:
                         try:
-                            with session.begin_nested():
-                                work.result = work.fn(session)
+                            with conn.begin_nested():
+                                work.result = work.fn(conn)
                         except Exception as exc:  # this submitter's own failure; the others go on
                             work.error = exc
         except Exception as exc:  # the commit itself failed: nobody's work is durable
