@@ -20,8 +20,3 @@ async def principal(request: Request) -> Principal:
     if cached is not None:
         return cached
     return await run_in_threadpool(authenticator.authenticate, header)
-
-
-def truthy(value: str | None) -> bool:
-    """Booleans as Python clients spell them in query strings (``True``, ``true``, ``1``)."""
-    return value is not None and value.strip().lower() in {"1", "true", "yes", "on"}

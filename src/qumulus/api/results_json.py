@@ -11,29 +11,15 @@ from collections.abc import Iterator
 import numpy as np
 
 from qumulus.sim.engine import Distribution
+from qumulus.sim.results_io import iter_json_text
 
 #: Above this many entries a response is streamed instead of built in memory.
 STREAM_ABOVE = 200_000
-_CHUNK = 65_536
-
-
-def _pairs(indices: np.ndarray, values: np.ndarray) -> Iterator[str]:
-    for start in range(0, len(values), _CHUNK):
-        idx = indices[start : start + _CHUNK].tolist()
-        val = values[start : start + _CHUNK].tolist()
-        yield ",".join(f'"{k}":{v!r}' for k, v in zip(idx, val, strict=True))
 
 
 def distribution_chunks(distribution: Distribution) -> Iterator[str]:
-    indices, values = distribution.nonzero()
-    yield "{"
-    first = True
-    for part in _pairs(indices, np.asarray(values, dtype=np.float64)):
-        if not part:
-            continue
-        yield part if first else "," + part
-        first = False
-    yield "}"
+    """One distribution as JSON text pieces (dense vectors are walked in slices: flat memory)."""
+    return iter_json_text(distribution)
 
 
 def multi_chunks(items: list[tuple[str, Distribution]]) -> Iterator[str]:
@@ -41,12 +27,12 @@ def multi_chunks(items: list[tuple[str, Distribution]]) -> Iterator[str]:
     yield "{"
     for n, (key, distribution) in enumerate(items):
         yield ("," if n else "") + f'"{key}":'
-        yield from distribution_chunks(distribution)
+        yield from iter_json_text(distribution)
     yield "}"
 
 
 def size(items: list[tuple[str, Distribution]]) -> int:
-    return sum(len(d.nonzero()[1]) if d.sparse else d.values.size for _, d in items)
+    return sum(d.nonzero_count() for _, d in items)
 
 
 def counts_json(outcomes: np.ndarray) -> dict[str, int]:
