@@ -130,3 +130,25 @@ def test_a_late_completion_from_a_lost_lease_writes_nothing(settings) -> None:  
     job = jobs.get_job(platform, who, job_id).job
     assert job.engine == "y" and job.usage_seconds == 0.1
     platform.stop()
+
+
+def test_stopping_mid_simulation_is_prompt_and_the_job_runs_at_the_next_start(settings) -> None:  # type: ignore[no-untyped-def]
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    platform.start_runtime()
+    layer = [{"gate": "h", "target": q} for q in range(22)] + [
+        {"gate": "cnot", "control": q, "target": q + 1} for q in range(21)
+    ]
+    job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 60})
+    deadline = time.monotonic() + 30
+    while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    platform.stop()
+    assert time.monotonic() - started < 5.0  # did not wait for the simulation to finish
+    again, _ = make_platform(settings)
+    again.start_runtime()
+    try:
+        assert _wait(again, who, job_id, timeout=120).status == "completed"
+    finally:
+        again.stop()

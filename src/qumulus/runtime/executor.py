@@ -108,7 +108,8 @@ class LocalExecutor:
         try:
             return slot.run(tasks)
         except (EOFError, OSError) as exc:
-            slot.restart()
+            if not self._closed.is_set():  # shutting down: do not start a replacement
+                slot.restart()
             raise BrokenProcessPool(f"simulator process died: {exc!r}") from None
         finally:
             self._free.put(slot)
@@ -117,6 +118,8 @@ class LocalExecutor:
         return [slot.process.pid for slot in self._slots if slot.process.pid is not None]
 
     def shutdown(self) -> None:
+        if self._closed.is_set():
+            return
         self._closed.set()
         for slot in self._slots:
             slot.stop()

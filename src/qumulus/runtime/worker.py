@@ -89,8 +89,11 @@ class WorkerPool:
             thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; stop the simulator processes (a long simulation is abandoned, its
+        execution goes back to the queue for the next start); wait for the threads."""
         self._stop.set()
         self.waker.notify(len(self._threads))
+        self.executor.shutdown()
         for thread in self._threads:
             thread.join(timeout)
 
@@ -156,6 +159,8 @@ class WorkerPool:
         ahead: list[Claimed] = []
         for n, tasks in enumerate(groups):
             last = n == len(groups) - 1
+            if self._stop.is_set():
+                break  # shutting down: what is left stays claimed and is requeued at the next start
             try:
                 outcomes = self.executor.run(tasks)
             except BrokenProcessPool:
@@ -204,7 +209,7 @@ class WorkerPool:
         with self.db.write(durable=False) as session:
             for task in tasks:
                 item = by_id[task.execution_id]
-                if item.attempt >= MAX_ATTEMPTS:
+                if item.attempt >= MAX_ATTEMPTS and not self._stop.is_set():
                     message = (
                         f"the simulator process died {item.attempt} times running this circuit "
                         "(out of memory, or an engine crash)"
