@@ -65,7 +65,7 @@ def test_a_killed_simulator_process_is_replaced_and_the_job_retried(settings) ->
         layer = [{"gate": "h", "target": q} for q in range(22)] + [
             {"gate": "cnot", "control": q, "target": q + 1} for q in range(21)
         ]
-        job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 40})
+        job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 80})
         deadline = time.monotonic() + 30
         while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
             time.sleep(0.01)
