@@ -16,7 +16,7 @@ MAX_NAME = 1000
 MAX_TAGS = 50
 
 
-def parse_job_request(body: Any, *, idempotency_key: str | None = None, legacy: bool = False) -> JobSpec:
+def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSpec:
     if not isinstance(body, dict):
         raise InvalidRequest("body: expected a JSON object", field="body")
     backend = body.get("backend") if body.get("backend") is not None else body.get("target")

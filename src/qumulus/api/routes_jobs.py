@@ -43,7 +43,7 @@ def build(version: str) -> APIRouter:
         key = request.headers.get("idempotency-key")
         if key is not None and not 1 <= len(key) <= 255:
             raise InvalidRequest("Idempotency-Key: must be 1 to 255 characters", field="Idempotency-Key")
-        spec = parse_job_request(body, idempotency_key=key, legacy=version == "v0.3")
+        spec = parse_job_request(body, idempotency_key=key)
         spec.submitted_at = received
         spec.job_id = new_id()
         hub = platform.completions

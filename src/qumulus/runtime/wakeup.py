@@ -15,6 +15,7 @@ class LocalWaker:
         self._event = threading.Event()
 
     def notify(self, count: int = 1) -> None:
+        """Wake sleeping workers (``count`` is a hint for wakers that can target fewer)."""
         self._event.set()
 
     def clear(self) -> None:
