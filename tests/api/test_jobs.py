@@ -225,8 +225,11 @@ def test_usage_ledger_written_once_per_executed_job(api: Api) -> None:
 
 
 def test_get_with_wait_returns_once_the_job_is_final(api: Api) -> None:
-    payload = {"qubits": 16, "circuit": [{"gate": "h", "target": q} for q in range(16)] * 20}
-    job_id = api.post("/v0.4/jobs", json={"backend": "simulator", "input": payload}).json()["id"]
-    job = api.get(f"/v0.4/jobs/{job_id}", params={"wait": 30}).json()
+    layer = [{"gate": "h", "target": q} for q in range(22)]
+    layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(21)]
+    payload = {"qubits": 22, "circuit": layer * 60}  # seconds: longer than POST's own wait
+    created = api.post("/v0.4/jobs", json={"backend": "simulator", "input": payload}).json()
+    assert created["status"] in ("ready", "started")
+    job = api.get(f"/v0.4/jobs/{created['id']}", params={"wait": 30}).json()
     assert job["status"] == "completed"
-    assert api.get(f"/v0.4/jobs/{job_id}", params={"wait": 120}).status_code == 400  # over the 60 s cap
+    assert api.get(f"/v0.4/jobs/{created['id']}", params={"wait": 120}).status_code == 400  # over the cap

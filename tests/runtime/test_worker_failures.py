@@ -31,6 +31,17 @@ def _submit(platform, who: Principal, payload: dict) -> str:  # type: ignore[no-
     return jobs.submit_job(platform, who, spec).job.id
 
 
+def _start_long_job(platform, who: Principal, layers: int) -> str:  # type: ignore[no-untyped-def]
+    """Submit a 22-qubit circuit that takes seconds, and return once a worker has started it."""
+    layer = [{"gate": "h", "target": q} for q in range(22)]
+    layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(21)]
+    job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * layers})
+    deadline = time.monotonic() + 30
+    while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return job_id
+
+
 def _wait(platform, who: Principal, job_id: str, timeout: float = 60.0) -> Job:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
@@ -62,13 +73,7 @@ def test_a_killed_simulator_process_is_replaced_and_the_job_retried(settings) ->
     who = _principal(platform)
     platform.start_runtime()
     try:
-        layer = [{"gate": "h", "target": q} for q in range(22)] + [
-            {"gate": "cnot", "control": q, "target": q + 1} for q in range(21)
-        ]
-        job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 80})
-        deadline = time.monotonic() + 30
-        while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
-            time.sleep(0.01)
+        job_id = _start_long_job(platform, who, layers=80)
         children = [
             p for p in psutil.Process(os.getpid()).children() if "spawn_main" in " ".join(p.cmdline())
         ]
@@ -136,13 +141,7 @@ def test_stopping_mid_simulation_is_prompt_and_the_job_runs_at_the_next_start(se
     platform, _ = make_platform(settings)
     who = _principal(platform)
     platform.start_runtime()
-    layer = [{"gate": "h", "target": q} for q in range(22)] + [
-        {"gate": "cnot", "control": q, "target": q + 1} for q in range(21)
-    ]
-    job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * 60})
-    deadline = time.monotonic() + 30
-    while jobs.get_job(platform, who, job_id).job.status != "started" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    job_id = _start_long_job(platform, who, layers=60)
     started = time.monotonic()
     platform.stop()
     assert time.monotonic() - started < 5.0  # did not wait for the simulation to finish

@@ -17,11 +17,6 @@ from qumulus.sim.results_io import iter_json_text
 STREAM_ABOVE = 200_000
 
 
-def distribution_chunks(distribution: Distribution) -> Iterator[str]:
-    """One distribution as JSON text pieces (dense vectors are walked in slices: flat memory)."""
-    return iter_json_text(distribution)
-
-
 def multi_chunks(items: list[tuple[str, Distribution]]) -> Iterator[str]:
     """``{"<child id>": {...}, ...}`` in circuit order (clients rely on the order)."""
     yield "{"

@@ -17,6 +17,7 @@ from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services import jobs, results
 from qumulus.services.platform import Platform
+from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
 from qumulus.timeutil import utcnow
 
@@ -192,7 +193,7 @@ async def _probabilities(request: Request, who: Principal, job_id: str, *, aggre
     if found.multi or aggregated:
         chunks = results_json.multi_chunks(found.items)
     else:
-        chunks = results_json.distribution_chunks(found.items[0][1])
+        chunks = iter_json_text(found.items[0][1])
     if results_json.size(found.items) > results_json.STREAM_ABOVE:
         return StreamingResponse(chunks, media_type="application/json")
     return Response("".join(chunks), media_type="application/json")

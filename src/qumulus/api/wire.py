@@ -78,7 +78,7 @@ def job_v04(view: JobView) -> dict[str, Any]:
 
 
 def _failure(failure: dict[str, Any]) -> dict[str, Any]:
-    message = failure.get("message") or failure.get("error") or "job failed"
+    message = failure.get("message") or "job failed"
     return {"code": failure.get("code", "InternalError"), "error": message, "message": message}
 
 

@@ -203,7 +203,7 @@ def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: b
         reason = (failed.failure or {}).get("message") or "unknown error"
         message = f"circuit {failed.child_index} (job {failed.id}) failed: {reason}"
         code = (failed.failure or {}).get("code", "SimulationError")
-        values.update(status="failed", failure={"code": code, "error": message, "message": message})
+        values.update(status="failed", failure={"code": code, "message": message})
     elif conn.scalar(select(func.count()).where(Job.parent_id == parent_id, Job.status == "canceled")):
         values.update(status="canceled", canceled_at=now)
     else:

@@ -109,7 +109,7 @@ def _failed(task: Task, started: float, code: str, message: str) -> Outcome:
         execution_id=task.execution_id,
         ok=False,
         seconds=time.perf_counter() - started,
-        failure={"code": code, "error": message, "message": message},
+        failure={"code": code, "message": message},
     )
 
 

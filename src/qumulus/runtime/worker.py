@@ -239,7 +239,7 @@ class WorkerPool:
                             task.execution_id,
                             ok=False,
                             seconds=0.0,
-                            failure={"code": "SimulationError", "error": message, "message": message},
+                            failure={"code": "SimulationError", "message": message},
                         )
                     )
                 else:

@@ -70,10 +70,3 @@ def characterization(platform: Platform, characterization_id: str) -> Characteri
     if row is None:
         raise NotFound(f"Characterization {characterization_id} not found.")
     return row
-
-
-def qpu_characterizations(platform: Platform, limit: int = 1) -> list[Characterization]:
-    """The newest snapshot of each backend (cirq's ``/calibrations`` has no backend in its path)."""
-    with platform.db.read() as session:
-        rows = list(session.scalars(select(Characterization).order_by(Characterization.date.desc())))
-    return rows[:limit] if limit else rows
