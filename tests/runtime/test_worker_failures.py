@@ -22,7 +22,11 @@ def _principal(platform) -> Principal:  # type: ignore[no-untyped-def]
     with platform.db.read() as session:
         project = session.scalars(select(Project)).one()
     return Principal(
-        organization_id=project.organization_id, project_id=project.id, user_id=None, api_key_id=None
+        organization_id=project.organization_id,
+        project_id=project.id,
+        user_id=None,
+        api_key_id=None,
+        project_role="admin",
     )
 
 

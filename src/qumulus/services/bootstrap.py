@@ -70,7 +70,7 @@ def bootstrap_tenancy(session: Session, *, secret: bytes) -> str | None:
     session.add_all(
         [
             OrganizationMember(organization_id=org.id, user_id=user.id, role="owner"),
-            ProjectMember(project_id=project.id, user_id=user.id, role="owner"),
+            ProjectMember(project_id=project.id, user_id=user.id, role="admin"),
             AuditEvent(
                 action="bootstrap",
                 organization_id=org.id,

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import NOISE_MODELS, resolve_backend_name
 from qumulus.circuits.errors import CircuitError
@@ -72,6 +73,7 @@ def submit_job(platform: Platform, principal: Principal, spec: JobSpec) -> JobVi
 
     The job is committed before this returns, so an id given to a client is never lost.
     """
+    principal.require(Action.JOB_SUBMIT)
     backend_name = resolve_backend_name(spec.backend)
     backend = _backend(platform, backend_name)
     if not 1 <= spec.shots <= MAX_SHOTS:
@@ -311,6 +313,7 @@ _CHILD_IDS = select(Job.id).where(Job.parent_id == bindparam("job_id")).order_by
 
 def get_job(platform: Platform, principal: Principal, job_id: str) -> JobView:
     """One job as a read-only row with the ``Job`` attribute names (no ORM object to build)."""
+    principal.require(Action.JOB_READ)
     with platform.db.connect() as conn:
         row = conn.execute(_JOB_BY_ID, {"job_id": job_id}).first() if len(job_id) <= 64 else None
         if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
@@ -334,6 +337,7 @@ class JobQuery:
 
 def list_jobs(platform: Platform, principal: Principal, query: JobQuery) -> tuple[list[JobView], str | None]:
     """Newest first, cursor-paged. Children are listed only when asked for by ``parent_id``."""
+    principal.require(Action.JOB_READ)
     limit = query.limit
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise InvalidRequest(f"limit: must be between 1 and {MAX_LIST_LIMIT}, got {limit}", field="limit")
@@ -389,6 +393,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def cancel_job(platform: Platform, principal: Principal, job_id: str) -> Job:
     """Cancel a queued or running job (and its children). Canceling twice is fine; a finished job is 409."""
+    principal.require(Action.JOB_CANCEL)
     with platform.db.write() as session:
         job = _owned(session, principal, job_id)
         if job.status == "canceled":
@@ -422,6 +427,7 @@ def delete_job(platform: Platform, principal: Principal, job_id: str) -> str:
     """Delete a job (canceling it first if it is still active); later reads are 404."""
     with platform.db.write() as session:
         job = _owned(session, principal, job_id)
+        principal.require(Action.JOB_DELETE, owns_target=job.submitter_id == principal.user_id)
         _delete(session, job)
         return job.id
 
@@ -440,6 +446,7 @@ def bulk(
 
     Finished jobs are skipped on cancel.
     """
+    principal.require(Action.JOB_CANCEL if action == "cancel" else Action.JOB_DELETE)
     affected: list[str] = []
     missing: list[str] = []
     with platform.db.write() as session:

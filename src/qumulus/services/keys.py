@@ -8,14 +8,14 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.auth.keys import MalformedKey, ParsedKey, generate_key, hash_key, parse_key, verify_key
 from qumulus.auth.principal import Principal
 from qumulus.errors import Unauthorized
 from qumulus.store.db import Database
-from qumulus.store.models import ApiKey, AuditEvent, Project
+from qumulus.store.models import ApiKey, AuditEvent, OrganizationMember, Project, ProjectMember, User
 from qumulus.timeutil import utcnow
 
 log = logging.getLogger("qumulus.auth")
@@ -121,6 +121,9 @@ class Authenticator:
             user_id=row.user_id,
             api_key_id=row.id,
             scopes=frozenset(row.scopes or ()),
+            is_admin=bool(row.is_admin),
+            org_role=row.org_role,
+            project_role=row.project_role,
         )
 
     def invalidate(self, key_id: str | None = None) -> None:
@@ -148,8 +151,25 @@ class Authenticator:
                     ApiKey.revoked_at,
                     ApiKey.expires_at,
                     Project.organization_id,
+                    User.is_admin,
+                    OrganizationMember.role.label("org_role"),
+                    ProjectMember.role.label("project_role"),
                 )
                 .join(Project, Project.id == ApiKey.project_id)
+                .outerjoin(User, User.id == ApiKey.user_id)
+                .outerjoin(
+                    OrganizationMember,
+                    and_(
+                        OrganizationMember.organization_id == Project.organization_id,
+                        OrganizationMember.user_id == ApiKey.user_id,
+                    ),
+                )
+                .outerjoin(
+                    ProjectMember,
+                    and_(
+                        ProjectMember.project_id == ApiKey.project_id, ProjectMember.user_id == ApiKey.user_id
+                    ),
+                )
                 .where(ApiKey.key_id == key_id)
             ).one_or_none()
         if row is not None:

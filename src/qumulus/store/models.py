@@ -137,7 +137,7 @@ class ApiKey(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["jobs:read", "jobs:write"])
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["jobs:read", "jobs:write", "manage"])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
