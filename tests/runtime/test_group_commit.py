@@ -75,3 +75,60 @@ def test_a_lone_failure_raises_to_its_caller(settings) -> None:  # type: ignore[
     with pytest.raises(Exception):  # noqa: B017 - the driver's IntegrityError
         committer.run(_org("dup"))
     assert committer.run(_org("fine")) == "fine"
+
+
+def test_async_callers_share_a_commit_and_a_failure_reaches_only_its_caller(settings) -> None:  # type: ignore[no-untyped-def]
+    """The event-loop path: queued while a commit is in progress, six submissions (one a duplicate)
+    are committed together in one transaction; the duplicate's caller alone gets the error."""
+    import asyncio
+
+    from sqlalchemy.exc import IntegrityError
+
+    platform, _ = make_platform(settings)
+    committer = GroupCommitter(platform.db)
+    committer.run(_org("taken"))
+    slugs = ["a", "b", "taken", "c", "d", "e"]
+
+    async def main() -> list[object]:
+        with committer._leader:  # a commit "in progress": all six queue behind it
+            tasks = [asyncio.create_task(committer.run_async(_org(s))) for s in slugs]
+            while len(committer._queue) < len(slugs):
+                await asyncio.sleep(0.001)
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    before = committer.commits
+    outcomes = dict(zip(slugs, asyncio.run(main()), strict=True))
+    committer.close()
+    assert isinstance(outcomes.pop("taken"), IntegrityError)
+    assert outcomes == {s: s for s in outcomes}
+    assert committer.commits - before == 1  # the group went in one (isolated) commit
+    with platform.db.read() as session:
+        stored = set(session.scalars(select(Organization.slug)))
+    assert {"a", "b", "c", "d", "e", "taken"} <= stored
+
+
+def test_a_group_without_failures_commits_without_savepoints(settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    platform, _ = make_platform(settings)
+    committer = GroupCommitter(platform.db)
+    statements: list[str] = []
+    engine = platform.db._write_engine.engine  # the engine durable transactions run on
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with committer._leader:
+            threads = [threading.Thread(target=committer.run, args=(_org(f"s{i}"),)) for i in range(8)]
+            for t in threads:
+                t.start()
+            while len(committer._queue) < 8:
+                time.sleep(0.001)
+        for t in threads:
+            t.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements.count("INSERT") == 8
+    assert "SAVEPOINT" not in statements

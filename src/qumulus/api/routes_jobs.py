@@ -24,6 +24,9 @@ from qumulus.timeutil import utcnow
 #: Status names clients filter by that are not API statuses (qiskit's Session.cancel sends ``queued``).
 STATUS_ALIASES = {"queued": ["submitted", "ready"], "running": ["started"]}
 MAX_BULK = 1000
+#: Job bodies up to this size are validated on the event loop (tens of microseconds); larger ones in
+#: a thread, so that one big request cannot stall the others.
+INLINE_PLAN_BYTES = 16 * 1024
 #: Longest ``?wait=`` a GET of a job may ask for, in seconds.
 MAX_WAIT_SECONDS = 60.0
 
@@ -50,7 +53,10 @@ def build(version: str) -> APIRouter:
         hub = platform.completions
         waiter = hub.expect(spec.job_id)
         try:
-            view = await run_in_threadpool(jobs.submit_job, platform, who, spec)
+            if platform.db.is_sqlite and _declared_size(request) <= INLINE_PLAN_BYTES:
+                view = await jobs.submit_job_async(platform, who, spec)  # see submit_job_async
+            else:  # a networked database, or a circuit big enough to parse off the event loop
+                view = await run_in_threadpool(jobs.submit_job, platform, who, spec)
         except BaseException:
             hub.forget(spec.job_id, waiter)
             raise
@@ -225,6 +231,12 @@ async def _bulk(request: Request, who: Principal, action: str) -> JSONResponse:
     if missing:
         payload["not_found"] = missing
     return JSONResponse(payload)
+
+
+def _declared_size(request: Request) -> int:
+    """The body's declared length; a body without one (chunked) counts as large."""
+    declared = request.headers.get("content-length")
+    return int(declared) if declared is not None and declared.isdigit() else 1 << 62
 
 
 def _wait_seconds(raw: str | None) -> float:

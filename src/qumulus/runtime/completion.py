@@ -32,7 +32,8 @@ _JOB_FIELDS = ("status", "completed_at", "execution_duration_ms", "usage_seconds
 #: Built once (see runtime/queue.py): the job row update for a successful / failed outcome.
 _FINISH_JOB = {
     ok: update(Job)
-    .where(Job.id == bindparam("job_id"), Job.status.not_in(TERMINAL))
+    # Spelled out, not NOT IN: an expanding IN cannot run as executemany (see _apply_batched).
+    .where(Job.id == bindparam("job_id"), *(Job.status != status for status in TERMINAL))
     .values({name: bindparam(f"b_{name}") for name in (_JOB_FIELDS if ok else (*_JOB_FIELDS, "failure"))})
     for ok in (True, False)
 }
@@ -87,39 +88,19 @@ def complete(
     conn = core(session)  # Core statements: no ORM unit-of-work cost
     rates = rates or RateBook(ttl=0.0)
     now = utcnow()
+    rows = [_Row(claimed[o.execution_id], o, rates.rate(session, claimed[o.execution_id].organization_id,
+                                                          claimed[o.execution_id].backend, now))
+            for o in outcomes]  # fmt: skip
+    applied = _apply_batched(conn, rows, owner, now) if len(rows) > 1 else None
+    if applied is None:
+        applied = [row for row in rows if _apply_one(conn, row, owner, now)]
+
     finished: list[tuple[str, str]] = []
     results: list[dict[str, Any]] = []
     ledger: list[dict[str, Any]] = []
     parents: set[str] = set()
-    for outcome in outcomes:
-        item = claimed[outcome.execution_id]
-        if not queue.finish(
-            session,
-            execution_id=item.execution_id,
-            owner=owner,
-            attempt=item.attempt,
-            state="done" if outcome.ok else "failed",
-            usage_seconds=outcome.seconds,
-            now=now,
-        ):
-            continue
-        rate = rates.rate(session, item.organization_id, item.backend, now)
-        charge = cost(outcome.seconds, rate)
-        values: dict[str, Any] = {
-            "status": "completed" if outcome.ok else "failed",
-            "completed_at": now,
-            "execution_duration_ms": max(0, round(outcome.seconds * 1000)),
-            "usage_seconds": outcome.seconds,
-            "engine": outcome.engine,
-            "cost": charge,
-        }
-        if not outcome.ok:
-            values["failure"] = outcome.failure
-        changed = conn.execute(
-            _FINISH_JOB[outcome.ok], {"job_id": item.job_id, **{f"b_{k}": v for k, v in values.items()}}
-        )
-        if (changed.rowcount or 0) != 1:
-            continue  # canceled or deleted meanwhile: nothing to record, nothing to charge
+    for row in applied:
+        item, outcome = row.item, row.outcome
         if outcome.ok:
             results.append(
                 {
@@ -144,12 +125,12 @@ def complete(
                 "user_id": item.submitter_id,
                 "backend": item.backend,
                 "usage_seconds": outcome.seconds,
-                "rate_per_second": rate,
-                "cost": charge,
+                "rate_per_second": row.rate,
+                "cost": row.charge,
                 "recorded_at": now,
             }
         )
-        finished.append((item.job_id, values["status"]))
+        finished.append((item.job_id, "completed" if outcome.ok else "failed"))
         if item.parent_id:
             parents.add(item.parent_id)
     if results:
@@ -162,6 +143,62 @@ def complete(
         if final is not None:
             finished.append((parent_id, final))
     return finished
+
+
+class _Row:
+    """One outcome with what its completion writes: the fenced execution and job updates."""
+
+    __slots__ = ("charge", "execution", "item", "job", "outcome", "rate")
+
+    def __init__(self, item: Claimed, outcome: Outcome, rate: Decimal) -> None:
+        self.item, self.outcome, self.rate = item, outcome, rate
+        self.charge = cost(outcome.seconds, rate)
+        self.execution: dict[str, Any] = {
+            "eid": item.execution_id,
+            "b_attempt": item.attempt,
+            "b_state": "done" if outcome.ok else "failed",
+            "b_usage": outcome.seconds,
+        }
+        values: dict[str, Any] = {
+            "status": "completed" if outcome.ok else "failed",
+            "execution_duration_ms": max(0, round(outcome.seconds * 1000)),
+            "usage_seconds": outcome.seconds,
+            "engine": outcome.engine,
+            "cost": self.charge,
+        }
+        if not outcome.ok:
+            values["failure"] = outcome.failure
+        self.job = {"job_id": item.job_id, **{f"b_{k}": v for k, v in values.items()}}
+
+
+def _apply_one(conn: Connection, row: _Row, owner: str, now: datetime) -> bool:
+    """Fenced updates of one execution and its job; False if either was lost (nothing to record)."""
+    if (conn.execute(queue.FINISH, {**row.execution, "owner": owner, "now": now}).rowcount or 0) != 1:
+        return False  # reaped, retried or canceled meanwhile: the lease is not ours any more
+    job = conn.execute(_FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now})
+    return (job.rowcount or 0) == 1  # canceled or deleted meanwhile: nothing to record or charge
+
+
+def _apply_batched(conn: Connection, rows: list[_Row], owner: str, now: datetime) -> list[_Row] | None:
+    """All fenced updates of a batch as three executemany statements, in a savepoint.
+
+    When every fence holds (the normal case) this is all; if any row was lost, the savepoint is rolled
+    back and None tells the caller to go row by row to find out which (cancellations are rare).
+    """
+    if not conn.dialect.supports_sane_multi_rowcount:
+        return None
+    savepoint = conn.begin_nested()
+    executions = [{**r.execution, "owner": owner, "now": now} for r in rows]
+    matched = conn.execute(queue.FINISH, executions).rowcount or 0
+    for ok in (True, False):
+        jobs = [{**r.job, "b_completed_at": now} for r in rows if r.outcome.ok is ok]
+        if jobs:
+            matched += conn.execute(_FINISH_JOB[ok], jobs).rowcount or 0
+    if matched != 2 * len(rows):
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return rows
 
 
 def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: bool) -> str | None:

@@ -204,7 +204,7 @@ def reap(
     return ids
 
 
-_FINISH = (
+FINISH = (
     update(Execution)
     .where(
         Execution.id == bindparam("eid"),
@@ -237,7 +237,7 @@ def finish(
     then write nothing else for this execution.
     """
     result = core(session).execute(
-        _FINISH,
+        FINISH,
         {"eid": execution_id, "owner": owner, "b_attempt": attempt, "b_state": state,
          "now": now or utcnow(), "b_usage": usage_seconds},
     )  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,6 +73,34 @@ def submit_job(platform: Platform, principal: Principal, spec: JobSpec) -> JobVi
 
     The job is committed before this returns, so an id given to a client is never lost.
     """
+    plan = plan_submission(platform, principal, spec)
+    if isinstance(plan, JobView):
+        return plan
+    try:
+        view = platform.committer.run(plan)
+    except IntegrityError as exc:
+        return _after_conflict(platform, principal, spec, exc)
+    return _submitted(platform, spec, view)
+
+
+async def submit_job_async(platform: Platform, principal: Principal, spec: JobSpec) -> JobView:
+    """:func:`submit_job` for the event loop (embedded SQLite): validation runs here, the insert in
+    the group-commit thread; nothing parks a request thread. Same rules, same durability."""
+    plan = plan_submission(platform, principal, spec)
+    if isinstance(plan, JobView):
+        return plan
+    try:
+        view = await platform.committer.run_async(plan)
+    except IntegrityError as exc:
+        return _after_conflict(platform, principal, spec, exc)
+    return _submitted(platform, spec, view)
+
+
+def plan_submission(
+    platform: Platform, principal: Principal, spec: JobSpec
+) -> Callable[[Connection], JobView] | JobView:
+    """Every check that needs no write; returns the insert to run in a transaction, or the job an
+    earlier submission with the same idempotency key created."""
     principal.require(Action.JOB_SUBMIT)
     backend_name = resolve_backend_name(spec.backend)
     backend = _backend(platform, backend_name)
@@ -94,14 +122,19 @@ def submit_job(platform: Platform, principal: Principal, spec: JobSpec) -> JobVi
             _check_session(conn, principal, spec.session_id, backend_name)
         return _insert(conn, principal, spec, backend_name, batch, noise)
 
-    try:
-        view = platform.committer.run(insert_job)
-    except IntegrityError:
-        if spec.idempotency_key:
-            existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
-            if existing is not None:
-                return existing
-        raise
+    return insert_job
+
+
+def _after_conflict(platform: Platform, principal: Principal, spec: JobSpec, exc: IntegrityError) -> JobView:
+    """An IntegrityError on insert: a concurrent retry with the same idempotency key won the race."""
+    if spec.idempotency_key:
+        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+        if existing is not None:
+            return existing
+    raise exc
+
+
+def _submitted(platform: Platform, spec: JobSpec, view: JobView) -> JobView:
     if not spec.dry_run:
         platform.waker.notify(len(view.child_ids or [view.job.id]))
     return view

@@ -118,6 +118,7 @@ class Platform:
         if self.executor is not None:
             self.executor.shutdown()
             self.executor = None
+        self.committer.close()
         self.db.dispose()
 
 
