@@ -91,6 +91,8 @@ def _qulacs_gate(op: Operation) -> Any:
             return named(op.targets[0], *op.params)
         if op.name == "swap":
             return gate.SWAP(*op.targets)
+    elif len(op.controls) == 1 and op.name in ("x", "z"):  # the common CNOT / CZ: qulacs' own gates
+        return (gate.CNOT if op.name == "x" else gate.CZ)(op.controls[0], op.targets[0])
     # Our matrix is big-endian over op.targets; DenseMatrix reads its target list little-endian.
     dense = gate.DenseMatrix(list(reversed(op.targets)), matrix(op))
     for control in op.controls:
