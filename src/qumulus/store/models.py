@@ -7,6 +7,8 @@ verbatim (job metadata) or does not query by (settings, characterization figures
 
 from __future__ import annotations
 
+import os
+import threading
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -60,8 +62,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+_RANDOM = bytearray()
+_RANDOM_LOCK = threading.Lock()
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, from urandom read 4 KiB at a time.
+
+    ``uuid.uuid4()`` makes one system call per id, and each one lets go of the GIL: on the tiny-job
+    path (three ids per job) getting it back showed up in profiles. Same randomness, fewer calls.
+    """
+    global _RANDOM
+    with _RANDOM_LOCK:
+        if len(_RANDOM) < 16:
+            _RANDOM = bytearray(os.urandom(4096))
+        raw = bytes(_RANDOM[-16:])
+        del _RANDOM[-16:]
+    return str(uuid.UUID(bytes=raw, version=4))
+
+
+def _forget_random_after_fork() -> None:
+    """A forked child must not hand out the ids its parent still holds."""
+    global _RANDOM
+    _RANDOM = bytearray()
+
+
+os.register_at_fork(after_in_child=_forget_random_after_fork)
 
 
 class Base(DeclarativeBase):
