@@ -39,15 +39,25 @@ def make_key(api: Api, project_id: str, email: str, **body: object) -> dict:
 def make_tenant(api: Api, slug: str) -> Tenant:
     """An organization with an owner, one project, and a user + key per project role."""
     owner = f"owner@{slug}.test"
-    org = ok(api.post("/v0.4/organizations", json={"name": f"Org {slug}", "slug": slug, "owner_email": owner}), 201)
+    org = ok(
+        api.post("/v0.4/organizations", json={"name": f"Org {slug}", "slug": slug, "owner_email": owner}), 201
+    )
     project = ok(api.post(f"/v0.4/organizations/{org['id']}/projects", json={"name": f"{slug} main"}), 201)
     tenant = Tenant(org_id=org["id"], project_id=project["id"])
     made = make_key(api, project["id"], owner, name="owner key")
-    tenant.keys["owner"], tenant.users["owner"], tenant.key_ids["owner"] = made["key"], made["user_id"], made["key_id"]
+    tenant.keys["owner"], tenant.users["owner"], tenant.key_ids["owner"] = (
+        made["key"],
+        made["user_id"],
+        made["key_id"],
+    )
     for role in PROJECT_ROLES:
         email = f"{role}@{slug}.test"
         member = ok(api.post(f"/v0.4/organizations/{org['id']}/members", json={"email": email}), 201)
         ok(api.post(f"/v0.4/projects/{project['id']}/members", json={"email": email, "role": role}), 201)
         made = make_key(api, project["id"], email, name=f"{role} key")
-        tenant.keys[role], tenant.users[role], tenant.key_ids[role] = made["key"], member["user_id"], made["key_id"]
+        tenant.keys[role], tenant.users[role], tenant.key_ids[role] = (
+            made["key"],
+            member["user_id"],
+            made["key_id"],
+        )
     return tenant
