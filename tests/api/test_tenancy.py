@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from qumulus.services.users import check_login
+from qumulus.services.access import CLI_ADMIN
+from qumulus.services.users import check_login, set_password
 from tests.api.conftest import bell_job
 from tests.api.tenants import as_key, make_key, make_tenant, ok
 from tests.conftest import Api
@@ -264,12 +265,10 @@ def test_users_change_their_own_password(idle_api: Api) -> None:
     member = as_key(api, tenant.keys["member"])
     me = ok(api.get("/v0.4/users/me", headers=member))
     assert me["email"] == "member@kappa.test" and me["has_password"] is False
-    assert (
-        api.put(
-            "/v0.4/users/me/password", json={"new_password": "first password"}, headers=member
-        ).status_code
-        == 204
-    )
+    # whoever holds a key may not be its user: the first password comes from an administrator
+    first = api.put("/v0.4/users/me/password", json={"new_password": "first password"}, headers=member)
+    assert first.status_code == 409 and first.json()["validation"]["keys"] == ["current_password"]
+    set_password(api.platform, CLI_ADMIN, email="member@kappa.test", password="first password")
     assert ok(api.get("/v0.4/users/me", headers=member))["has_password"] is True
     wrong = api.put(
         "/v0.4/users/me/password",
@@ -424,3 +423,33 @@ def test_every_change_is_audited_with_actor_and_without_secrets(idle_api: Api) -
     assert [e["id"] for e in first["events"] + second["events"]] == [e["id"] for e in events[:4]]
     only = ok(api.get(f"{org}/audit?action=api_key.revoke", headers=owner))["events"]
     assert only and {e["action"] for e in only} == {"api_key.revoke"}
+
+
+def test_a_key_for_someone_else_never_gives_its_maker_more_power(idle_api: Api) -> None:
+    api = idle_api
+    tenant = make_tenant(api, "omicron")
+    keys = f"/v0.4/projects/{tenant.project_id}/keys"
+    # a project admin may not mint a key acting as a member (it would carry their other roles)
+    by_admin = api.post(
+        keys, json={"user_id": tenant.users["member"]}, headers=as_key(api, tenant.keys["admin"])
+    )
+    assert by_admin.status_code == 403 and "key.create_for_others" in by_admin.json()["message"]
+    # an organization owner may (they already hold every power in the organization)...
+    owner = as_key(api, tenant.keys["owner"])
+    made = ok(
+        api.post(keys, json={"user_id": tenant.users["member"], "name": "for member"}, headers=owner), 201
+    )
+    assert made["user_email"] == "member@omicron.test"
+    # ...but not for a platform administrator who is a member of the organization
+    ok(api.post(f"/v0.4/organizations/{tenant.org_id}/members", json={"email": "admin@localhost"}), 201)
+    ok(
+        api.post(
+            f"/v0.4/projects/{tenant.project_id}/members", json={"email": "admin@localhost", "role": "viewer"}
+        ),
+        201,
+    )
+    escalate = api.post(keys, json={"user_email": "admin@localhost"}, headers=owner)
+    assert escalate.status_code == 403 and "platform.manage" in escalate.json()["message"]
+    # and a user who is not in the project cannot hold a key there
+    stranger = api.post(keys, json={"user_email": "nobody@else.test"}, headers=owner)
+    assert stranger.status_code == 400 and stranger.json()["validation"]["keys"] == ["user_email"]

@@ -109,3 +109,13 @@ def test_only_the_own_account_may_be_updated_and_only_with_the_manage_scope() ->
         read_only = Actor(scopes=frozenset({"jobs:read"}), project_role=role)
         assert not allowed(read_only, Action.ACCOUNT_UPDATE, owns_target=True), role
     assert not allowed(Actor(org_role="member"), Action.ACCOUNT_UPDATE, owns_target=True)
+
+
+def test_only_owners_and_platform_administrators_mint_keys_for_other_users() -> None:
+    for role in ("viewer", "member", "admin"):
+        assert not allowed(Actor(project_role=role), Action.KEY_CREATE_FOR_OTHERS), role
+    assert allowed(Actor(org_role="owner"), Action.KEY_CREATE_FOR_OTHERS)
+    assert allowed(Actor(is_admin=True), Action.KEY_CREATE_FOR_OTHERS)
+    assert not allowed(
+        Actor(scopes=frozenset({"jobs:read", "jobs:write"}), org_role="owner"), Action.KEY_CREATE_FOR_OTHERS
+    )

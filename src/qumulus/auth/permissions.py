@@ -35,6 +35,9 @@ class Action(StrEnum):
     PROJECT_MEMBERS_MANAGE = "project.members.manage"
     KEY_READ = "key.read"
     KEY_CREATE = "key.create"
+    #: Minting a key that acts as another user: only those who already hold every power that user
+    #: has in the organization (owners; platform administrators for a platform administrator's key).
+    KEY_CREATE_FOR_OTHERS = "key.create_for_others"
     KEY_REVOKE = "key.revoke"
     BUDGET_READ = "budget.read"
     BUDGET_MANAGE = "budget.manage"

@@ -78,8 +78,9 @@ def create_key(
     """A new key in the project; returns its view and the full key (shown once, never stored).
 
     The key is the caller's own unless ``user_id`` or ``user_email`` names another member of the
-    project (or an owner of its organization): making a key for someone else needs the non-own
-    ``key.create`` grant (project admin, organization owner, platform administrator).
+    project (or an owner of its organization): making a key for someone else needs
+    ``key.create_for_others`` (organization owners, platform administrators), and for a platform
+    administrator's key, ``platform.manage``.
     """
     name = name.strip() if isinstance(name, str) else ""
     if len(name) > rules.MAX_NAME:
@@ -95,6 +96,12 @@ def create_key(
         if owner_id is None:
             raise InvalidRequest("user_id: a key must belong to a user; name one", field="user_id")
         access.require(target.actor, Action.KEY_CREATE, owns_target=owner_id == principal.user_id)
+        if owner_id != principal.user_id:
+            # A key acts with all of its user's roles (other projects, the platform): making one for
+            # someone else must not hand the maker powers they do not already hold.
+            access.require(target.actor, Action.KEY_CREATE_FOR_OTHERS)
+            if session.scalar(select(User.is_admin).where(User.id == owner_id)):
+                access.require(target.actor, Action.PLATFORM_MANAGE)
         wanted, refused = rules.check_scopes(
             list(scopes) if scopes is not None else list(principal.scopes), grantable_scopes(target.actor)
         )

@@ -137,15 +137,28 @@ def me(platform: Platform, principal: Principal) -> User:
 def change_own_password(
     platform: Platform, principal: Principal, *, current_password: str | None, new_password: str
 ) -> None:
-    """Set the caller's password; the current one must be given when one is set."""
+    """Change the caller's password, proving the current one.
+
+    A user without a password gets their first one from an invitation or the admin CLI, not here:
+    whoever holds a key may not be its user (an owner can make keys for members), and a console
+    password reaches the user's other organizations too.
+    """
     access.require(principal.actor(), Action.ACCOUNT_UPDATE, owns_target=True)
     _check_password(new_password, "new_password")
     with common.writing(platform) as session:
         user = session.get(User, principal.user_id) if principal.user_id else None
         if user is None:
             raise NotFound("This API key belongs to no user.")
-        if user.password_hash is not None and not verify_password(user.password_hash, current_password or ""):
-            raise Forbidden("current_password: does not match the password on record")
+        if user.password_hash is None:
+            raise Conflict(
+                "current_password: this user has no password yet; an administrator sets the first one"
+                " (qumulus users set-password)",
+                field="current_password",
+            )
+        if not verify_password(user.password_hash, current_password or ""):
+            raise Forbidden(
+                "current_password: does not match the password on record", field="current_password"
+            )
         user.password_hash = hash_password(new_password)
         _audit_password(session, principal, user)
 
