@@ -8,19 +8,16 @@ the field names that would carry one, so a careless caller fails loudly in tests
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
-from qumulus.errors import InvalidRequest
 from qumulus.services import access, paging
 from qumulus.services.platform import Platform
 from qumulus.store.models import AuditEvent
-from qumulus.timeutil import parse_iso
 
 _SECRET_FIELDS = frozenset({"key", "secret", "secret_hash", "password", "password_hash"})
 
@@ -78,21 +75,6 @@ def list_events(
             stmt = stmt.where(AuditEvent.action == query.action)
         if query.project_id:
             stmt = stmt.where(AuditEvent.project_id == query.project_id)
-        if query.cursor:
-            at_text, last_id = paging.decode(query.cursor, 2)
-            at = _cursor_time(at_text)
-            stmt = stmt.where(or_(AuditEvent.at < at, and_(AuditEvent.at == at, AuditEvent.id < last_id)))
-        rows = list(
-            session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1))
-        )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = paging.encode(rows[-1].at.isoformat(), rows[-1].id) if more and rows else None
-    return rows, cursor
-
-
-def _cursor_time(text: str) -> datetime:
-    try:
-        return parse_iso(text)
-    except ValueError:
-        raise InvalidRequest("next: not a cursor returned by this server", field="next") from None
+        stmt = paging.newest_first(stmt, AuditEvent.at, AuditEvent.id, limit, query.cursor)
+        rows = list(session.scalars(stmt))
+    return paging.split(rows, limit, lambda e: (e.at, e.id))

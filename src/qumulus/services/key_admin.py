@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qumulus.auth.keys import display_form
@@ -160,17 +160,10 @@ def list_keys(
         if not allowed(target.actor, Action.KEY_READ):
             access.require(target.actor, Action.KEY_READ, owns_target=True)
             stmt = stmt.where(ApiKey.user_id == principal.user_id)
-        if cursor:
-            at_text, last_id = paging.decode(cursor, 2)
-            at = common.cursor_time(at_text)
-            stmt = stmt.where(or_(ApiKey.created_at < at, and_(ApiKey.created_at == at, ApiKey.id < last_id)))
-        rows = session.execute(
-            stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit + 1)
-        ).all()
-    more = len(rows) > limit
-    views = [_view(key, email) for key, email in rows[:limit]]
-    next_cursor = paging.encode(views[-1].created_at.isoformat(), views[-1].id) if more and views else None
-    return views, next_cursor
+        stmt = paging.newest_first(stmt, ApiKey.created_at, ApiKey.id, limit, cursor)
+        rows = session.execute(stmt).all()
+    page, next_cursor = paging.split(rows, limit, lambda r: (r[0].created_at, r[0].id))
+    return [_view(key, email) for key, email in page], next_cursor
 
 
 def all_keys(

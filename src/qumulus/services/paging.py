@@ -9,8 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_
 
 from qumulus.errors import InvalidRequest
+from qumulus.timeutil import parse_iso
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
@@ -39,3 +47,29 @@ def decode(cursor: str, size: int) -> list[str]:
     if not isinstance(parts, list) or len(parts) != size or not all(isinstance(p, str) for p in parts):
         raise InvalidRequest("next: not a cursor returned by this server", field="next")
     return parts
+
+
+def newest_first(stmt: Any, at: Any, row_id: Any, limit: int, cursor: str | None) -> Any:
+    """``stmt`` ordered by (``at``, ``row_id``) descending, after ``cursor``, one row more than a page.
+
+    The extra row tells :func:`split` whether there is a next page without a count query.
+    """
+    if cursor:
+        at_text, last_id = decode(cursor, 2)
+        try:
+            when: datetime = parse_iso(at_text)
+        except ValueError:
+            raise InvalidRequest("next: not a cursor returned by this server", field="next") from None
+        stmt = stmt.where(or_(at < when, and_(at == when, row_id < last_id)))
+    return stmt.order_by(at.desc(), row_id.desc()).limit(limit + 1)
+
+
+def split(
+    rows: Sequence[T], limit: int, key: Callable[[T], tuple[datetime, str]]
+) -> tuple[list[T], str | None]:
+    """(this page, the cursor of the next one or None) from the rows :func:`newest_first` selected."""
+    page = list(rows[:limit])
+    if len(rows) <= limit or not page:
+        return page, None
+    at, row_id = key(page[-1])
+    return page, encode(at.isoformat(), row_id)

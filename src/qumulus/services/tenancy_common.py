@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qumulus.auth.principal import Principal
-from qumulus.errors import Conflict, InvalidRequest
+from qumulus.errors import Conflict
 from qumulus.services import audit, paging
 from qumulus.services.platform import Platform
 from qumulus.store.models import ApiKey, User
-from qumulus.timeutil import parse_iso, utcnow
+from qumulus.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -79,18 +78,12 @@ def revoke_keys_of(
 
 
 def page(
-    session: Session, stmt: Any, model: Any, limit: int, cursor: str | None
+    session: Session, stmt: Any, model: Any, limit: int | None, cursor: str | None
 ) -> tuple[list[Any], str | None]:
-    """Newest first by (created_at, id)."""
+    """Rows of ``model`` newest first by (created_at, id), cursor-paged."""
     limit = paging.check_limit(limit)
-    if cursor:
-        at_text, last_id = paging.decode(cursor, 2)
-        at = cursor_time(at_text)
-        stmt = stmt.where(or_(model.created_at < at, and_(model.created_at == at, model.id < last_id)))
-    rows = list(session.scalars(stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (paging.encode(rows[-1].created_at.isoformat(), rows[-1].id) if more and rows else None)
+    stmt = paging.newest_first(stmt, model.created_at, model.id, limit, cursor)
+    return paging.split(list(session.scalars(stmt)), limit, lambda r: (r.created_at, r.id))
 
 
 def member_page(
@@ -105,10 +98,3 @@ def member_page(
     more = len(rows) > limit
     views = [MemberView(r[0], r[1], r[2], r[3]) for r in rows[:limit]]
     return views, (paging.encode(views[-1].email) if more and views else None)
-
-
-def cursor_time(text: str) -> datetime:
-    try:
-        return parse_iso(text)
-    except ValueError:
-        raise InvalidRequest("next: not a cursor returned by this server", field="next") from None
