@@ -99,3 +99,23 @@ def test_denial_names_the_missing_scope_or_the_role() -> None:
     )
     reason = denial_reason(Actor(project_role="viewer"), Action.JOB_SUBMIT)
     assert "project viewer" in reason and "job.submit" in reason
+
+
+def test_only_the_own_account_may_be_updated_and_only_with_the_manage_scope() -> None:
+    for role in ("viewer", "member", "admin"):
+        actor = Actor(project_role=role)
+        assert allowed(actor, Action.ACCOUNT_UPDATE, owns_target=True), role
+        assert not allowed(actor, Action.ACCOUNT_UPDATE), role  # someone else's account
+        read_only = Actor(scopes=frozenset({"jobs:read"}), project_role=role)
+        assert not allowed(read_only, Action.ACCOUNT_UPDATE, owns_target=True), role
+    assert not allowed(Actor(org_role="member"), Action.ACCOUNT_UPDATE, owns_target=True)
+
+
+def test_only_owners_and_platform_administrators_mint_keys_for_other_users() -> None:
+    for role in ("viewer", "member", "admin"):
+        assert not allowed(Actor(project_role=role), Action.KEY_CREATE_FOR_OTHERS), role
+    assert allowed(Actor(org_role="owner"), Action.KEY_CREATE_FOR_OTHERS)
+    assert allowed(Actor(is_admin=True), Action.KEY_CREATE_FOR_OTHERS)
+    assert not allowed(
+        Actor(scopes=frozenset({"jobs:read", "jobs:write"}), org_role="owner"), Action.KEY_CREATE_FOR_OTHERS
+    )

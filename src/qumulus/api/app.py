@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import qumulus
-from qumulus.api import errors, routes_backends, routes_jobs
+from qumulus.api import errors, routes_backends, routes_jobs, routes_tenancy
 from qumulus.services.keys import Authenticator
 from qumulus.services.platform import Platform
 
@@ -62,6 +62,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
             # Added as plain routes: FastAPI's included-router wrappers cost a measurable share of
             # each tiny request (route matching through the inclusion layer).
             app.router.routes.extend(router.routes)
+    app.router.routes.extend(routes_tenancy.build().routes)
 
     @app.get("/health")
     async def health() -> JSONResponse:

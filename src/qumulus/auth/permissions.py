@@ -35,6 +35,9 @@ class Action(StrEnum):
     PROJECT_MEMBERS_MANAGE = "project.members.manage"
     KEY_READ = "key.read"
     KEY_CREATE = "key.create"
+    #: Minting a key that acts as another user: only those who already hold every power that user
+    #: has in the organization (owners; platform administrators for a platform administrator's key).
+    KEY_CREATE_FOR_OTHERS = "key.create_for_others"
     KEY_REVOKE = "key.revoke"
     BUDGET_READ = "budget.read"
     BUDGET_MANAGE = "budget.manage"
@@ -51,6 +54,8 @@ class Action(StrEnum):
     ORG_USAGE_READ = "org.usage.read"
     AUDIT_READ = "audit.read"
     RESERVATION_REQUEST = "reservation.request"
+    # the caller's own user account (name, password): only ever "own"
+    ACCOUNT_UPDATE = "account.update"
     # the platform
     ORG_CREATE = "org.create"
     PLATFORM_MANAGE = "platform.manage"  # backend status, reservation approval, priority tier
@@ -98,11 +103,13 @@ PROJECT_GRANTS: dict[str, frozenset[Action]] = {
     "member": _MEMBER,
     "admin": _PROJECT_ADMIN,
 }
-#: What a project member may do to something of their own (their key, their job).
+#: What a project member may do to something of their own (their key, their job, their account).
 OWN_GRANTS: dict[str, frozenset[Action]] = {
-    "viewer": frozenset({Action.KEY_READ, Action.KEY_CREATE, Action.KEY_REVOKE}),
-    "member": frozenset({Action.KEY_READ, Action.KEY_CREATE, Action.KEY_REVOKE, Action.JOB_DELETE}),
-    "admin": frozenset(),
+    "viewer": frozenset({Action.KEY_READ, Action.KEY_CREATE, Action.KEY_REVOKE, Action.ACCOUNT_UPDATE}),
+    "member": frozenset(
+        {Action.KEY_READ, Action.KEY_CREATE, Action.KEY_REVOKE, Action.JOB_DELETE, Action.ACCOUNT_UPDATE}
+    ),
+    "admin": frozenset({Action.ACCOUNT_UPDATE}),
 }
 _ORG_MEMBER = frozenset({Action.ORG_READ})
 _ORG_OWNER = frozenset(a for a in Action if a not in {Action.ORG_CREATE, Action.PLATFORM_MANAGE})

@@ -13,9 +13,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from qumulus.cli import tenancy as tenancy_cli
+
 app = typer.Typer(help="Qumulus: a self-hostable quantum cloud.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
+app.add_typer(tenancy_cli.orgs_app, name="orgs")
+app.add_typer(tenancy_cli.projects_app, name="projects")
+app.add_typer(tenancy_cli.users_app, name="users")
+app.add_typer(tenancy_cli.members_app, name="members")
+app.add_typer(tenancy_cli.keys_app, name="keys")
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[
@@ -81,63 +86,6 @@ def serve(
         f"  Try it:  export IONQ_API_KEY=$(cat {platform.data_dir / 'bootstrap-key'}) IONQ_API_URL={url}/v0.4"
     )
     uvicorn.run(create_app(platform), host=host, port=port, log_level=log_level, access_log=False)
-
-
-@keys_app.command("create")
-def keys_create(
-    project: Annotated[
-        str | None, typer.Option(help="Project id or name (default: the only/first project).")
-    ] = None,
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-    data_dir: DataDir = None,
-) -> None:
-    """Create an API key for a project and print it once."""
-    from sqlalchemy import or_, select
-
-    from qumulus.services.keys import create_api_key
-    from qumulus.store.models import Project
-
-    platform = _platform(data_dir)
-    with platform.db.write() as session:
-        stmt = select(Project).order_by(Project.created_at)
-        if project:
-            stmt = stmt.where(or_(Project.id == project, Project.name == project))
-        row = session.scalars(stmt).first()
-        if row is None:
-            console.print(
-                f"[red]No project {project!r}. Start the server once to create the default one.[/red]"
-            )
-            raise typer.Exit(1)
-        _, key = create_api_key(session, secret=platform.secret, project_id=row.id, user_id=None, name=name)
-    platform.db.dispose()
-    console.print(f"Created a key for project '{row.name}' ({row.id}). It is shown only now:")
-    typer.echo(key)
-
-
-@keys_app.command("list")
-def keys_list(data_dir: DataDir = None) -> None:
-    """List keys (public part only)."""
-    from rich.table import Table
-    from sqlalchemy import select
-
-    from qumulus.auth.keys import display_form
-    from qumulus.store.models import ApiKey, Project
-    from qumulus.timeutil import iso
-
-    platform = _platform(data_dir)
-    table = Table("key", "name", "project", "created", "last used", "revoked")
-    with platform.db.read() as session:
-        for key, project in session.execute(select(ApiKey, Project.name).join(Project)).all():
-            table.add_row(
-                display_form(key.key_id),
-                key.name,
-                project,
-                iso(key.created_at) or "",
-                iso(key.last_used_at) or "",
-                iso(key.revoked_at) or "",
-            )
-    platform.db.dispose()
-    console.print(table)
 
 
 def main() -> None:

@@ -426,9 +426,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def cancel_job(platform: Platform, principal: Principal, job_id: str) -> Job:
     """Cancel a queued or running job (and its children). Canceling twice is fine; a finished job is 409."""
-    principal.require(Action.JOB_CANCEL)
     with platform.db.write() as session:
-        job = _owned(session, principal, job_id)
+        job = _owned(session, principal, job_id)  # first: another tenant's job is a 404, whoever asks
+        principal.require(Action.JOB_CANCEL)
         if job.status == "canceled":
             return job
         if job.status in TERMINAL:

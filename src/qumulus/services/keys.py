@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.auth.keys import MalformedKey, ParsedKey, generate_key, hash_key, parse_key, verify_key
+from qumulus.auth.permissions import DEFAULT_SCOPES
 from qumulus.auth.principal import Principal
 from qumulus.errors import Unauthorized
 from qumulus.store.db import Database
@@ -35,8 +37,13 @@ def create_api_key(
     user_id: str | None,
     name: str = "",
     expires_at: datetime | None = None,
+    scopes: Sequence[str] | None = None,
+    actor: Principal | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns the row and the full key, which is never retrievable again."""
+    """Create a key; returns the row and the full key, which is never retrievable again.
+
+    ``actor`` is who made it (for the audit row); by default the key's own user.
+    """
     parsed = generate_key()
     row = ApiKey(
         key_id=parsed.key_id,
@@ -45,19 +52,31 @@ def create_api_key(
         user_id=user_id,
         name=name,
         expires_at=expires_at,
+        scopes=list(scopes) if scopes is not None else sorted(DEFAULT_SCOPES),
     )
     session.add(row)
     session.flush()
     organization_id = session.scalar(select(Project.organization_id).where(Project.id == project_id))
+    details: dict[str, Any] = {
+        "key_id": parsed.key_id,
+        "name": name,
+        "scopes": row.scopes,
+        "user_id": user_id,
+    }
+    if expires_at is not None:
+        details["expires_at"] = expires_at.isoformat()
+    if actor is not None and actor.user_id is None and actor.api_key_id is None:
+        details["via"] = "cli"
     session.add(
         AuditEvent(
-            actor_user_id=user_id,
+            actor_user_id=actor.user_id if actor is not None else user_id,
+            actor_key_id=actor.api_key_id if actor is not None else None,
             organization_id=organization_id,
             project_id=project_id,
             action="api_key.create",
             target_type="api_key",
             target_id=row.id,
-            details={"key_id": parsed.key_id, "name": name},
+            details=details,
         )
     )
     return row, parsed.full
