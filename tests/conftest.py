@@ -52,16 +52,22 @@ def postgres_server() -> Iterator[str]:
     import psycopg
 
     yield PG_ADMIN_URL
+    # Only this session's databases: other test sessions may be running against the same server.
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        rows = conn.execute("select datname from pg_database where datname like 'qumulus_test_%'").fetchall()
+        pattern = f"qumulus_test_{SESSION_TAG}_%"
+        rows = conn.execute("select datname from pg_database where datname like %s", (pattern,)).fetchall()
         for (name,) in rows:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+#: Names this test session's databases, so that its clean-up never touches another session's.
+SESSION_TAG = uuid.uuid4().hex[:8]
 
 
 def fresh_postgres_url(admin_url: str) -> str:
     import psycopg
 
-    name = f"qumulus_test_{uuid.uuid4().hex[:12]}"
+    name = f"qumulus_test_{SESSION_TAG}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + "/" + name
