@@ -155,3 +155,29 @@ def test_stopping_mid_simulation_is_prompt_and_the_job_runs_at_the_next_start(se
         assert _wait(again, who, job_id, timeout=120).status == "completed"
     finally:
         again.stop()
+
+
+def test_canceling_a_running_job_stops_its_simulation_at_once(settings) -> None:  # type: ignore[no-untyped-def]
+    """A canceled long simulation does not keep its core: the process running it is replaced, the
+    next job runs, and the canceled job is neither completed nor charged."""
+    from qumulus.store.models import UsageLedger
+
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    platform.start_runtime()
+    try:
+        job_id = _start_long_job(platform, who, layers=400)  # minutes of simulation if left alone
+        before = set(platform.executor.pids())
+        canceled_at = time.monotonic()
+        jobs.cancel_job(platform, who, job_id)
+        deadline = canceled_at + 10  # the heartbeat alone would take lease/3 = 20 s
+        while set(platform.executor.pids()) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert set(platform.executor.pids()) != before, "the simulation was not stopped"
+        follow_up = _wait(platform, who, _submit(platform, who, BELL), timeout=30)
+        assert follow_up.status == "completed"
+        assert jobs.get_job(platform, who, job_id).job.status == "canceled"
+        with platform.db.read() as session:
+            assert session.scalar(select(UsageLedger.id).where(UsageLedger.job_id == job_id)) is None
+    finally:
+        platform.stop()

@@ -20,11 +20,15 @@ from typing import Any
 
 from qumulus.runtime.tasks import Outcome, Task, run_tasks, warm_up
 
-__all__ = ["BrokenProcessPool", "LocalExecutor"]
+__all__ = ["Aborted", "BrokenProcessPool", "LocalExecutor"]
 
 
 class BrokenProcessPool(RuntimeError):
     """The simulator process died while running a batch (it has been replaced)."""
+
+
+class Aborted(BrokenProcessPool):
+    """The batch was stopped on purpose (its executions were canceled); the process was replaced."""
 
 
 def _serve(conn: Connection, warm: bool) -> None:
@@ -44,6 +48,9 @@ class _Slot:
         self.context = context
         self.warm = warm
         self.ready = False
+        #: Execution ids of the batch this process is running now (empty when idle).
+        self.running: frozenset[str] = frozenset()
+        self.aborted = False
         self.start()
 
     def start(self) -> None:
@@ -66,8 +73,13 @@ class _Slot:
 
     def run(self, tasks: list[Task]) -> list[Outcome]:
         self.wait_ready()
-        self.conn.send(tasks)
-        return self.conn.recv()
+        self.aborted = False
+        self.running = frozenset(t.execution_id for t in tasks)
+        try:
+            self.conn.send(tasks)
+            return self.conn.recv()
+        finally:
+            self.running = frozenset()
 
     def restart(self) -> None:
         self.stop()
@@ -110,9 +122,25 @@ class LocalExecutor:
         except (EOFError, OSError) as exc:
             if not self._closed.is_set():  # shutting down: do not start a replacement
                 slot.restart()
+            if slot.aborted:
+                raise Aborted("simulation stopped: its executions were canceled") from None
             raise BrokenProcessPool(f"simulator process died: {exc!r}") from None
         finally:
             self._free.put(slot)
+
+    def abort(self, execution_ids: set[str]) -> int:
+        """Kill the processes whose whole running batch is in ``execution_ids``; returns how many.
+
+        A batch that also holds other work is left to finish (small batches take milliseconds).
+        """
+        killed = 0
+        for slot in self._slots:
+            running = slot.running
+            if running and running <= execution_ids and slot.process.is_alive():
+                slot.aborted = True
+                slot.process.kill()
+                killed += 1
+        return killed
 
     def pids(self) -> list[int]:
         return [slot.process.pid for slot in self._slots if slot.process.pid is not None]

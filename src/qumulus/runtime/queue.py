@@ -173,6 +173,20 @@ def heartbeat(
     return result.rowcount or 0
 
 
+def not_held(session: Session | Connection, *, owner: str, execution_ids: Sequence[str]) -> set[str]:
+    """Which of these executions this owner no longer holds (canceled, finished, or re-leased)."""
+    if not execution_ids:
+        return set()
+    held = core(session).scalars(
+        select(Execution.id).where(
+            Execution.id.in_(list(execution_ids)),
+            Execution.lease_owner == owner,
+            Execution.state == "running",
+        )
+    )
+    return set(execution_ids) - set(held)
+
+
 def reap(
     session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
 ) -> list[str]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from qumulus.runtime import queue
 from qumulus.runtime.completion import RateBook, complete
-from qumulus.runtime.executor import BrokenProcessPool, LocalExecutor
+from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
@@ -78,6 +78,7 @@ class WorkerPool:
         #: Threads now running a batch of small circuits only (they claim again within milliseconds).
         self._small_active = 0
         self._running_lock = threading.Lock()
+        self._check_leases = threading.Event()
         self._threads = [
             threading.Thread(target=self._loop, name=f"qumulus-worker-{i}", daemon=True)
             for i in range(threads)
@@ -94,6 +95,7 @@ class WorkerPool:
         """Stop claiming; stop the simulator processes (a long simulation is abandoned, its
         execution goes back to the queue for the next start); wait for the threads."""
         self._stop.set()
+        self._check_leases.set()
         self.waker.notify(len(self._threads))
         self.executor.shutdown()
         for thread in self._threads:
@@ -183,6 +185,8 @@ class WorkerPool:
                 break  # shutting down: what is left stays claimed and is requeued at the next start
             try:
                 outcomes = self.executor.run(tasks)
+            except Aborted:
+                continue  # canceled while running: the cancel already finished these executions
             except BrokenProcessPool:
                 log.warning("a simulator process died; it has been replaced")
                 self._handle_crash(tasks, by_id)
@@ -250,9 +254,23 @@ class WorkerPool:
             self._complete(by_id, failed)
         self.waker.notify()
 
+    def check_leases(self) -> None:
+        """Look at once for running work whose lease is gone (a cancel, say) and stop it."""
+        self._check_leases.set()
+
     def _heartbeat(self) -> None:
+        """Renew the leases of running work; stop simulations whose lease is no longer ours.
+
+        A lease is lost when the job was canceled (or reaped and given to another worker): its
+        simulator process is then killed, so a canceled 30-qubit job does not hold a core for minutes.
+        Runs every lease/3 seconds, and at once after :meth:`check_leases`.
+        """
         interval = max(0.5, self.lease_seconds / 3)
-        while not self._stop.wait(interval):
+        while not self._stop.is_set():
+            self._check_leases.wait(interval)
+            self._check_leases.clear()
+            if self._stop.is_set():
+                return
             with self._running_lock:
                 ids = list(self._running)
             if not ids:
@@ -262,6 +280,9 @@ class WorkerPool:
                     queue.heartbeat(
                         session, owner=self.owner, execution_ids=ids, lease_seconds=self.lease_seconds
                     )
+                    lost = queue.not_held(session, owner=self.owner, execution_ids=ids)
+                if lost:
+                    self.executor.abort(lost)
             except Exception:
                 log.exception("heartbeat failed")
 

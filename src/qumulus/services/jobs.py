@@ -434,7 +434,8 @@ def cancel_job(platform: Platform, principal: Principal, job_id: str) -> Job:
         if job.status in TERMINAL:
             raise Conflict(f"Job {job_id} is already {job.status} and cannot be canceled.")
         _cancel(session, job)
-        return job
+    platform.work_canceled()
+    return job
 
 
 def _cancel(session: Session, job: Job) -> None:
@@ -462,7 +463,8 @@ def delete_job(platform: Platform, principal: Principal, job_id: str) -> str:
         job = _owned(session, principal, job_id)
         principal.require(Action.JOB_DELETE, owns_target=job.submitter_id == principal.user_id)
         _delete(session, job)
-        return job.id
+    platform.work_canceled()
+    return job.id
 
 
 def _delete(session: Session, job: Job) -> None:
@@ -498,4 +500,5 @@ def bulk(
             else:
                 _delete(session, job)
                 affected.append(job.id)
+    platform.work_canceled()
     return affected, missing

@@ -111,6 +111,13 @@ class Platform:
         )
         self.workers.start()
 
+    def work_canceled(self) -> None:
+        """Jobs were canceled: let this process's workers stop any simulation of them now.
+
+        (Workers in other processes notice at their next heartbeat.)"""
+        if self.workers is not None:
+            self.workers.check_leases()
+
     def stop(self) -> None:
         if self.workers is not None:
             self.workers.stop()
