@@ -47,11 +47,11 @@ def address_problem(address: Address) -> str | None:
         return address_problem(address.ipv4_mapped)
     checks = (
         ("loopback", address.is_loopback),
-        ("private", address.is_private),
         ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
         ("unspecified", address.is_unspecified),
+        ("multicast", address.is_multicast),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("not globally routable", not address.is_global),
     )
     for name, hit in checks:
