@@ -269,6 +269,8 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "idempotency_key"),
         Index("ix_jobs_project_listing", "project_id", "deleted_at", "submitted_at"),
+        #: Covers the active-jobs count of the queued-job limit (services/limits.py).
+        Index("ix_jobs_project_active", "project_id", "status", "parent_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

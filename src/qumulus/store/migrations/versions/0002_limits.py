@@ -1,4 +1,4 @@
-"""project webhooks and the notification outbox
+"""project webhooks, the notification outbox, and the index of the queued-job limit
 
 Revision ID: 0002_limits
 Revises: 0001
@@ -18,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_jobs_project_active", ["project_id", "status", "parent_id"], unique=False)
     op.create_table(
         "project_webhooks",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -62,3 +64,5 @@ def downgrade() -> None:
     with op.batch_alter_table("project_webhooks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_project_webhooks_project_id"))
     op.drop_table("project_webhooks")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_project_active")
