@@ -373,7 +373,14 @@ def test_webhooks_are_for_project_admins_and_other_tenants_projects_do_not_exist
         session.add(foreign)
         session.flush()
         foreign_id = foreign.id
-    assert api.get(f"/v0.4/projects/{foreign_id}/webhooks").status_code == 404
-    assert api.post(f"/v0.4/projects/{foreign_id}/webhooks", json={"url": receiver.url}).status_code == 404
+    admin = {"Authorization": f"apiKey {member_key(api, 'admin')}"}  # a project admin, not a platform admin
+    assert api.client.get(f"/v0.4/projects/{pid}/webhooks", headers=admin).status_code == 200
+    for headers in (admin, member):
+        assert api.client.get(f"/v0.4/projects/{foreign_id}/webhooks", headers=headers).status_code == 404
+        assert (
+            api.client.post(
+                f"/v0.4/projects/{foreign_id}/webhooks", json={"url": receiver.url}, headers=headers
+            )
+        ).status_code == 404
     assert api.get("/v0.4/projects/no-such-project/webhooks").status_code == 404
     assert api.delete(f"/v0.4/projects/{pid}/webhooks/no-such-hook").status_code == 404
