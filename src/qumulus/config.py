@@ -59,6 +59,28 @@ class Settings:
     #: Whether to create demo data (organization, project, user, key) on an empty database.
     bootstrap: bool = True
     secret_key: str | None = field(default=None, repr=False)
+    # limits (docs/architecture.md "Limits") ----------------------------------------------------
+    #: Requests per minute per API key, in this process (0 = off). Generous: one key driving
+    #: bench/tiny_jobs.py makes ~700 requests/s on two cores, and pennylane polls ~100/s.
+    rate_limit_per_minute: int = 60_000
+    #: Requests a key may make at once before the per-minute rate applies (0 = one second's worth).
+    rate_limit_burst: int = 0
+    #: Active (submitted/ready/started) top-level jobs per project, unless the project sets its own.
+    max_queued_jobs: int = 10_000
+    max_shots: int = 1_000_000
+    #: Gates in one circuit, and circuits in one job (IonQ documents 5 000 circuits per job).
+    max_gates: int = 1_000_000
+    max_circuits: int = 5_000
+    # notifications (docs/architecture.md "Notifications") ---------------------------------------
+    #: SMTP server for failure emails; no host = no emails.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "qumulus@localhost"
+    smtp_starttls: bool = True
+    #: Allow webhooks to private, loopback and link-local addresses (tests, closed networks).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -81,6 +103,19 @@ class Settings:
             "bootstrap": _env_bool("QUMULUS_BOOTSTRAP", True),
             "warm_engines": _env_bool("QUMULUS_WARM_ENGINES", True),
             "secret_key": os.environ.get("QUMULUS_SECRET_KEY"),
+            "rate_limit_per_minute": _env_int("QUMULUS_RATE_LIMIT_PER_MINUTE", 60_000),
+            "rate_limit_burst": _env_int("QUMULUS_RATE_LIMIT_BURST", 0),
+            "max_queued_jobs": _env_int("QUMULUS_MAX_QUEUED_JOBS", 10_000),
+            "max_shots": _env_int("QUMULUS_MAX_SHOTS", 1_000_000),
+            "max_gates": _env_int("QUMULUS_MAX_GATES", 1_000_000),
+            "max_circuits": _env_int("QUMULUS_MAX_CIRCUITS", 5_000),
+            "smtp_host": os.environ.get("QUMULUS_SMTP_HOST") or None,
+            "smtp_port": _env_int("QUMULUS_SMTP_PORT", 587),
+            "smtp_user": os.environ.get("QUMULUS_SMTP_USER") or None,
+            "smtp_password": os.environ.get("QUMULUS_SMTP_PASSWORD") or None,
+            "smtp_from": os.environ.get("QUMULUS_SMTP_FROM") or "qumulus@localhost",
+            "smtp_starttls": _env_bool("QUMULUS_SMTP_STARTTLS", True),
+            "webhook_allow_private": _env_bool("QUMULUS_WEBHOOK_ALLOW_PRIVATE", False),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -119,3 +119,13 @@ def test_only_owners_and_platform_administrators_mint_keys_for_other_users() -> 
     assert not allowed(
         Actor(scopes=frozenset({"jobs:read", "jobs:write"}), org_role="owner"), Action.KEY_CREATE_FOR_OTHERS
     )
+
+
+def test_webhooks_are_managed_by_project_admins_and_organization_owners_only() -> None:
+    assert allowed(Actor(project_role="admin"), Action.WEBHOOK_MANAGE)
+    assert allowed(Actor(org_role="owner"), Action.WEBHOOK_MANAGE)
+    for actor in (Actor(project_role="member"), Actor(project_role="viewer"), Actor(org_role="member")):
+        assert not allowed(actor, Action.WEBHOOK_MANAGE), actor
+    assert not allowed(
+        Actor(scopes=frozenset({"jobs:read", "jobs:write"}), project_role="admin"), Action.WEBHOOK_MANAGE
+    )

@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import qumulus
-from qumulus.api import errors, routes_backends, routes_jobs, routes_tenancy
+from qumulus.api import errors, routes_backends, routes_jobs, routes_notifications, routes_tenancy, wire
+from qumulus.api.ratelimit import RateLimiter
 from qumulus.services.keys import Authenticator
 from qumulus.services.platform import Platform
 
@@ -55,6 +56,9 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     )
     app.state.platform = platform
     app.state.authenticator = Authenticator(platform.db, platform.secret)
+    app.state.rate_limiter = RateLimiter(
+        platform.settings.rate_limit_per_minute, platform.settings.rate_limit_burst
+    )
     errors.install(app)
     app.add_middleware(RejectNulMiddleware)
     for version in ("v0.4", "v0.3"):
@@ -63,6 +67,9 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
             # each tiny request (route matching through the inclusion layer).
             app.router.routes.extend(router.routes)
     app.router.routes.extend(routes_tenancy.build().routes)
+
+    app.include_router(routes_notifications.build())
+    platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON
 
     @app.get("/health")
     async def health() -> JSONResponse:

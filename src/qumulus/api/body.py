@@ -13,13 +13,20 @@ from qumulus.errors import InvalidRequest, PayloadTooLarge
 async def read_json(request: Request, max_bytes: int, *, required: bool = True) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"request body is {declared} bytes; the limit is {max_bytes}")
+        raise PayloadTooLarge(
+            f"body: the request is {declared} bytes; the limit is {max_bytes} bytes "
+            "(QUMULUS_MAX_REQUEST_BYTES)",
+            field="body",
+        )
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise PayloadTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
+            raise PayloadTooLarge(
+                f"body: the request exceeds the limit of {max_bytes} bytes (QUMULUS_MAX_REQUEST_BYTES)",
+                field="body",
+            )
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():

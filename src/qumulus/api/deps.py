@@ -14,9 +14,11 @@ def platform_of(request: Request) -> Platform:
 
 
 async def principal(request: Request) -> Principal:
+    """The authenticated caller, after its key's rate limit (every authenticated route comes here)."""
     authenticator = request.app.state.authenticator
     header = request.headers.get("authorization")
-    cached = authenticator.authenticate_cached(header)  # the common case: no database, no thread hop
-    if cached is not None:
-        return cached
-    return await run_in_threadpool(authenticator.authenticate, header)
+    found = authenticator.authenticate_cached(header)  # the common case: no database, no thread hop
+    if found is None:
+        found = await run_in_threadpool(authenticator.authenticate, header)
+    request.app.state.rate_limiter.check(found.api_key_id)  # in memory, about a microsecond
+    return found

@@ -16,9 +16,36 @@ MAX_NAME = 1000
 MAX_TAGS = 50
 
 
+#: Fields of a job that the server sets (v0.4 and v0.3 response names, and tenancy): a body that
+#: tries to set one is refused rather than silently ignored, so nobody believes they chose a job's
+#: status, cost or project. Unknown keys are still accepted: qiskit and cirq merge a user's
+#: ``extra_query_params`` into the body, and ``lang`` comes from cirq (wire spec §3.1).
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id", "status", "cost", "cost_usd", "usage", "usage_seconds", "project_id", "project",
+        "organization_id", "organization", "submitter_id", "api_key_id", "parent_job_id",
+        "child_job_ids", "children", "request", "response", "start", "submitted_at", "ready_at",
+        "started_at", "completed_at", "canceled_at", "deleted_at", "execution_time",
+        "execution_duration_ms", "predicted_execution_time", "predicted_execution_duration_ms",
+        "predicted_wait_time_ms", "failure", "warning", "results", "results_url", "output", "stats",
+        "gate_counts", "engine",
+    }
+)  # fmt: skip
+
+
+def refuse_read_only(body: dict[str, Any]) -> None:
+    """400 naming the first server-set field found in a job body (in the body's own key order)."""
+    for key in body:
+        if key in READ_ONLY_FIELDS:
+            raise InvalidRequest(
+                f"{key}: is set by the server and cannot be given when creating a job", field=key
+            )
+
+
 def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSpec:
     if not isinstance(body, dict):
         raise InvalidRequest("body: expected a JSON object", field="body")
+    refuse_read_only(body)
     backend = body.get("backend") if body.get("backend") is not None else body.get("target")
     if backend is None:
         raise InvalidRequest('backend: required (e.g. "simulator")', field="backend")

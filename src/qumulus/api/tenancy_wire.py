@@ -60,6 +60,7 @@ def user(row: User) -> dict[str, Any]:
         "name": row.name,
         "is_admin": bool(row.is_admin),
         "has_password": row.password_hash is not None,
+        "notify_on_failure": bool(row.notify_on_failure),
         "created_at": iso(row.created_at),
     }
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     BUDGET_READ = "budget.read"
     BUDGET_MANAGE = "budget.manage"
     USAGE_READ = "usage.read"
+    WEBHOOK_MANAGE = "webhook.manage"  # list, create, delete a project's webhooks
     # an organization
     ORG_READ = "org.read"
     ORG_UPDATE = "org.update"
@@ -96,6 +97,7 @@ _PROJECT_ADMIN = _MEMBER | {
     Action.KEY_READ,
     Action.KEY_CREATE,
     Action.KEY_REVOKE,
+    Action.WEBHOOK_MANAGE,
 }
 #: What a project role grants inside that project.
 PROJECT_GRANTS: dict[str, frozenset[Action]] = {

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.accounting.pricing import Rate, applicable_rate, cost
+from qumulus.notifications.outbox import Outbox, job_events
 from qumulus.runtime import queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
@@ -83,8 +84,12 @@ def complete(
     outcomes: Iterable[Outcome],
     data_dir: Path,
     rates: RateBook | None = None,
+    outbox: Outbox | None = None,
 ) -> list[tuple[str, str]]:
-    """Apply outcomes; returns ``(job id, final status)`` for every job that reached a final state."""
+    """Apply outcomes; returns ``(job id, final status)`` for every job that reached a final state.
+
+    ``outbox`` records the notifications of the top-level jobs that finished, in this transaction.
+    """
     conn = core(session)  # Core statements: no ORM unit-of-work cost
     rates = rates or RateBook(ttl=0.0)
     now = utcnow()
@@ -142,6 +147,8 @@ def complete(
         final = roll_up_parent(session, parent_id, postgres=postgres)
         if final is not None:
             finished.append((parent_id, final))
+    if outbox is not None:
+        outbox.record(conn, job_events(finished, claimed.values()))
     return finished
 
 
@@ -213,10 +220,10 @@ def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: b
         lock = lock.with_for_update()
     status = conn.scalar(lock)
     if status is None or status in TERMINAL:
-        return False
+        return None
     pending = conn.scalar(select(func.count()).where(Job.parent_id == parent_id, Job.status.not_in(TERMINAL)))
     if pending:
-        return False
+        return None
     totals = conn.execute(
         select(
             func.sum(func.coalesce(Job.execution_duration_ms, 0)),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qumulus.notifications.outbox import Outbox
 from qumulus.runtime import queue
 from qumulus.runtime.completion import RateBook, complete
 from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
@@ -58,6 +59,7 @@ class WorkerPool:
         inline_limit: int = 4096,
         poll_seconds: float = 1.0,
         on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
         self.executor = executor
@@ -71,6 +73,7 @@ class WorkerPool:
         self.inline_limit = inline_limit
         self.poll_seconds = poll_seconds
         self.on_finished = on_finished
+        self.outbox = outbox
         self.owner = owner_name()
         self.rates = RateBook()
         self._stop = threading.Event()
@@ -220,6 +223,7 @@ class WorkerPool:
                 outcomes=outcomes,
                 data_dir=self.data_dir,
                 rates=self.rates,
+                outbox=self.outbox,
             )
             if claim_next:
                 ahead = self._claim_in(session)

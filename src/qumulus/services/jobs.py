@@ -24,12 +24,13 @@ from qumulus.circuits.errors import CircuitError
 from qumulus.circuits.ionq_json import parse_input
 from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import Conflict, InvalidCircuit, InvalidRequest, NotFound
+from qumulus.notifications.outbox import JobEvent, Outbox
+from qumulus.services import limits
 from qumulus.services.platform import Platform
 from qumulus.store.models import Backend, Execution, Job, new_id
 from qumulus.store.models import Session as JobSession
 from qumulus.timeutil import utcnow
 
-MAX_SHOTS = 1_000_000
 MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_LIMIT = 25
 ACTIVE = ("submitted", "ready", "started")
@@ -104,13 +105,15 @@ def plan_submission(
     principal.require(Action.JOB_SUBMIT)
     backend_name = resolve_backend_name(spec.backend)
     backend = _backend(platform, backend_name)
-    if not 1 <= spec.shots <= MAX_SHOTS:
-        raise InvalidRequest(f"shots: must be between 1 and {MAX_SHOTS}, got {spec.shots}", field="shots")
+    settings = platform.settings
+    limits.check_shots(spec.shots, settings.max_shots)
     noise = _check_noise(spec.noise, backend)
+    limits.check_input_size(spec.input, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
     try:
         batch = parse_input(spec.job_type, spec.input, max_qubits=backend.qubits)
     except CircuitError as exc:
         raise InvalidCircuit(str(exc), field=exc.path) from None
+    limits.check_batch_size(batch, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
 
     if spec.idempotency_key:
         existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
@@ -118,6 +121,8 @@ def plan_submission(
             return existing
 
     def insert_job(conn: Connection) -> JobView:
+        if not spec.dry_run:
+            limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
         if spec.session_id is not None:
             _check_session(conn, principal, spec.session_id, backend_name)
         return _insert(conn, principal, spec, backend_name, batch, noise)
@@ -433,12 +438,13 @@ def cancel_job(platform: Platform, principal: Principal, job_id: str) -> Job:
             return job
         if job.status in TERMINAL:
             raise Conflict(f"Job {job_id} is already {job.status} and cannot be canceled.")
-        _cancel(session, job)
+        _cancel(session, job, platform.outbox)
     platform.work_canceled()
     return job
 
 
-def _cancel(session: Session, job: Job) -> None:
+def _cancel(session: Session, job: Job, outbox: Outbox | None = None) -> None:
+    """Cancel ``job`` and its active children; ``outbox`` records the ``job.canceled`` notification."""
     from qumulus.runtime.completion import roll_up_parent
 
     now = utcnow()
@@ -453,8 +459,15 @@ def _cancel(session: Session, job: Job) -> None:
     )
     job.status = "canceled"
     job.canceled_at = now
+    final = None
     if job.parent_id:
-        roll_up_parent(session, job.parent_id, postgres=session.get_bind().dialect.name == "postgresql")
+        final = roll_up_parent(
+            session, job.parent_id, postgres=session.get_bind().dialect.name == "postgresql"
+        )
+    if outbox is not None:
+        top, status = (job.id, "canceled") if job.parent_id is None else (job.parent_id, final)
+        if status is not None:
+            outbox.record(session.connection(), [JobEvent(top, job.project_id, job.submitter_id, status)])
 
 
 def delete_job(platform: Platform, principal: Principal, job_id: str) -> str:
@@ -462,14 +475,14 @@ def delete_job(platform: Platform, principal: Principal, job_id: str) -> str:
     with platform.db.write() as session:
         job = _owned(session, principal, job_id)
         principal.require(Action.JOB_DELETE, owns_target=job.submitter_id == principal.user_id)
-        _delete(session, job)
+        _delete(session, job, platform.outbox)
     platform.work_canceled()
     return job.id
 
 
-def _delete(session: Session, job: Job) -> None:
+def _delete(session: Session, job: Job, outbox: Outbox | None = None) -> None:
     if job.status in ACTIVE:
-        _cancel(session, job)
+        _cancel(session, job, outbox)
     now = utcnow()
     session.execute(update(Job).where(or_(Job.id == job.id, Job.parent_id == job.id)).values(deleted_at=now))
 
@@ -493,12 +506,12 @@ def bulk(
                 continue
             if action == "cancel":
                 if job.status in ACTIVE:
-                    _cancel(session, job)
+                    _cancel(session, job, platform.outbox)
                     affected.append(job.id)
                 elif job.status == "canceled":
                     affected.append(job.id)
             else:
-                _delete(session, job)
+                _delete(session, job, platform.outbox)
                 affected.append(job.id)
     platform.work_canceled()
     return affected, missing

@@ -9,11 +9,15 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from qumulus.config import Settings
+from qumulus.notifications.notifier import Notifier
+from qumulus.notifications.outbox import Outbox
 from qumulus.runtime.completions import CompletionHub
 from qumulus.runtime.wakeup import LocalWaker
 from qumulus.store.db import Database
@@ -76,6 +80,11 @@ class Platform:
         self.committer = GroupCommitter(self.db)
         self.workers = None
         self.executor = None
+        #: Job events → notification rows, written in the completion and cancel transactions.
+        self.outbox = Outbox(email_enabled=bool(settings.smtp_host))
+        self.notifier: Notifier | None = None
+        #: Renders a job as the webhooks' payload (the API sets its v0.4 wire shape).
+        self.job_renderer: Callable[[Any], dict[str, Any]] | None = None
         from qumulus.services.bootstrap import seed_backends
 
         with self.db.write() as session:
@@ -108,8 +117,20 @@ class Platform:
             lease_seconds=self.settings.lease_seconds,
             inline_limit=self.settings.inline_result_entries,
             on_finished=self.completions.publish,
+            outbox=self.outbox,
         )
         self.workers.start()
+        self.start_notifier()
+
+    def start_notifier(self) -> None:
+        """Deliver the notification outbox in a background thread (started with the runtime)."""
+        from qumulus.services.notify_jobs import job_payload
+
+        if self.notifier is None:
+            self.notifier = Notifier(
+                self.db, self.settings, self.outbox, load_job=lambda i: job_payload(self, i)
+            )
+            self.notifier.start()
 
     def work_canceled(self) -> None:
         """Jobs were canceled: let this process's workers stop any simulation of them now.
@@ -119,6 +140,9 @@ class Platform:
             self.workers.check_leases()
 
     def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
         if self.workers is not None:
             self.workers.stop()
             self.workers = None

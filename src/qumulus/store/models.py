@@ -269,6 +269,8 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "idempotency_key"),
         Index("ix_jobs_project_listing", "project_id", "deleted_at", "submitted_at"),
+        #: Covers the active-jobs count of the queued-job limit (services/limits.py).
+        Index("ix_jobs_project_active", "project_id", "status", "parent_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -402,3 +404,45 @@ class AuditEvent(Base):
     target_type: Mapped[str] = mapped_column(String(50), default="")
     target_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProjectWebhook(Base):
+    """A URL that receives a project's job events (completed, failed, canceled), signed with ``secret``."""
+
+    __tablename__ = "project_webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    #: Subset of ``job.completed``, ``job.failed``, ``job.canceled``.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: HMAC-SHA256 key for the ``X-Qumulus-Signature`` header; shown once, at creation.
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationOutbox(Base):
+    """One notification to deliver (an email or a webhook call), written in the transaction that
+    caused it and delivered afterwards by the notifier thread, with retries."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: ``email`` or ``webhook``.
+    channel: Mapped[str] = mapped_column(String(20))
+    #: ``job.completed``, ``job.failed``, ``job.canceled``.
+    event: Mapped[str] = mapped_column(String(40))
+    job_id: Mapped[str] = mapped_column(String(36))
+    project_id: Mapped[str] = mapped_column(String(36))
+    #: An email address, or a ``project_webhooks.id``.
+    target: Mapped[str] = mapped_column(String(2000))
+    #: ``pending``, ``delivered``, ``dead`` (gave up after the last retry; kept for inspection).
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

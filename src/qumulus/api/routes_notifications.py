@@ -1,0 +1,91 @@
+"""Notification settings: project webhooks and the caller's failure-email preference (``/v0.4`` only).
+
+* ``GET/POST /v0.4/projects/{id}/webhooks``, ``DELETE /v0.4/projects/{id}/webhooks/{webhook_id}``
+* ``PATCH /v0.4/users/me`` (``{"notify_on_failure": bool}``; ``GET`` is the tenancy router's)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from qumulus.api import tenancy_wire
+from qumulus.api.body import read_json
+from qumulus.api.deps import platform_of, principal
+from qumulus.auth.principal import Principal
+from qumulus.errors import InvalidRequest
+from qumulus.services import webhooks as svc
+from qumulus.timeutil import iso
+
+BODY_LIMIT = 64 * 1024
+
+
+def _webhook(view: svc.WebhookView) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": view.id,
+        "project_id": view.project_id,
+        "url": view.url,
+        "events": view.events,
+        "active": view.active,
+        "created_at": iso(view.created_at),
+    }
+    if view.secret is not None:
+        body["secret"] = view.secret  # shown once
+    return body
+
+
+def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidRequest("body: expected a JSON object", field="body")
+    for key in body:
+        if key not in allowed:
+            raise InvalidRequest(f"{key}: unknown field; expected {', '.join(sorted(allowed))}", field=key)
+    return body
+
+
+def build() -> APIRouter:
+    router = APIRouter(prefix="/v0.4")
+
+    @router.get("/projects/{project_id}/webhooks")
+    async def list_webhooks(
+        project_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        views = await run_in_threadpool(svc.list_webhooks, platform_of(request), who, project_id)
+        return JSONResponse({"webhooks": [_webhook(v) for v in views]})
+
+    @router.post("/projects/{project_id}/webhooks", status_code=201)
+    async def create_webhook(
+        project_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        body = _object(await read_json(request, BODY_LIMIT), {"url", "events"})
+        if "url" not in body:
+            raise InvalidRequest("url: required, the http(s) URL to POST job events to", field="url")
+        view = await run_in_threadpool(
+            svc.create_webhook, platform_of(request), who, project_id, body["url"], body.get("events")
+        )
+        return JSONResponse(_webhook(view), status_code=201)
+
+    @router.delete("/projects/{project_id}/webhooks/{webhook_id}")
+    async def delete_webhook(
+        project_id: str, webhook_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        deleted = await run_in_threadpool(
+            svc.delete_webhook, platform_of(request), who, project_id, webhook_id
+        )
+        return JSONResponse({"id": deleted, "status": "deleted"})
+
+    @router.patch("/users/me")
+    async def update_me(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        body = _object(await read_json(request, BODY_LIMIT), {"notify_on_failure"})
+        if "notify_on_failure" not in body:
+            raise InvalidRequest("notify_on_failure: required, true or false", field="notify_on_failure")
+        view = await run_in_threadpool(
+            svc.set_notify_on_failure, platform_of(request), who, body["notify_on_failure"]
+        )
+        return JSONResponse(tenancy_wire.user(view))
+
+    return router

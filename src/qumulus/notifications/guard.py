@@ -1,0 +1,111 @@
+"""Which webhook targets are allowed: public addresses only, unless explicitly configured otherwise.
+
+A webhook makes the server send requests on a user's behalf, so a URL that points at the server's
+own network (loopback, private ranges, link-local such as cloud metadata at 169.254.169.254,
+reserved ranges) would let any project admin probe it. The host is resolved and *every* address
+it resolves to must be public; the check runs when the webhook is created and again before each
+delivery, and the delivery connects to the address that was checked (a DNS answer that changes in
+between, "DNS rebinding", gains nothing).
+
+Pure apart from the resolver, which is injected (tests pass their own).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+class UnsafeTarget(ValueError):
+    """The URL may not be used as a webhook; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    scheme: str
+    host: str
+    port: int
+    #: Every address the host resolved to, all of them allowed.
+    addresses: tuple[Address, ...]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def address_problem(address: Address) -> str | None:
+    """Why ``address`` is not a public unicast address, or None if it is."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address_problem(address.ipv4_mapped)
+    checks = (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("unspecified", address.is_unspecified),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved),
+        ("private", address.is_private),
+        ("not globally routable", not address.is_global),
+    )
+    for name, hit in checks:
+        if hit:
+            return name
+    return None
+
+
+def check_url(url: str, *, allow_private: bool, resolve: Resolver = system_resolver) -> Target:
+    """Parse, resolve and check a webhook URL; raise :class:`UnsafeTarget` naming the problem."""
+    if not isinstance(url, str) or len(url) > 2000:
+        raise UnsafeTarget("must be an http or https URL of at most 2000 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTarget(f"is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UnsafeTarget(f"must use http or https, not {parts.scheme or 'no scheme'!r}")
+    host = parts.hostname
+    if not host:
+        raise UnsafeTarget("has no host")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeTarget("must not carry a user name or password; use the signature to authenticate")
+    port = port or (443 if scheme == "https" else 80)
+    try:
+        literal: Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        raw = [str(literal)]
+    else:
+        try:
+            raw = list(resolve(host, port))
+        except OSError as exc:
+            raise UnsafeTarget(f"host {host!r} does not resolve ({exc})") from None
+    if not raw:
+        raise UnsafeTarget(f"host {host!r} does not resolve")
+    addresses = tuple(ipaddress.ip_address(a.split("%", 1)[0]) for a in raw)
+    if not allow_private:
+        for address in addresses:
+            problem = address_problem(address)
+            if problem is not None:
+                raise UnsafeTarget(
+                    f"host {host!r} resolves to {address}, a {problem} address; webhooks may only "
+                    "target public addresses (QUMULUS_WEBHOOK_ALLOW_PRIVATE=1 allows others)"
+                )
+    return Target(url=url, scheme=scheme, host=host, port=port, addresses=addresses)
+
+
+def pinned_url(target: Target, address: Address) -> str:
+    """``target.url`` with its host replaced by ``address`` (the Host header keeps the name)."""
+    parts = urlsplit(target.url)
+    host = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+    netloc = f"{host}:{target.port}"
+    return parts._replace(netloc=netloc).geturl()

@@ -1,0 +1,45 @@
+"""What a notification says about a job: its v0.4 JSON, read at delivery time by the notifier.
+
+Read when delivering rather than when the job finishes, so the completion transaction writes one
+small row and reads nothing. The API installs its wire shape (``platform.job_renderer``); without
+one (a runtime started without the API) a minimal shape is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from qumulus.services.jobs import JobView
+from qumulus.services.platform import Platform
+from qumulus.store.models import Job
+from qumulus.timeutil import iso
+
+_FIELDS = [attr.key for attr in Job.__mapper__.column_attrs if attr.key != "input"]
+_BY_ID = select(*(getattr(Job, name).label(name) for name in _FIELDS))
+_CHILDREN = select(Job.id).order_by(Job.child_index)
+
+
+def job_payload(platform: Platform, job_id: str) -> dict[str, Any] | None:
+    """The job as its owner's API would show it, or None if it was deleted."""
+    with platform.db.connect() as conn:
+        row = conn.execute(_BY_ID.where(Job.id == job_id)).first()
+        if row is None or row.deleted_at is not None:
+            return None
+        child_ids = None
+        if row.type == "ionq.multi-circuit.v1":
+            child_ids = list(conn.scalars(_CHILDREN.where(Job.parent_id == job_id)))
+    view = JobView(job=row, child_ids=child_ids)  # type: ignore[arg-type]
+    if platform.job_renderer is not None:
+        return platform.job_renderer(view)
+    return {
+        "id": row.id,
+        "status": row.status,
+        "backend": row.backend,
+        "name": row.name,
+        "project_id": row.project_id,
+        "submitted_at": iso(row.submitted_at),
+        "completed_at": iso(row.completed_at),
+        **({"failure": row.failure} if row.failure else {}),
+    }
