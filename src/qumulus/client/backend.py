@@ -210,6 +210,9 @@ class Backend:
     ) -> Job:
         """Submit one job (one circuit, or several as one multi-circuit job); returns at once.
 
+        Per-shot memory is always available (``result.get_memory()``, fetched on first use);
+        ``memory=True`` downloads it together with the result.
+
         Safe to retry: the request carries an Idempotency-Key (new per call unless given), journaled
         locally before it is sent, so a lost answer or a crash never makes a duplicate or loses the id.
         """

@@ -201,7 +201,11 @@ class Job:
             raise JobCancelledError(
                 f"job {self.job_id()} was canceled and has no results", job_id=self.job_id()
             )
-        self._result = Result(self.job_id(), self.backend_name, self._experiments(), name=self.name())
+        experiments = self._experiments()
+        if self._memory:  # run(memory=True): download the shots now (otherwise on first get_memory)
+            for experiment in experiments:
+                _ = experiment.memory_int
+        self._result = Result(self.job_id(), self.backend_name, experiments, name=self.name())
         return self._result
 
     def _experiments(self, first_index: int = 0) -> list[ExperimentResult]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from qumulus.client import accounts
 from qumulus.client.accounts import DEFAULT_NAME, DEFAULT_URL, SESSION_NAME, Account
-from qumulus.client.errors import AccountError
+from qumulus.client.errors import AccountError, QumulusClientError
 from qumulus.client.journal import JournalEntry
 from qumulus.client.provider import Provider
 
@@ -144,5 +144,5 @@ def least_busy(backends: list[Any]) -> Any:
         if status.operational:
             candidates.append((status.pending_jobs, backend.name, backend))
     if not candidates:
-        raise AccountError("least_busy: none of these backends is operational")
+        raise QumulusClientError("least_busy: none of these backends is operational")
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
