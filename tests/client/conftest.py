@@ -7,6 +7,7 @@ every job fails on the server with the server's own message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,7 +82,14 @@ def simulator(provider):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def blocker(simulator):  # type: ignore[no-untyped-def]
-    """A long job holding the one simulator process; canceled afterwards."""
+    """A long job holding the one simulator process (running before the test starts, so jobs
+    submitted by the test queue behind it); canceled afterwards."""
+    from qumulus import JobStatus
+
     job = simulator.run(long_circuit(), shots=10, name="blocker")
+    deadline = time.monotonic() + 120  # a previous test's canceled blocker may still hold the process
+    while job.status() is not JobStatus.RUNNING:
+        assert time.monotonic() < deadline, "the blocker never started"
+        time.sleep(0.05)
     yield job
     job.cancel()
