@@ -34,6 +34,18 @@ def test_bit_order_is_qubit_zero_rightmost(simulator) -> None:  # type: ignore[n
     assert result.results[0].counts_int == {1: 10}
 
 
+def test_native_gate_builder(simulator) -> None:  # type: ignore[no-untyped-def]
+    flip = Circuit(1, name="gpi2x2", gateset="native").gpi2(0, 0).gpi2(0, 0)  # GPI2(0)² = -iX
+    entangle = Circuit(2, name="ms", gateset="native").ms(0, 1)
+    result = simulator.run([flip, entangle], shots=20).result(timeout=60)
+    assert result.get_counts("gpi2x2") == {"1": 20}
+    assert result.get_probabilities("ms") == {"00": 0.5, "11": 0.5}
+    with pytest.raises(ValueError, match="native gate in a 'qis' circuit"):
+        Circuit(1).gpi(0.25, 0)
+    with pytest.raises(ValueError, match="QIS gate in a 'native' circuit"):
+        Circuit(1, gateset="native").h(0)
+
+
 def test_multi_circuit_job_results_by_index_and_name(simulator) -> None:  # type: ignore[no-untyped-def]
     job = simulator.run([bell("b"), Circuit(1, name="one").x(0)], shots=30)
     result = job.result(timeout=60)

@@ -1,6 +1,7 @@
 """Circuits as the SDK accepts them: IonQ JSON dicts, or a small builder that writes them.
 
-The builder covers the QIS gates of the IonQ format (wire spec §10.2) and nothing else; Qiskit and
+The builder covers the IonQ format's QIS gates (radians) and, in a ``gateset="native"`` circuit, its
+native trapped-ion gates GPI, GPI2, MS and ZZ (phases and angles in turns; wire spec §10). Qiskit and
 Cirq objects are converted by their integrations. Every qubit is measured at the end (IonQ's rule).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 GATESETS = ("qis", "native")
+NATIVE_GATES = frozenset({"gpi", "gpi2", "ms", "zz"})
 
 
 class Circuit:
@@ -25,6 +27,10 @@ class Circuit:
         self.gates: list[dict[str, Any]] = []
 
     def _add(self, gate: str, targets: list[int], controls: list[int] | None = None, **extra: Any) -> Circuit:
+        native = gate in NATIVE_GATES
+        if native != (self.gateset == "native"):
+            kind = "a native" if native else "a QIS"
+            raise ValueError(f"{gate}: {kind} gate in a {self.gateset!r} circuit (IonQ does not mix the two)")
         for q in [*targets, *(controls or [])]:
             if not isinstance(q, int) or not 0 <= q < self.qubits:
                 raise ValueError(f"{gate}: qubit {q!r} is not in 0..{self.qubits - 1}")
@@ -68,6 +74,20 @@ class Circuit:
 
     def swap(self, a: int, b: int) -> Circuit:
         return self._add("swap", [a, b])
+
+    # native gates (gateset="native"; turns) ---------------------------------------------------------
+
+    def gpi(self, phase: float, q: int) -> Circuit:
+        return self._add("gpi", [q], phase=float(phase))
+
+    def gpi2(self, phase: float, q: int) -> Circuit:
+        return self._add("gpi2", [q], phase=float(phase))
+
+    def ms(self, a: int, b: int, phases: tuple[float, float] = (0.0, 0.0), angle: float = 0.25) -> Circuit:
+        return self._add("ms", [a, b], phases=[float(phases[0]), float(phases[1])], angle=float(angle))
+
+    def zz(self, angle: float, a: int, b: int) -> Circuit:
+        return self._add("zz", [a, b], angle=float(angle))
 
     def to_ionq(self) -> dict[str, Any]:
         body: dict[str, Any] = {"qubits": self.qubits, "gateset": self.gateset, "circuit": list(self.gates)}
