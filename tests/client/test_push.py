@@ -82,3 +82,24 @@ def test_the_sdk_waits_on_the_stream_not_by_polling(simulator, blocker) -> None:
     assert seen[-1] is JobStatus.DONE
     assert calls and all(kind == "STREAM" for kind, _ in calls)  # no GET /jobs/{id} polls
     assert len(calls) <= 3  # one stream per minute of waiting at most (reconnects)
+
+
+def test_a_cancel_wakes_a_waiting_result(simulator, blocker) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from qumulus.client import JobCancelledError
+
+    queued = simulator.run(bell(), shots=10)
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            simulator.provider.retrieve_job(queued.job_id()).result(timeout=60)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    queued.cancel()
+    waiter.join(30)
+    assert not waiter.is_alive() and isinstance(outcome[0], JobCancelledError)

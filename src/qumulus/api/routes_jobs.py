@@ -157,6 +157,7 @@ def build(version: str) -> APIRouter:
     @router.put("/jobs/{job_id}/status/cancel")
     async def cancel_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         job = await run_in_threadpool(jobs.cancel_job, platform_of(request), who, job_id)
+        platform_of(request).completions.publish([(job.id, job.status)])  # wakes ?wait= and event streams
         return JSONResponse({"id": job.id, "status": job.status})
 
     @router.delete("/jobs/{job_id}")

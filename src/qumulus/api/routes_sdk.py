@@ -113,9 +113,11 @@ def build() -> APIRouter:
     async def cancel_job_set(
         set_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
-        return JSONResponse(
-            await run_in_threadpool(job_sets.cancel_job_set, platform_of(request), who, set_id)
-        )
+        platform = platform_of(request)
+        summary = await run_in_threadpool(job_sets.cancel_job_set, platform, who, set_id)
+        canceled = [(m["id"], "canceled") for m in summary["jobs"] if m["status"] == "canceled"]
+        platform.completions.publish(canceled)  # wakes ?wait= and event streams at once
+        return JSONResponse(summary)
 
     @router.post("/job_sets/{set_id}/rerun")
     async def rerun(set_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:

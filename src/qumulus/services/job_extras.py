@@ -7,6 +7,7 @@ Same rules as ``services/jobs.py``: a job outside the caller's project is "not f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,7 +104,7 @@ def queue_info(platform: Platform, principal: Principal, job_id: str) -> QueueIn
                 or 0
             )
         per_execution = _mean_execution_seconds(session, job.backend)
-    parallel = max(1, platform.settings.pool_processes or 1)
+    parallel = max(1, platform.settings.pool_processes or os.cpu_count() or 1)
     now = utcnow()
     start = end = None
     if per_execution is not None:
