@@ -69,6 +69,8 @@ def test_properties_per_qubit_and_pair_and_at_a_past_date(provider) -> None:  # 
 
 def test_job_limit_and_remaining(sdk_server, simulator, blocker) -> None:  # type: ignore[no-untyped-def]
     assert simulator.job_limit().active_jobs >= 1  # the blocker
+    assert blocker.job_id() in [j.job_id() for j in simulator.active_jobs(limit=None)]
+    assert all(j.cached_status().name in ("QUEUED", "RUNNING") for j in simulator.active_jobs())
     # The cap is set by an administrator (no API for it yet): straight in the server's database.
     with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
         db.execute("UPDATE projects SET max_queued_jobs = 7")
