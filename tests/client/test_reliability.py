@@ -84,8 +84,9 @@ def test_journal_survives_a_crashed_process(sdk_server: LiveServer, sdk_home: Pa
     provider = Qumulus.load_account("lab")  # a new session
     recent = provider.recent_jobs()
     assert recent[0].job_id == job_id and recent[0].name == "before-the-crash"
-    resumed = provider.resume()
+    resumed = Qumulus.resume()
     assert resumed[0].job_id() == job_id
+    assert Qumulus.recent_jobs(1)[0].job_id == job_id
     assert resumed[0].result(timeout=60).get_counts()
 
 

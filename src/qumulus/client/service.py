@@ -121,7 +121,13 @@ class Qumulus:
 
     @classmethod
     def recent_jobs(cls, limit: int = 20) -> list[JournalEntry]:
+        """This profile's latest submissions from this machine (the local journal), newest first."""
         return cls.active_provider().recent_jobs(limit)
+
+    @classmethod
+    def resume(cls, limit: int = 20) -> list[Any]:
+        """The recent submissions as job handles, after a crash (see ``Provider.resume``)."""
+        return cls.active_provider().resume(limit)
 
 
 def _matches(provider: Provider, organization: str | None, project: str | None) -> bool:
