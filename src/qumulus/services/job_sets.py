@@ -246,6 +246,7 @@ def cancel_job_set(platform: Platform, principal: Principal, set_id: str) -> dic
         for job in members:
             if job.status in job_svc.ACTIVE:
                 job_svc._cancel(session, job)
+    platform.work_canceled()  # running members stop simulating now
     return get_job_set(platform, principal, set_id)
 
 
