@@ -4,6 +4,7 @@ and the SDK waits on it instead of polling (latency is measured in bench/push_la
 from __future__ import annotations
 
 import json
+import threading
 
 import httpx
 
@@ -12,7 +13,7 @@ from tests.client.conftest import bell
 from tests.conftest import LiveServer
 
 
-def _events(server: LiveServer, job_id: str, **params: str) -> list[tuple[str, dict]]:
+def _events(server: LiveServer, job_id: str, on_event=None, **params: str) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
     out = []
     headers = {"Authorization": f"apiKey {server.key}"}
     with httpx.stream(
@@ -28,6 +29,8 @@ def _events(server: LiveServer, job_id: str, **params: str) -> list[tuple[str, d
             elif line == "" and kind:
                 out.append((kind, json.loads(data)))
                 kind = None
+                if on_event is not None:
+                    on_event()
     return out
 
 
@@ -35,8 +38,16 @@ def test_stream_reports_each_change_and_ends_at_the_final_one(
     sdk_server: LiveServer, simulator, blocker
 ) -> None:  # type: ignore[no-untyped-def]
     queued = simulator.run(bell(), shots=10)
-    blocker.cancel()  # let the queue move
-    events = _events(sdk_server, queued.job_id())
+    first = threading.Event()
+    collected: list[list[tuple[str, dict]]] = []
+    reader = threading.Thread(
+        target=lambda: collected.append(_events(sdk_server, queued.job_id(), first.set))
+    )
+    reader.start()
+    assert first.wait(30)  # the stream is open and has said "ready"
+    blocker.cancel()  # now let the queue move
+    reader.join(60)
+    events = collected[0]
     statuses = [body["status"] for kind, body in events]
     assert [kind for kind, _ in events] == ["status"] * len(events)
     assert statuses[0] == "ready" and statuses[-1] == "completed"
@@ -85,8 +96,6 @@ def test_the_sdk_waits_on_the_stream_not_by_polling(simulator, blocker) -> None:
 
 
 def test_a_cancel_wakes_a_waiting_result(simulator, blocker) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
     from qumulus.client import JobCancelledError
 
     queued = simulator.run(bell(), shots=10)
