@@ -119,3 +119,26 @@ def test_idempotent_job_set_and_errors_named_by_global_index(simulator, sdk_serv
     with pytest.raises(ApiError) as caught:
         JobManager().run(bad, backend=simulator, max_experiments_per_job=2)
     assert caught.value.status_code == 422 and caught.value.field == "circuits[5].circuit[0].gate"
+
+
+def test_a_set_over_the_queue_cap_is_refused_whole(
+    simulator, provider, sdk_server: LiveServer, blocker
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from qumulus.client import ApiError
+
+    tag = uuid.uuid4().hex[:8]
+    with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
+        db.execute("UPDATE projects SET max_queued_jobs = 3")
+    try:
+        with pytest.raises(ApiError) as caught:  # blocker + 4 members > 3
+            JobManager().run([bell()] * 4, backend=simulator, max_experiments_per_job=1, tags=[tag])
+        assert caught.value.status_code == 429 and "max_queued_jobs" in caught.value.message
+        assert provider.jobs(limit=None, tags=[tag]) == []  # no half set left behind
+        fits = JobManager().run([bell()] * 2, backend=simulator, max_experiments_per_job=1, tags=[tag])
+        assert len(fits.jobs()) == 2
+        fits.cancel()
+    finally:
+        with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
+            db.execute("UPDATE projects SET max_queued_jobs = NULL")

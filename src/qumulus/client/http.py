@@ -3,8 +3,9 @@
 Retry rules (survey §8: clients that retry POST without a key create duplicate jobs; others retry
 forever and hang on a dead server):
 
-* 429, 502, 503, 504 and connection errors are retried with exponential back-off and jitter,
-  honouring ``Retry-After``, for at most ``max_retry_seconds`` in total: never forever;
+* 429 (when the server says ``Retry-After``), 502, 503, 504 and connection errors are retried with
+  exponential back-off and jitter, honouring ``Retry-After``, for at most ``max_retry_seconds`` in
+  total: never forever;
 * a request that is not idempotent (a POST without an ``Idempotency-Key``) is never retried after it
   may have reached the server.
 """
@@ -106,8 +107,14 @@ class Transport:
                     raise ConnectionFailedError(f"{method} {self.base}{path}: {exc!r}") from exc
                 self._sleep(attempt, None, deadline)
                 continue
-            if response.status_code in RETRY_STATUS and retry and time.monotonic() < deadline:
-                self._sleep(attempt, _retry_after(response), deadline)
+            wait = _retry_after(response)
+            # A 429 without Retry-After is a limit that does not clear by waiting a moment (the
+            # project's queued-job cap): raise it now, naming the limit, rather than spin for a minute.
+            retriable = response.status_code in RETRY_STATUS and (
+                response.status_code != 429 or wait is not None
+            )
+            if retriable and retry and time.monotonic() < deadline:
+                self._sleep(attempt, wait, deadline)
                 continue
             if response.status_code >= 400:
                 raise _api_error(response)
