@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from qumulus.api import results_json, wire
+from qumulus.api import results_json, sdk_filters, wire
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.api.job_request import parse_job_request
@@ -87,6 +87,13 @@ def build(version: str) -> APIRouter:
         target: str | None = None,
         backend: str | None = None,
         parent_job_id: str | None = None,
+        tags: list[str] | None = Query(None),
+        tags_any: bool = False,
+        name: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        job_set_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> JSONResponse:
         platform = platform_of(request)
         body = await read_json(request, 1 << 20, required=False)  # cirq sends {"limit": N} on a GET
@@ -103,6 +110,13 @@ def build(version: str) -> APIRouter:
             parent_id=parent_job_id,
             limit=limit if limit is not None else jobs.DEFAULT_LIST_LIMIT,
             cursor=next,
+            tags=_split(tags) or None,
+            tags_any=tags_any,
+            name=name or None,
+            created_after=sdk_filters.when(created_after, "created_after"),
+            created_before=sdk_filters.when(created_before, "created_before"),
+            job_set_id=job_set_id,
+            idempotency_key=idempotency_key,
         )
         views, cursor = await run_in_threadpool(jobs.list_jobs, platform, who, query)
         payload: dict[str, Any] = {"jobs": [shape(v) for v in views]}
@@ -143,6 +157,7 @@ def build(version: str) -> APIRouter:
     @router.put("/jobs/{job_id}/status/cancel")
     async def cancel_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         job = await run_in_threadpool(jobs.cancel_job, platform_of(request), who, job_id)
+        platform_of(request).completions.publish([(job.id, job.status)])  # wakes ?wait= and event streams
         return JSONResponse({"id": job.id, "status": job.status})
 
     @router.delete("/jobs/{job_id}")

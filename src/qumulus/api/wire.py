@@ -69,6 +69,8 @@ def job_v04(view: JobView) -> dict[str, Any]:
         body["canceled_at"] = iso(job.canceled_at)
     if job.engine:
         body["engine"] = job.engine
+    if job.job_set_id is not None:
+        body["job_set_id"] = job.job_set_id
     if job.status == "completed" and not job.dry_run:
         base = f"/v0.4/jobs/{job.id}/results"
         body["results"] = {"probabilities": {"url": f"{base}/probabilities"}}

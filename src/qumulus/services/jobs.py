@@ -25,7 +25,7 @@ from qumulus.circuits.ionq_json import parse_input
 from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import Conflict, InvalidCircuit, InvalidRequest, NotFound
 from qumulus.notifications.outbox import JobEvent, Outbox
-from qumulus.services import limits
+from qumulus.services import job_filters, limits
 from qumulus.services.platform import Platform
 from qumulus.store.models import Backend, Execution, Job, new_id
 from qumulus.store.models import Session as JobSession
@@ -56,6 +56,9 @@ class JobSpec:
     submitted_at: datetime | None = None
     #: Chosen by the caller when it wants to wait for this id before the insert happens.
     job_id: str | None = None
+    #: A job set member: the set's id, and ``{"index", "first_experiment"}`` (kept in ``stats``).
+    job_set_id: str | None = None
+    job_set_member: dict[str, int] | None = None
 
 
 @dataclass
@@ -225,6 +228,7 @@ def _insert(
         "completed_at": now if spec.dry_run else None,
         "session_id": spec.session_id,
         "tags": spec.tags,
+        "job_set_id": spec.job_set_id,
     }
     circuits_raw = _raw_circuits(spec.input, multi)
     parent = {
@@ -236,6 +240,7 @@ def _insert(
             "qubits": batch.qubits,
             "circuits": len(batch.circuits),
             "gate_counts": batch.gate_counts(),
+            **({"job_set": spec.job_set_member} if spec.job_set_member is not None else {}),
         },
         "idempotency_key": spec.idempotency_key,
         "parent_id": None,
@@ -371,6 +376,14 @@ class JobQuery:
     parent_id: str | None = None
     limit: int = DEFAULT_LIST_LIMIT
     cursor: str | None = None
+    #: SDK filters (services/job_filters.py): every tag must match (or any, with ``tags_any``).
+    tags: Sequence[str] | None = None
+    tags_any: bool = False
+    name: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    job_set_id: str | None = None
+    idempotency_key: str | None = None
 
 
 def list_jobs(platform: Platform, principal: Principal, query: JobQuery) -> tuple[list[JobView], str | None]:
@@ -392,6 +405,7 @@ def list_jobs(platform: Platform, principal: Principal, query: JobQuery) -> tupl
         stmt = stmt.where(Job.session_id == query.session_id)
     if query.backend is not None:
         stmt = stmt.where(Job.backend == resolve_backend_name(query.backend))
+    stmt = job_filters.apply(stmt, query, postgres=not platform.db.is_sqlite)
     if query.cursor:
         at, last_id = _decode_cursor(query.cursor)
         stmt = stmt.where(or_(Job.submitted_at < at, and_(Job.submitted_at == at, Job.id < last_id)))

@@ -1,0 +1,72 @@
+"""Query values of the SDK's extra endpoints and filters (dates, name/tags bodies), checked once.
+
+Every bad value is a 400 naming the parameter, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from qumulus.api.job_request import MAX_NAME, MAX_TAGS
+from qumulus.errors import InvalidRequest
+from qumulus.timeutil import parse_iso
+
+
+def when(value: str | None, field: str) -> datetime | None:
+    """ISO-8601 (``Z`` allowed) or epoch seconds → an aware datetime; None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    except ValueError:
+        pass
+    except (OverflowError, OSError):
+        raise InvalidRequest(f"{field}: date out of range", field=field) from None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise InvalidRequest(
+            f"{field}: not a date (ISO-8601 or epoch seconds): {value[:40]!r}", field=field
+        ) from None
+
+
+def job_update(body: Any) -> dict[str, Any]:
+    """A ``PATCH /jobs/{id}`` body: ``name`` (string or null) and/or ``tags`` (list of strings)."""
+    if not isinstance(body, dict) or not body:
+        raise InvalidRequest('body: expected a JSON object with "name" and/or "tags"', field="body")
+    for key in body:
+        if key not in ("name", "tags"):
+            raise InvalidRequest(f"{key}: cannot be changed; only name and tags can", field=key)
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        name = body["name"]
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
+            raise InvalidRequest(
+                f"name: must be a string of at most {MAX_NAME} characters, or null", field="name"
+            )
+        changes["name"] = name
+    if "tags" in body:
+        changes["tags"] = tags(body["tags"], "tags")
+    return changes
+
+
+def tags(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_TAGS
+        or not all(isinstance(t, str) and 0 < len(t) <= 200 for t in value)
+    ):
+        raise InvalidRequest(f"{field}: must be a list of at most {MAX_TAGS} non-empty strings", field=field)
+    return list(dict.fromkeys(value))
+
+
+def ids(body: Any, *, maximum: int) -> list[str]:
+    raw = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) and len(i) <= 64 for i in raw):
+        raise InvalidRequest("ids: required, a non-empty list of job ids", field="ids")
+    if len(raw) > maximum:
+        raise InvalidRequest(f"ids: at most {maximum} per request", field="ids")
+    return list(dict.fromkeys(raw))

@@ -1,0 +1,260 @@
+"""A backend handle: status, configuration, calibration (properties), run, and its jobs.
+
+Built from the server's backend list; every call that reports a changing value (``status()``,
+``properties()``) asks the server again. Configuration comes from the server, never guessed (the
+qiskit-ionq lesson of survey §2.7: a silent fallback to 4 qubits).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from qumulus.client.circuit import as_circuit_list, job_input
+from qumulus.client.errors import ApiError
+from qumulus.client.job import Job
+from qumulus.client.status import ACTIVE
+
+if TYPE_CHECKING:
+    from qumulus.client.provider import Provider
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    backend_name: str
+    operational: bool
+    pending_jobs: int
+    status_msg: str
+    backend_version: str = "1"
+
+
+@dataclass(frozen=True)
+class BackendConfiguration:
+    backend_name: str
+    n_qubits: int
+    simulator: bool
+    gatesets: list[str]
+    basis_gates: list[str]
+    description: str
+    #: Trapped ions: every pair is connected; ``None`` = all-to-all, as Qiskit reads it.
+    coupling_map: list[list[int]] | None = None
+    max_experiments: int | None = None
+    memory: bool = True
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class JobLimit:
+    maximum_jobs: int | None
+    active_jobs: int
+
+
+QIS_GATES = [
+    "x",
+    "y",
+    "z",
+    "h",
+    "s",
+    "si",
+    "t",
+    "ti",
+    "v",
+    "vi",
+    "rx",
+    "ry",
+    "rz",
+    "cnot",
+    "swap",
+    "xx",
+    "yy",
+    "zz",
+]
+
+
+@dataclass
+class BackendProperties:
+    """Per-qubit and per-pair calibration of one snapshot (``last_update_date``). Times in seconds."""
+
+    backend_name: str
+    last_update_date: datetime | None
+    characterization_id: str | None
+    n_qubits: int
+    per_qubit: bool
+    raw: dict[str, Any] = field(repr=False)
+
+    def _qubit(self, qubit: int) -> dict[str, Any]:
+        try:
+            return self.raw["qubit"][qubit]
+        except IndexError:
+            raise ValueError(
+                f"qubit {qubit} is not on {self.backend_name} ({self.n_qubits} qubits)"
+            ) from None
+
+    def t1(self, qubit: int) -> float | None:
+        return self._qubit(qubit)["t1"]
+
+    def t2(self, qubit: int) -> float | None:
+        return self._qubit(qubit)["t2"]
+
+    def readout_error(self, qubit: int) -> float | None:
+        return self._qubit(qubit)["readout_error"]
+
+    def readout_length(self, qubit: int) -> float | None:
+        return self._qubit(qubit)["readout_length"]
+
+    def gate_error(self, gate: str, qubits: int | list[int] | tuple[int, ...]) -> float | None:
+        """Error of ``gate`` on ``qubits``: any one-qubit gate name uses the qubit's 1q error, any
+        two-qubit gate its pair's 2q error (trapped ions implement all of them with the same
+        native gates)."""
+        targets = [qubits] if isinstance(qubits, int) else list(qubits)
+        if len(targets) == 1:
+            return self._qubit(targets[0])["gate_error_1q"]
+        if len(targets) == 2:
+            lo, hi = sorted(targets)
+            for pair in self.raw["pair"]:
+                if pair["qubits"] == [lo, hi]:
+                    return pair["gate_error_2q"]
+            raise ValueError(f"{gate}: qubits {lo} and {hi} are not connected on {self.backend_name}")
+        raise ValueError(f"{gate}: one or two qubits")
+
+    def gate_length(self, gate: str, qubits: int | list[int] | tuple[int, ...]) -> float | None:
+        width = 1 if isinstance(qubits, int) else len(qubits)
+        return self.raw["gates"]["1q" if width == 1 else "2q"]["duration"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+class Backend:
+    def __init__(self, provider: Provider, data: dict[str, Any]) -> None:
+        self._provider = provider
+        self._data = data
+        self.name = str(data["backend"])
+
+    def __repr__(self) -> str:
+        return f"<Backend {self.name}>"
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider
+
+    @property
+    def num_qubits(self) -> int:
+        return int(self._data["qubits"])
+
+    def configuration(self) -> BackendConfiguration:
+        simulator = self._data.get("kind", "simulator" if self.name == "simulator" else "qpu") == "simulator"
+        return BackendConfiguration(
+            backend_name=self.name,
+            n_qubits=self.num_qubits,
+            simulator=simulator,
+            gatesets=list(self._data.get("gatesets") or ["qis"]),
+            basis_gates=list(QIS_GATES),
+            description=str(self._data.get("description") or ""),
+            max_experiments=self._data.get("max_experiments"),
+        )
+
+    def status(self) -> BackendStatus:
+        """Fresh from the server: operational, pending jobs (queued circuits), message."""
+        for entry in self._provider.transport.request("GET", "/backends"):
+            if entry.get("backend") == self.name:
+                self._data = entry
+                break
+        operational = self._data.get("status") == "available" and bool(self._data.get("accepting_jobs", True))
+        message = self._data.get("status_message") or (
+            "active" if operational else self._data.get("status", "")
+        )
+        return BackendStatus(
+            backend_name=self.name,
+            operational=operational,
+            pending_jobs=int(self._data.get("pending_jobs") or 0),
+            status_msg=str(message),
+        )
+
+    def properties(self, refresh: bool = False, datetime: datetime | None = None) -> BackendProperties | None:
+        """Calibration now, or as it was at ``datetime``; None for a backend without any (simulators)."""
+        params = {"at": datetime.isoformat()} if datetime is not None else None
+        try:
+            raw = self._provider.transport.request("GET", f"/backends/{self.name}/properties", params=params)
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        date = raw.get("date")
+        return BackendProperties(
+            backend_name=self.name,
+            last_update_date=_parse(date),
+            characterization_id=raw.get("characterization_id"),
+            n_qubits=int(raw["qubits"]),
+            per_qubit=bool(raw.get("per_qubit")),
+            raw=raw,
+        )
+
+    # jobs ----------------------------------------------------------------------------------
+
+    def run(
+        self,
+        circuits: Any,
+        shots: int = 100,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        memory: bool = False,
+        *,
+        metadata: dict[str, str] | None = None,
+        noise: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Submit one job (one circuit, or several as one multi-circuit job); returns at once.
+
+        Per-shot memory is always available (``result.get_memory()``, fetched on first use);
+        ``memory=True`` downloads it together with the result.
+
+        Safe to retry: the request carries an Idempotency-Key (new per call unless given), journaled
+        locally before it is sent, so a lost answer or a crash never makes a duplicate or loses the id.
+        """
+        items, many = as_circuit_list(circuits)
+        job_type, payload = job_input(items, many)
+        body: dict[str, Any] = {"type": job_type, "backend": self.name, "shots": shots, "input": payload}
+        job_name = name if name is not None else (items[0].get("name") if not many else None)
+        if job_name is not None:
+            body["name"] = job_name
+        for key, value in (("tags", tags), ("metadata", metadata), ("noise", noise), ("settings", settings)):
+            if value:
+                body[key] = value
+        if dry_run:
+            body["dry_run"] = True
+        key = idempotency_key or str(uuid.uuid4())
+        job_id = self._provider._submit("/jobs", body, key, kind="job", backend=self.name, name=job_name)[
+            "id"
+        ]
+        job = Job(self._provider, {"id": job_id, "backend": self.name, "status": "submitted"}, memory=memory)
+        return job.refresh()
+
+    def jobs(self, limit: int | None = 10, **filters: Any) -> list[Job]:
+        return self._provider.jobs(limit=limit, backend_name=self.name, **filters)
+
+    def retrieve_job(self, job_id: str) -> Job:
+        return self._provider.retrieve_job(job_id)
+
+    def active_jobs(self, limit: int | None = 10) -> list[Job]:
+        return self.jobs(limit=limit, status=list(ACTIVE))
+
+    def job_limit(self) -> JobLimit:
+        """The project's cap on active jobs (it covers every backend) and how many are active."""
+        raw = self._provider.transport.request("GET", "/job_limit")
+        return JobLimit(maximum_jobs=raw.get("maximum_jobs"), active_jobs=int(raw.get("active_jobs") or 0))
+
+    def remaining_jobs_count(self) -> int | None:
+        """How many more jobs may be submitted now; None = unlimited."""
+        limit = self.job_limit()
+        return None if limit.maximum_jobs is None else max(0, limit.maximum_jobs - limit.active_jobs)
+
+
+def _parse(value: str | None) -> datetime | None:
+    from qumulus.client.job import parse_time
+
+    return parse_time(value)

@@ -1,0 +1,83 @@
+"""Provider and backends: filters, least_busy, status, configuration, properties (now and past), limits."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from qumulus import least_busy
+from qumulus.client import QumulusClientError
+
+
+def test_backend_filters(provider) -> None:  # type: ignore[no-untyped-def]
+    names = {b.name for b in provider.backends()}
+    assert {"simulator", "qpu.aria-1", "qpu.forte-1"} <= names
+    assert [b.name for b in provider.backends(simulator=True)] == ["simulator"]
+    assert "simulator" not in {b.name for b in provider.backends(simulator=False)}
+    assert {b.name for b in provider.backends(min_num_qubits=30)} == {"qpu.forte-1", "qpu.forte-enterprise-1"}
+    assert [b.name for b in provider.backends(name="qpu.aria-1")] == ["qpu.aria-1"]
+    assert {b.name for b in provider.backends(filters=lambda b: b.num_qubits == 25)} == {
+        "qpu.aria-1",
+        "qpu.aria-2",
+    }
+    assert [b.name for b in provider.backends(n_qubits=11)] == ["qpu.harmony"]  # configuration attribute
+    operational = {b.name for b in provider.backends(operational=True)}
+    assert "simulator" in operational
+    with pytest.raises(QumulusClientError, match=r"no backend named .qpu\.nope."):
+        provider.get_backend("qpu.nope")
+
+
+def test_least_busy_skips_backends_that_are_not_operational(provider) -> None:  # type: ignore[no-untyped-def]
+    everything = provider.backends()
+    chosen = least_busy(everything)
+    assert chosen.status().operational
+    down = [b for b in everything if not b.status().operational]
+    if down:  # QPUs not accepting jobs in this release must never be picked
+        assert chosen not in down
+        with pytest.raises(Exception, match="none of these backends is operational"):
+            least_busy(down)
+
+
+def test_status_and_configuration(simulator) -> None:  # type: ignore[no-untyped-def]
+    status = simulator.status()
+    assert status.backend_name == "simulator" and status.operational and status.pending_jobs >= 0
+    assert status.status_msg == "active"
+    config = simulator.configuration()
+    assert config.n_qubits == 29 and config.simulator and "cnot" in config.basis_gates
+
+
+def test_properties_per_qubit_and_pair_and_at_a_past_date(provider) -> None:  # type: ignore[no-untyped-def]
+    aria = provider.get_backend("qpu.aria-1")
+    props = aria.properties()
+    assert props is not None and props.n_qubits == 25
+    assert props.t1(0) == pytest.approx(100.0, rel=0.5) and props.t2(3) > 0
+    assert 0 < props.readout_error(5) < 0.05
+    assert 0 < props.gate_error("gpi2", 7) < 0.01
+    assert 0 < props.gate_error("cx", (3, 17)) < 0.05  # every pair is connected on an ion trap
+    assert props.gate_error("ms", [17, 3]) == props.gate_error("ms", [3, 17])
+    assert props.gate_length("ms", [0, 1]) == pytest.approx(600e-6)
+    assert props.readout_length(0) == pytest.approx(300e-6)
+    with pytest.raises(ValueError, match=r"not on qpu\.aria-1"):
+        props.t1(25)
+    past = aria.properties(datetime=datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert past is not None and past.characterization_id == props.characterization_id
+    assert aria.properties(datetime=datetime(2001, 1, 1, tzinfo=timezone.utc)) is None  # nothing that old
+    assert provider.get_backend("simulator").properties() is None  # simulators have no calibration
+
+
+def test_job_limit_and_remaining(sdk_server, simulator, blocker) -> None:  # type: ignore[no-untyped-def]
+    assert simulator.job_limit().active_jobs >= 1  # the blocker
+    assert blocker.job_id() in [j.job_id() for j in simulator.active_jobs(limit=None)]
+    assert all(j.cached_status().name in ("QUEUED", "RUNNING") for j in simulator.active_jobs())
+    # The cap is set by an administrator (no API for it yet): straight in the server's database.
+    with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
+        db.execute("UPDATE projects SET max_queued_jobs = 7")
+    try:
+        limit = simulator.job_limit()
+        assert limit.maximum_jobs == 7
+        assert simulator.remaining_jobs_count() == 7 - limit.active_jobs
+    finally:
+        with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
+            db.execute("UPDATE projects SET max_queued_jobs = NULL")

@@ -1,0 +1,35 @@
+"""The SDK installs and imports light: nothing from the server stack, no FastAPI or SQLAlchemy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+BLOCKED = ("qumulus.api", "qumulus.services", "qumulus.store", "qumulus.runtime", "qumulus.sim")
+HEAVY = ("fastapi", "sqlalchemy", "uvicorn", "qiskit")
+PROGRAM = f"""
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith({BLOCKED!r}) or name.split(".")[0] in {HEAVY!r}:
+            raise ImportError(f"the client imported {{name}}")
+sys.meta_path.insert(0, Blocker())
+import qumulus
+assert "qumulus.client" not in sys.modules  # import qumulus stays light
+from qumulus import Qumulus, JobManager, least_busy, JobStatus, Circuit
+import qumulus.client
+import qumulus.client.events, qumulus.client.journal, qumulus.client.job_sets
+print("ok", JobStatus.DONE, Circuit(1).x(0).to_ionq()["circuit"])
+"""
+
+
+def test_client_imports_no_server_code() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok DONE [{'gate': 'x', 'targets': [0]}]"
