@@ -60,7 +60,7 @@ def test_project_admin_manages_the_project_not_the_organization() -> None:
 def test_organization_owner_holds_every_organization_and_project_permission() -> None:
     owner = Actor(org_role="owner")
     for action in Action:
-        expected = action not in {Action.ORG_CREATE, Action.PLATFORM_MANAGE}
+        expected = action not in {Action.ORG_CREATE, Action.PLATFORM_MANAGE, Action.CONTRACT_MANAGE}
         assert allowed(owner, action) is expected, action
 
 

@@ -114,7 +114,10 @@ OWN_GRANTS: dict[str, frozenset[Action]] = {
     "admin": frozenset({Action.ACCOUNT_UPDATE}),
 }
 _ORG_MEMBER = frozenset({Action.ORG_READ})
-_ORG_OWNER = frozenset(a for a in Action if a not in {Action.ORG_CREATE, Action.PLATFORM_MANAGE})
+#: Contracts set prices: platform administrators manage them; owners read them.
+_ORG_OWNER = frozenset(
+    a for a in Action if a not in {Action.ORG_CREATE, Action.PLATFORM_MANAGE, Action.CONTRACT_MANAGE}
+)
 #: What an organization role grants in the organization and every project in it.
 ORG_GRANTS: dict[str, frozenset[Action]] = {"member": _ORG_MEMBER, "owner": _ORG_OWNER}
 

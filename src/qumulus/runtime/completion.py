@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from qumulus.accounting.pricing import Rate, applicable_rate, cost
+from qumulus.accounting.budget import charge as billable
+from qumulus.accounting.pricing import Rate, applicable_rate
 from qumulus.notifications.outbox import Outbox, job_events
 from qumulus.runtime import queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
+from qumulus.services.charging import settle as settle_budgets
 from qumulus.store.db import core
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
@@ -142,6 +144,7 @@ def complete(
         conn.execute(insert(Result), results)
     if ledger:
         conn.execute(insert(UsageLedger), ledger)
+    settle_budgets(conn, {row.item.job_id: row.charge for row in applied})  # holds become spend
     postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
         final = roll_up_parent(session, parent_id, postgres=postgres)
@@ -159,7 +162,7 @@ class _Row:
 
     def __init__(self, item: Claimed, outcome: Outcome, rate: Decimal) -> None:
         self.item, self.outcome, self.rate = item, outcome, rate
-        self.charge = cost(outcome.seconds, rate)
+        self.charge = billable(outcome.ok, outcome.seconds, rate)  # failed executions are not charged
         self.execution: dict[str, Any] = {
             "eid": item.execution_id,
             "b_attempt": item.attempt,

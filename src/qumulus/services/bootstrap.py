@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -82,7 +83,30 @@ def bootstrap_tenancy(session: Session, *, secret: bytes) -> str | None:
         ]
     )
     _, key = create_api_key(session, secret=secret, project_id=project.id, user_id=user.id, name="bootstrap")
+    seed_demo_contracts(session, org.id)
     return key
+
+
+#: Demo terms for the bootstrap organization: the simulator free, every QPU at a demo rate with a
+#: monthly allocation (so QPUs can be used as soon as they accept jobs). Not anyone's real price.
+DEMO_QPU_RATE_PER_SECOND = Decimal("0.50")
+DEMO_QPU_ALLOCATION_SECONDS = 3600.0
+
+
+def seed_demo_contracts(session: Session, organization_id: str) -> None:
+    from qumulus.services.contracts import add_contract
+
+    add_contract(session, organization_id, {"backend": "simulator", "rate_per_second": Decimal(0)})
+    add_contract(
+        session,
+        organization_id,
+        {
+            "backend": "qpu.*",
+            "rate_per_second": DEMO_QPU_RATE_PER_SECOND,
+            "allocation_seconds": DEMO_QPU_ALLOCATION_SECONDS,
+            "period": "month",
+        },
+    )
 
 
 def write_bootstrap_key(data_dir: Path, key: str) -> Path:

@@ -25,7 +25,7 @@ from qumulus.circuits.ionq_json import parse_input
 from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import Conflict, InvalidCircuit, InvalidRequest, NotFound
 from qumulus.notifications.outbox import JobEvent, Outbox
-from qumulus.services import job_filters, limits
+from qumulus.services import charging, job_filters, limits
 from qumulus.services.platform import Platform
 from qumulus.store.models import Backend, Execution, Job, new_id
 from qumulus.store.models import Session as JobSession
@@ -128,7 +128,8 @@ def plan_submission(
             limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
         if spec.session_id is not None:
             _check_session(conn, principal, spec.session_id, backend_name)
-        return _insert(conn, principal, spec, backend_name, batch, noise)
+        hold = charging.reserve(conn, principal, backend, batch, spec.shots, dry_run=spec.dry_run)
+        return _insert(conn, principal, spec, backend_name, batch, noise, hold)
 
     return insert_job
 
@@ -205,6 +206,7 @@ def _insert(
     backend: str,
     batch: CircuitBatch,
     noise: dict[str, Any] | None,
+    hold: charging.Hold | None = None,
 ) -> JobView:
     now = utcnow()
     submitted_at = spec.submitted_at or now
@@ -229,7 +231,9 @@ def _insert(
         "session_id": spec.session_id,
         "tags": spec.tags,
         "job_set_id": spec.job_set_id,
+        "budget_id": hold.budget_id if hold else None,
     }
+    holds = hold.amounts if hold else [None] * len(batch.circuits)
     circuits_raw = _raw_circuits(spec.input, multi)
     parent = {
         **base,
@@ -245,6 +249,7 @@ def _insert(
         "idempotency_key": spec.idempotency_key,
         "parent_id": None,
         "child_index": None,
+        "budget_hold": None if multi else holds[0],
     }
     rows = [parent]
     child_ids: list[str] | None = None
@@ -264,6 +269,7 @@ def _insert(
                     "parent_id": job_id,
                     "child_index": index,
                     "idempotency_key": None,
+                    "budget_hold": holds[index],
                 }
             )
     # executemany takes its column list from the first row: every row carries the same keys.
@@ -463,9 +469,13 @@ def _cancel(session: Session, job: Job, outbox: Outbox | None = None) -> None:
 
     now = utcnow()
     ids = [job.id, *session.scalars(select(Job.id).where(Job.parent_id == job.id, Job.status.in_(ACTIVE)))]
-    session.execute(
-        update(Job).where(Job.id.in_(ids), Job.status.in_(ACTIVE)).values(status="canceled", canceled_at=now)
-    )
+    canceled = session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.status.in_(ACTIVE))
+        .values(status="canceled", canceled_at=now)
+        .returning(Job.budget_id, Job.budget_hold)
+    ).all()
+    charging.release(session, canceled)
     session.execute(
         update(Execution)
         .where(Execution.job_id.in_(ids), Execution.state.in_(("queued", "running")))

@@ -201,6 +201,10 @@ class Budget(Base):
     spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     held: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     currency: Mapped[str] = mapped_column(String(8), default="USD")
+    #: ``day``, ``week``, ``month`` or ``custom`` (see accounting/periods.py).
+    period: Mapped[str] = mapped_column(String(16), default="custom")
+    #: A recurring budget starts its next period, with the same limit, when this one ends.
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Backend(Base):
@@ -314,6 +318,11 @@ class Job(Base):
     cost: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     #: Which engine ran it (for benchmarks and support).
     engine: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: The budget this job's estimated cost is held against (services/charging.py), and the amount
+    #: still held: set on executable jobs (a multi-circuit parent has none), cleared never: a job
+    #: leaves the held set exactly once, when its status becomes final.
+    budget_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    budget_hold: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
 
 
 class Execution(Base):

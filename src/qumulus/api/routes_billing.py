@@ -1,0 +1,238 @@
+"""Billing endpoints (``/v0.4``): contracts, allocations, budgets, usage reports.
+
+Bodies are Pydantic models with ``extra="forbid"``: a read-only field (``spent``, ``held``, ``id``)
+or an unknown one is a 400 that names it. Money is a decimal string in responses (no float
+rounding); requests may send numbers or strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from qumulus.api.body import read_json
+from qumulus.api.deps import platform_of, principal
+from qumulus.auth.principal import Principal
+from qumulus.errors import InvalidRequest
+from qumulus.services import budgets, contracts, usage
+from qumulus.services.budgets import BudgetSpec
+from qumulus.timeutil import iso, parse_iso
+
+MAX_BODY = 64 * 1024
+Amount = Decimal
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class ContractIn(_Body):
+    backend: str = Field(min_length=1, max_length=100)
+    rate_per_second: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    currency: str = Field("USD", min_length=3, max_length=8)
+    allocation_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
+    period: Literal["month", "quarter", "year", "none"] = "month"
+    share: float = Field(1.0, gt=0, allow_inf_nan=False)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class ContractPatch(_Body):
+    backend: str | None = Field(None, min_length=1, max_length=100)
+    rate_per_second: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    currency: str | None = Field(None, min_length=3, max_length=8)
+    allocation_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
+    period: Literal["month", "quarter", "year", "none"] | None = None
+    share: float | None = Field(None, gt=0, allow_inf_nan=False)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class BudgetIn(_Body):
+    limit: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    period: Literal["day", "week", "month", "custom"] = "month"
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    recurring: bool | None = None
+    currency: str = Field("USD", min_length=3, max_length=8)
+
+
+class BudgetPatch(_Body):
+    limit: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    recurring: bool | None = None
+
+
+def parse_body(model: type[_Body], body: Any) -> _Body:
+    """Validate a body; the first problem becomes a 400 naming its field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "body"
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(model.model_fields)
+            message = f"{field}: cannot be set (read-only or unknown field); settable fields: {allowed}"
+        elif field == "body":
+            message = f"body: {error['msg']}"
+        else:
+            message = f"{field}: {error['msg']}"
+        raise InvalidRequest(message, field=field) from None
+
+
+def _allocation(item: contracts.Allocation) -> dict[str, Any]:
+    c = item.contract
+    return {
+        "contract_id": c.id,
+        "backend": c.backend,
+        "period": c.period,
+        "period_start": iso(item.period_start),
+        "period_end": iso(item.period_end),
+        "allocation_seconds": c.allocation_seconds,
+        "used_seconds": item.used_seconds,
+        "left_seconds": None if item.left_seconds is None else round(item.left_seconds, 6),
+        "share": c.share,
+        "in_force": item.in_force,
+    }
+
+
+def _time(name: str, raw: str | None) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_iso(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name}: not an ISO 8601 date or time: {raw[:40]!r}", field=name) from None
+
+
+def build() -> APIRouter:
+    router = APIRouter(prefix="/v0.4")
+
+    async def body_of(request: Request, model: type[_Body]) -> Any:
+        return parse_body(model, await read_json(request, MAX_BODY))
+
+    # contracts -------------------------------------------------------------------------------
+    @router.get("/organizations/{org_id}/contracts")
+    async def list_contracts(
+        org_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        rows = await run_in_threadpool(contracts.list_contracts, platform_of(request), who, org_id)
+        return JSONResponse({"contracts": [contracts.describe(c) for c in rows]})
+
+    @router.post("/organizations/{org_id}/contracts", status_code=201)
+    async def create_contract(
+        org_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        values = (await body_of(request, ContractIn)).model_dump(exclude_unset=True)
+        row = await run_in_threadpool(contracts.create_contract, platform_of(request), who, org_id, values)
+        return JSONResponse(contracts.describe(row), status_code=201)
+
+    @router.get("/organizations/{org_id}/contracts/{contract_id}")
+    async def get_contract(
+        org_id: str, contract_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        row = await run_in_threadpool(contracts.get_contract, platform_of(request), who, org_id, contract_id)
+        return JSONResponse(contracts.describe(row))
+
+    @router.patch("/organizations/{org_id}/contracts/{contract_id}")
+    async def update_contract(
+        org_id: str, contract_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        values = (await body_of(request, ContractPatch)).model_dump(exclude_unset=True)
+        row = await run_in_threadpool(
+            contracts.update_contract, platform_of(request), who, org_id, contract_id, values
+        )
+        return JSONResponse(contracts.describe(row))
+
+    @router.delete("/organizations/{org_id}/contracts/{contract_id}")
+    async def delete_contract(
+        org_id: str, contract_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        await run_in_threadpool(contracts.delete_contract, platform_of(request), who, org_id, contract_id)
+        return JSONResponse({"id": contract_id, "status": "deleted"})
+
+    @router.get("/organizations/{org_id}/allocations")
+    async def allocations(org_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        items = await run_in_threadpool(contracts.allocations, platform_of(request), who, org_id)
+        return JSONResponse({"allocations": [_allocation(i) for i in items]})
+
+    # budgets ---------------------------------------------------------------------------------
+    @router.get("/projects/{project_id}/budgets")
+    async def list_budgets(
+        project_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        rows = await run_in_threadpool(budgets.list_budgets, platform_of(request), who, project_id)
+        return JSONResponse({"budgets": [budgets.describe(b) for b in rows]})
+
+    @router.post("/projects/{project_id}/budgets", status_code=201)
+    async def create_budget(
+        project_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        body = await body_of(request, BudgetIn)
+        spec = BudgetSpec(**body.model_dump())
+        row = await run_in_threadpool(budgets.create_budget, platform_of(request), who, project_id, spec)
+        return JSONResponse(budgets.describe(row), status_code=201)
+
+    @router.get("/projects/{project_id}/budgets/{budget_id}")
+    async def get_budget(
+        project_id: str, budget_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        row = await run_in_threadpool(budgets.get_budget, platform_of(request), who, project_id, budget_id)
+        return JSONResponse(budgets.describe(row))
+
+    @router.patch("/projects/{project_id}/budgets/{budget_id}")
+    async def update_budget(
+        project_id: str, budget_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        changes = (await body_of(request, BudgetPatch)).model_dump(exclude_unset=True)
+        row = await run_in_threadpool(
+            budgets.update_budget, platform_of(request), who, project_id, budget_id, changes
+        )
+        return JSONResponse(budgets.describe(row))
+
+    @router.delete("/projects/{project_id}/budgets/{budget_id}")
+    async def delete_budget(
+        project_id: str, budget_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        await run_in_threadpool(budgets.delete_budget, platform_of(request), who, project_id, budget_id)
+        return JSONResponse({"id": budget_id, "status": "deleted"})
+
+    # usage -----------------------------------------------------------------------------------
+    @router.get("/usage")
+    async def usage_report(request: Request, who: Principal = Depends(principal)) -> Response:
+        params = request.query_params
+        fmt = params.get("format") or ("csv" if "text/csv" in request.headers.get("accept", "") else "json")
+        if fmt not in ("json", "csv"):
+            raise InvalidRequest("format: json or csv", field="format")
+        group_by = [g.strip() for raw in params.getlist("group_by") for g in raw.split(",") if g.strip()]
+        query = usage.UsageQuery(
+            group_by=group_by or ["project"],
+            period=params.get("period") or "month",
+            start=_time("from", params.get("from")),
+            end=_time("to", params.get("to")),
+            project_id=params.get("project_id") or None,
+            backend=params.get("backend") or None,
+        )
+        report = await run_in_threadpool(usage.usage_report, platform_of(request), who, query)
+        if fmt == "csv":
+            return Response(
+                report.as_csv(),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
+            )
+        return JSONResponse(report.as_json())
+
+    return router

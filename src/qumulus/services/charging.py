@@ -1,0 +1,277 @@
+"""Charging at the edges of a job's life: hold at submission, settle at completion, release on cancel.
+
+Each function runs inside the caller's transaction, so the money moves atomically with the job:
+
+* :func:`reserve` — in ``submit_job``'s insert transaction: contract check (QPUs need one), hard
+  allocation check, and the budget hold as ONE conditional UPDATE
+  (``... WHERE spent + held + :estimate <= limit``). On PostgreSQL concurrent transactions queue on
+  the budget row and each re-checks the condition against the committed value, so parallel
+  submissions can never hold more than the limit; on SQLite writers are serialized anyway.
+* :func:`settle` — in ``runtime.completion.complete``'s transaction, for the jobs whose status it
+  just made final: ``held -= hold``, ``spent += charge``.
+* :func:`release` — in ``services.jobs._cancel``'s transaction, for the jobs it just canceled.
+
+A job's hold is recorded on its row (``jobs.budget_id``, ``jobs.budget_hold``), one per executable
+job (a single-circuit job, or each child of a multi-circuit one). It leaves ``held`` exactly once:
+by whichever of settle / release moved that job to a final status (both are fenced on the status).
+The policy (what partial work costs) is :mod:`qumulus.accounting.budget`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from qumulus.accounting.budget import (
+    TOLERANCE,
+    BudgetState,
+    estimated_cost,
+    money,
+    refusal_message,
+)
+from qumulus.accounting.contracts import Terms, allocation_window, in_force, used_seconds
+from qumulus.accounting.estimate import Timing, estimate_usage_seconds
+from qumulus.accounting.periods import period_bounds
+from qumulus.auth.principal import Principal
+from qumulus.circuits.model import CircuitBatch
+from qumulus.errors import Forbidden, PaymentRequired
+from qumulus.store.db import core
+from qumulus.store.models import Backend, Budget, Contract, Job, Money, UsageLedger, new_id
+from qumulus.timeutil import iso, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """What a submission holds: against which budget, and how much per executable job."""
+
+    budget_id: str | None
+    amounts: list[Decimal]
+
+
+_CONTRACTS = select(
+    Contract.id,
+    Contract.backend,
+    Contract.rate_per_second,
+    Contract.starts_at,
+    Contract.ends_at,
+    Contract.allocation_seconds,
+    Contract.period,
+).where(Contract.organization_id == bindparam("org"))
+_LATEST_BUDGET = (
+    select(Budget)
+    .where(Budget.project_id == bindparam("project"), Budget.period_start <= bindparam("now"))
+    .order_by(Budget.period_start.desc())
+    .limit(1)
+)
+_HOLD = (
+    update(Budget)
+    .where(
+        Budget.id == bindparam("b_id"),
+        Budget.spent + Budget.held + bindparam("b_est", type_=Money)
+        <= Budget.limit_amount + bindparam("b_tol", type_=Money),
+    )
+    .values(held=Budget.held + bindparam("b_est", type_=Money))
+)
+_SETTLE = (
+    update(Budget)
+    .where(Budget.id == bindparam("b_id"))
+    .values(
+        held=Budget.held - bindparam("b_hold", type_=Money),
+        spent=Budget.spent + bindparam("b_charge", type_=Money),
+    )
+)
+_HOLDS_OF = select(Job.id, Job.budget_id, Job.budget_hold).where(
+    Job.id.in_(bindparam("ids", expanding=True)), Job.budget_id.is_not(None)
+)
+
+
+def contract_terms(conn: Connection | Session, organization_id: str) -> list[Terms]:
+    rows = core(conn).execute(_CONTRACTS, {"org": organization_id})
+    return [
+        Terms(
+            id=r.id,
+            backend_pattern=r.backend,
+            rate_per_second=Decimal(str(r.rate_per_second or 0)),
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            allocation_seconds=r.allocation_seconds,
+            period=r.period,
+        )
+        for r in rows
+    ]
+
+
+def backend_timing(backend: str) -> Timing:
+    """Gate and readout times from the catalog's characterization (the QPU timing model's input)."""
+    from qumulus.backends.catalog import BY_NAME
+
+    spec = BY_NAME.get(backend)
+    if spec is None or not spec.medians:
+        return Timing()
+    return Timing.from_characterization(spec.characterization()["timing"])
+
+
+def estimate_job_seconds(backend: Backend, batch: CircuitBatch, shots: int) -> list[float]:
+    """Estimated seconds per executable job (one per circuit)."""
+    timing = backend_timing(backend.name) if backend.kind == "qpu" else None
+    return [
+        estimate_usage_seconds(backend.kind, c.qubits, c.gate_counts(), shots, 1, timing)
+        for c in batch.circuits
+    ]
+
+
+def reserve(
+    conn: Connection,
+    principal: Principal,
+    backend: Backend,
+    batch: CircuitBatch,
+    shots: int,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> Hold | None:
+    """Admit a submission or refuse it (403 no contract, 402 allocation or budget), holding its cost.
+
+    Returns ``None`` when nothing is held (dry run, or no budget in force: unlimited).
+    """
+    now = now or utcnow()
+    terms = contract_terms(conn, principal.organization_id)
+    contract = in_force(terms, backend.name, now)
+    if contract is None and backend.kind == "qpu":
+        raise Forbidden(
+            f"backend: your organization has no contract in force for {backend.name}; QPU backends "
+            "need one (a platform administrator creates it: POST /v0.4/organizations/"
+            f"{principal.organization_id}/contracts)",
+            field="backend",
+        )
+    if dry_run:
+        return None
+    seconds = estimate_job_seconds(backend, batch, shots)
+    if contract is not None and contract.allocation_seconds is not None:
+        _check_allocation(conn, principal.organization_id, backend.name, contract, terms, sum(seconds), now)
+    budget = budget_in_force(conn, principal.project_id, now)
+    if budget is None:
+        return None
+    rate = contract.rate_per_second if contract is not None else Decimal(0)
+    amounts = [estimated_cost(s, rate) for s in seconds]
+    total = sum(amounts, Decimal(0))
+    if total > 0:
+        held = conn.execute(_HOLD, {"b_id": budget.id, "b_est": total, "b_tol": TOLERANCE})
+        if (held.rowcount or 0) != 1:
+            row = conn.execute(select(Budget).where(Budget.id == budget.id)).one()
+            state = BudgetState(money(row.limit_amount), money(row.spent), money(row.held))
+            raise PaymentRequired(refusal_message(state, total, row.currency, _describe(row)))
+    return Hold(budget.id, amounts)
+
+
+def _describe(budget: Any) -> str:
+    return f"{iso(budget.period_start)} to {iso(budget.period_end)}"
+
+
+def _check_allocation(
+    conn: Connection,
+    organization_id: str,
+    backend: str,
+    contract: Terms,
+    terms: Sequence[Terms],
+    estimate: float,
+    now: datetime,
+) -> None:
+    start, end = allocation_window(contract, now)
+    used = used_seconds(contract, terms, usage_by_backend(conn, organization_id, start, end), now)
+    allocation = float(contract.allocation_seconds or 0.0)
+    if used + estimate > allocation:
+        left = max(0.0, allocation - used)
+        raise PaymentRequired(
+            f"allocation: the organization's allocation for {contract.backend_pattern} is "
+            f"{allocation:g} s per {contract.period}; {used:.3f} s are used and {left:.3f} s left, "
+            f"and this job on {backend} is estimated at {estimate:.3f} s"
+        )
+
+
+def usage_by_backend(
+    conn: Connection | Session, organization_id: str, start: datetime, end: datetime | None
+) -> dict[str, float]:
+    """Recorded usage seconds per backend of an organization in ``[start, end)``."""
+    stmt = (
+        select(UsageLedger.backend, func.sum(UsageLedger.usage_seconds))
+        .where(UsageLedger.organization_id == organization_id, UsageLedger.recorded_at >= start)
+        .group_by(UsageLedger.backend)
+    )
+    if end is not None:
+        stmt = stmt.where(UsageLedger.recorded_at < end)
+    return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
+
+
+def budget_in_force(conn: Connection | Session, project_id: str, now: datetime) -> Any:
+    """The project's budget row for ``now``, starting a recurring budget's next period if due."""
+    c = core(conn)
+    row = c.execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+    if row is None:
+        return None
+    if now < row.period_end:
+        return row
+    if not row.recurring:
+        return None
+    start, end = period_bounds(row.period, now)
+    values = {
+        "id": new_id(),
+        "project_id": project_id,
+        "period_start": start,
+        "period_end": end,
+        "limit_amount": row.limit_amount,
+        "spent": Decimal(0),
+        "held": Decimal(0),
+        "currency": row.currency,
+        "period": row.period,
+        "recurring": True,
+    }
+    stmt = _insert_ignoring_conflict(c, values)
+    c.execute(stmt)
+    return c.execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+
+
+def _insert_ignoring_conflict(conn: Connection, values: Mapping[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING``: two submissions may start the same period at once."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(Budget).values(**values).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(Budget).values(**values).on_conflict_do_nothing()
+    return insert(Budget).values(**values)
+
+
+def settle(conn: Connection | Session, charges: Mapping[str, Decimal]) -> None:
+    """Jobs just made final by completion: each hold becomes spend at the job's actual charge."""
+    if not charges:
+        return
+    c = core(conn)
+    rows = c.execute(_HOLDS_OF, {"ids": list(charges)}).all()
+    if rows:
+        c.execute(
+            _SETTLE,
+            [
+                {"b_id": r.budget_id, "b_hold": r.budget_hold or Decimal(0), "b_charge": charges[r.id]}
+                for r in rows
+            ],
+        )
+
+
+def release(conn: Connection | Session, rows: Iterable[Any]) -> None:
+    """Jobs just canceled (rows with ``budget_id``, ``budget_hold``): their holds are released."""
+    params = [
+        {"b_id": r.budget_id, "b_hold": r.budget_hold, "b_charge": Decimal(0)}
+        for r in rows
+        if r.budget_id is not None and r.budget_hold
+    ]
+    if params:
+        core(conn).execute(_SETTLE, params)
