@@ -23,3 +23,21 @@ def idle_api(settings) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     platform, key = make_platform(settings)
     with TestClient(create_app(platform, run_jobs=False), raise_server_exceptions=False) as client:
         yield Api(client=client, key=key, platform=platform)
+
+
+@pytest.fixture
+def two_apps(settings) -> Iterator[tuple[Api, Api]]:  # type: ignore[no-untyped-def]
+    """Two independent app instances (own engines, own group committers) on one database, like two
+    API processes behind a load balancer; no job runtime, so holds stay held."""
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+    from qumulus.services.platform import Platform
+
+    first, key = make_platform(settings)
+    second = Platform(settings)
+    with (
+        TestClient(create_app(first, run_jobs=False), raise_server_exceptions=False) as one,
+        TestClient(create_app(second, run_jobs=False), raise_server_exceptions=False) as two,
+    ):
+        yield Api(client=one, key=key, platform=first), Api(client=two, key=key, platform=second)

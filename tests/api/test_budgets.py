@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,7 +26,7 @@ from tests.api._billing import (
     whoami,
 )
 from tests.api.conftest import BELL, bell_job
-from tests.conftest import Api, make_platform
+from tests.conftest import Api
 
 #: A Bell job's estimated simulator usage at 1 USD/s: what each submission holds.
 HOLD = Decimal(str(SIMULATOR_SECONDS_PER_CIRCUIT)).quantize(Decimal("0.000001"))
@@ -118,24 +117,6 @@ def test_an_idempotent_retry_holds_once(idle_api: Api) -> None:
         t.join()
     assert len(set(results)) == 1
     assert budget(idle_api, made["id"])["held"] == str(HOLD)
-
-
-@pytest.fixture
-def two_apps(settings) -> Iterator[tuple[Api, Api]]:  # type: ignore[no-untyped-def]
-    """Two independent app instances (own engines, own group committers) on one database, like two
-    API processes behind a load balancer; no job runtime, so holds stay held."""
-    from fastapi.testclient import TestClient
-
-    from qumulus.api.app import create_app
-    from qumulus.services.platform import Platform
-
-    first, key = make_platform(settings)
-    second = Platform(settings)
-    with (
-        TestClient(create_app(first, run_jobs=False), raise_server_exceptions=False) as one,
-        TestClient(create_app(second, run_jobs=False), raise_server_exceptions=False) as two,
-    ):
-        yield Api(client=one, key=key, platform=first), Api(client=two, key=key, platform=second)
 
 
 def test_fifty_parallel_submissions_against_a_budget_for_ten_accept_exactly_ten(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
 from qumulus.store.models import AuditEvent
@@ -59,6 +61,23 @@ def test_a_job_beyond_a_hard_allocation_is_refused_with_what_is_left(idle_api: A
     message = refused.json()["message"]
     assert message.startswith("allocation:") and "1.000 s left" in message and "1.055 s" in message
     assert owner.post("/v0.4/jobs", json=qpu_job(shots=100)).status_code == 201
+
+
+def test_queued_jobs_count_against_the_allocation_until_they_finish(idle_api: Api) -> None:
+    open_qpu(idle_api.platform)
+    org, _, owner_key = new_tenant(idle_api.platform)
+    idle_api.post(
+        f"/v0.4/organizations/{org}/contracts",
+        json={"backend": "qpu.*", "rate_per_second": 1, "allocation_seconds": 2.5},
+    )
+    owner = as_key(idle_api, owner_key)
+    first = owner.post("/v0.4/jobs", json=qpu_job(shots=1000))  # ≈ 1.055 s each
+    assert first.status_code == 201
+    assert owner.post("/v0.4/jobs", json=qpu_job(shots=1000)).status_code == 201
+    third = owner.post("/v0.4/jobs", json=qpu_job(shots=1000))
+    assert third.status_code == 402 and "2.110 s are used or held" in third.json()["message"]
+    assert owner.put(f"/v0.4/jobs/{first.json()['id']}/status/cancel").status_code == 200
+    assert owner.post("/v0.4/jobs", json=qpu_job(shots=1000)).status_code == 201  # room again
 
 
 def test_allocations_report_used_and_left_from_the_ledger(api: Api) -> None:
@@ -136,3 +155,28 @@ def test_contract_changes_are_validated_and_audited(idle_api: Api) -> None:
     with idle_api.platform.db.read() as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == made["id"])).all()
     assert sorted(actions) == ["contract.create", "contract.delete", "contract.update"]
+
+
+def test_parallel_submissions_cannot_overrun_an_allocation(two_apps: tuple[Api, Api]) -> None:
+    one, two = two_apps
+    open_qpu(one.platform)
+    two.platform.backends.invalidate()
+    org, _, owner_key = new_tenant(one.platform)
+    one.post(
+        f"/v0.4/organizations/{org}/contracts",
+        json={"backend": "qpu.*", "rate_per_second": 1, "allocation_seconds": 2.5},
+    )
+    clients = [as_key(one, owner_key), as_key(two, owner_key)]
+    start = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def submit(n: int) -> None:
+        start.wait()
+        statuses.append(clients[n % 2].post("/v0.4/jobs", json=qpu_job(shots=1000)).status_code)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] * 2 + [402] * 10

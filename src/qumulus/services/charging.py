@@ -42,16 +42,18 @@ from qumulus.auth.principal import Principal
 from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import Forbidden, PaymentRequired
 from qumulus.store.db import core
-from qumulus.store.models import Backend, Budget, Contract, Job, Money, UsageLedger, new_id
+from qumulus.store.models import Backend, Budget, Contract, Execution, Job, Money, UsageLedger, new_id
 from qumulus.timeutil import iso, utcnow
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """What a submission holds: against which budget, and how much per executable job."""
+    """What a submission holds: against which budget, how much, and its estimated seconds, per
+    executable job (``amounts`` is ``None`` when no budget is in force)."""
 
     budget_id: str | None
-    amounts: list[Decimal]
+    amounts: list[Decimal] | None
+    seconds: list[float]
 
 
 _CONTRACTS = select(
@@ -138,7 +140,8 @@ def reserve(
 ) -> Hold | None:
     """Admit a submission or refuse it (403 no contract, 402 allocation or budget), holding its cost.
 
-    Returns ``None`` when nothing is held (dry run, or no budget in force: unlimited).
+    Returns ``None`` for a dry run (nothing will run). Without a budget in force the project is not
+    limited: the hold then carries only the estimated seconds (allocations count jobs in flight).
     """
     now = now or utcnow()
     terms = contract_terms(conn, principal.organization_id)
@@ -157,7 +160,7 @@ def reserve(
         _check_allocation(conn, principal.organization_id, backend.name, contract, terms, sum(seconds), now)
     budget = budget_in_force(conn, principal.project_id, now)
     if budget is None:
-        return None
+        return Hold(None, None, seconds)
     rate = contract.rate_per_second if contract is not None else Decimal(0)
     amounts = [estimated_cost(s, rate) for s in seconds]
     total = sum(amounts, Decimal(0))
@@ -167,7 +170,7 @@ def reserve(
             row = conn.execute(select(Budget).where(Budget.id == budget.id)).one()
             state = BudgetState(money(row.limit_amount), money(row.spent), money(row.held))
             raise PaymentRequired(refusal_message(state, total, row.currency, _describe(row)))
-    return Hold(budget.id, amounts)
+    return Hold(budget.id, amounts, seconds)
 
 
 def _describe(budget: Any) -> str:
@@ -183,14 +186,22 @@ def _check_allocation(
     estimate: float,
     now: datetime,
 ) -> None:
+    if conn.dialect.name == "postgresql":
+        # one admission at a time per contract with an allocation: parallel submissions cannot each
+        # see the same room left (SQLite serializes writers anyway)
+        conn.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
     start, end = allocation_window(contract, now)
-    used = used_seconds(contract, terms, usage_by_backend(conn, organization_id, start, end), now)
+    recorded = usage_by_backend(conn, organization_id, start, end)
+    for name, seconds in in_flight_by_backend(conn, organization_id, contract.backend_pattern).items():
+        recorded[name] = recorded.get(name, 0.0) + seconds
+    used = used_seconds(contract, terms, recorded, now)
     allocation = float(contract.allocation_seconds or 0.0)
     if used + estimate > allocation:
         left = max(0.0, allocation - used)
         raise PaymentRequired(
             f"allocation: the organization's allocation for {contract.backend_pattern} is "
-            f"{allocation:g} s per {contract.period}; {used:.3f} s are used and {left:.3f} s left, "
+            f"{allocation:g} s per {contract.period}; {used:.3f} s are used or held by queued and "
+            f"running jobs and {left:.3f} s left, "
             f"and this job on {backend} is estimated at {estimate:.3f} s"
         )
 
@@ -206,6 +217,25 @@ def usage_by_backend(
     )
     if end is not None:
         stmt = stmt.where(UsageLedger.recorded_at < end)
+    return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
+
+
+def in_flight_by_backend(
+    conn: Connection | Session, organization_id: str, pattern: str = "*"
+) -> dict[str, float]:
+    """Estimated seconds of an organization's queued and running executions on backends matching
+    ``pattern``, per backend (the backend filter lets the queue's claim index do the work)."""
+    stmt = (
+        select(Execution.backend, func.sum(Job.estimated_seconds))
+        .join(Job, Job.id == Execution.job_id)
+        .where(Execution.organization_id == organization_id, Execution.state.in_(("queued", "running")))
+        .group_by(Execution.backend)
+    )
+    if pattern.endswith(".*"):
+        prefix = pattern[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Execution.backend.like(prefix + "%", escape="\\"))
+    elif pattern != "*":
+        stmt = stmt.where(Execution.backend == pattern)
     return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
 
 

@@ -233,7 +233,8 @@ def _insert(
         "job_set_id": spec.job_set_id,
         "budget_id": hold.budget_id if hold else None,
     }
-    holds = hold.amounts if hold else [None] * len(batch.circuits)
+    holds = hold.amounts if hold and hold.amounts else [None] * len(batch.circuits)
+    estimates = hold.seconds if hold else [None] * len(batch.circuits)
     circuits_raw = _raw_circuits(spec.input, multi)
     parent = {
         **base,
@@ -250,6 +251,7 @@ def _insert(
         "parent_id": None,
         "child_index": None,
         "budget_hold": None if multi else holds[0],
+        "estimated_seconds": None if multi else estimates[0],
     }
     rows = [parent]
     child_ids: list[str] | None = None
@@ -270,6 +272,7 @@ def _insert(
                     "child_index": index,
                     "idempotency_key": None,
                     "budget_hold": holds[index],
+                    "estimated_seconds": estimates[index],
                 }
             )
     # executemany takes its column list from the first row: every row carries the same keys.

@@ -323,6 +323,9 @@ class Job(Base):
     #: leaves the held set exactly once, when its status becomes final.
     budget_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     budget_hold: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    #: Usage estimated at submission (accounting/estimate.py): allocation checks count queued and
+    #: running work by it; the scheduler may use it too.
+    estimated_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Execution(Base):

@@ -1,4 +1,4 @@
-"""billing: budget periods and per-job budget holds
+"""billing: budget periods, per-job budget holds and usage estimates
 
 Revision ID: 0002_billing
 Revises: 0002_limits
@@ -24,10 +24,12 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("budget_id", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("budget_hold", sa.Numeric(precision=18, scale=6), nullable=True))
+        batch_op.add_column(sa.Column("estimated_seconds", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("estimated_seconds")
         batch_op.drop_column("budget_hold")
         batch_op.drop_column("budget_id")
     with op.batch_alter_table("budgets", schema=None) as batch_op:
