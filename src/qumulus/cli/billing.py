@@ -200,8 +200,8 @@ def budgets_set(
     from sqlalchemy import select
 
     from qumulus.accounting.budget import money
+    from qumulus.services import access, audit
     from qumulus.services.budgets import BudgetSpec, add_budget, describe
-    from qumulus.services.reach import audit
     from qumulus.store.models import Budget
     from qumulus.timeutil import utcnow
 
@@ -224,9 +224,11 @@ def budgets_set(
             if recurring is not None:
                 existing.recurring = recurring
             session.flush()
-            audit(session, None, "budget.update", target_type="budget", target_id=existing.id,
-                  organization_id=row.organization_id, project_id=row.id,
-                  details={"before": before, "after": describe(existing), "via": "cli"})  # fmt: skip
+            audit.record(
+                session, access.CLI_ADMIN, "budget.update", target_type="budget", target_id=existing.id,
+                organization_id=row.organization_id, project_id=row.id,
+                details={"before": before, "after": describe(existing)},
+            )  # fmt: skip
             budget, verb = existing, "Updated"
         else:
             budget, verb = _run(lambda: add_budget(session, row, spec)), "Created"

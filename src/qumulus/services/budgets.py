@@ -22,8 +22,8 @@ from qumulus.accounting.periods import BUDGET_PERIODS, overlaps, period_bounds
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.errors import Conflict, InvalidRequest, NotFound
+from qumulus.services import access, audit
 from qumulus.services.platform import Platform
-from qumulus.services.reach import audit, project_actor, require
 from qumulus.store.models import Budget, Project
 from qumulus.timeutil import iso, utcnow
 
@@ -105,9 +105,9 @@ def add_budget(
     )
     session.add(budget)
     session.flush()
-    audit(
+    audit.record(
         session,
-        principal,
+        principal or access.CLI_ADMIN,
         "budget.create",
         target_type="budget",
         target_id=budget.id,
@@ -120,8 +120,8 @@ def add_budget(
 
 def list_budgets(platform: Platform, principal: Principal, project_id: str) -> list[Budget]:
     with platform.db.read() as session:
-        _, actor = project_actor(session, principal, project_id)
-        require(actor, Action.BUDGET_READ)
+        target = access.project(session, principal, project_id)
+        access.require(target.actor, Action.BUDGET_READ)
         return list(
             session.scalars(
                 select(Budget).where(Budget.project_id == project_id).order_by(Budget.period_start.desc())
@@ -131,8 +131,9 @@ def list_budgets(platform: Platform, principal: Principal, project_id: str) -> l
 
 def create_budget(platform: Platform, principal: Principal, project_id: str, spec: BudgetSpec) -> Budget:
     with platform.db.write() as session:
-        project, actor = project_actor(session, principal, project_id)
-        require(actor, Action.BUDGET_MANAGE)
+        target = access.project(session, principal, project_id)
+        access.require(target.actor, Action.BUDGET_MANAGE)
+        project = target.project
         return add_budget(session, project, spec, principal)
 
 
@@ -145,8 +146,8 @@ def _owned(session: Session, project_id: str, budget_id: str) -> Budget:
 
 def get_budget(platform: Platform, principal: Principal, project_id: str, budget_id: str) -> Budget:
     with platform.db.read() as session:
-        _, actor = project_actor(session, principal, project_id)
-        require(actor, Action.BUDGET_READ)
+        target = access.project(session, principal, project_id)
+        access.require(target.actor, Action.BUDGET_READ)
         return _owned(session, project_id, budget_id)
 
 
@@ -156,8 +157,9 @@ def update_budget(
     """Change the limit or whether it recurs. Lowering the limit below spent + held refuses new jobs
     until jobs finish; it never cancels any."""
     with platform.db.write() as session:
-        project, actor = project_actor(session, principal, project_id)
-        require(actor, Action.BUDGET_MANAGE)
+        target = access.project(session, principal, project_id)
+        access.require(target.actor, Action.BUDGET_MANAGE)
+        project = target.project
         budget = _owned(session, project_id, budget_id)
         before = describe(budget)
         if changes.get("limit") is not None:
@@ -174,7 +176,7 @@ def update_budget(
                 update(Budget).where(Budget.id == budget.id).values(recurring=changes["recurring"])
             )
         session.refresh(budget)
-        audit(
+        audit.record(
             session,
             principal,
             "budget.update",
@@ -192,10 +194,11 @@ def delete_budget(platform: Platform, principal: Principal, project_id: str, bud
     (earlier periods stop recurring too, so none of them starts a new period). Jobs holding against it
     finish normally; their holds simply have nowhere to go."""
     with platform.db.write() as session:
-        project, actor = project_actor(session, principal, project_id)
-        require(actor, Action.BUDGET_MANAGE)
+        target = access.project(session, principal, project_id)
+        access.require(target.actor, Action.BUDGET_MANAGE)
+        project = target.project
         budget = _owned(session, project_id, budget_id)
-        audit(
+        audit.record(
             session,
             principal,
             "budget.delete",

@@ -21,9 +21,9 @@ from qumulus.accounting.periods import CONTRACT_PERIODS
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest, NotFound
+from qumulus.services import access, audit
 from qumulus.services.charging import contract_terms, usage_by_backend
 from qumulus.services.platform import Platform
-from qumulus.services.reach import audit, org_actor, require
 from qumulus.store.models import Backend, Contract
 from qumulus.timeutil import iso, utcnow
 
@@ -97,9 +97,9 @@ def add_contract(
     _check_dates(contract)
     session.add(contract)
     session.flush()
-    audit(
+    audit.record(
         session,
-        principal,
+        principal or access.CLI_ADMIN,
         "contract.create",
         target_type="contract",
         target_id=contract.id,
@@ -127,7 +127,7 @@ def describe(contract: Contract) -> dict[str, Any]:
 
 def list_contracts(platform: Platform, principal: Principal, organization_id: str) -> list[Contract]:
     with platform.db.read() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_READ)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_READ)
         return list(
             session.scalars(
                 select(Contract)
@@ -141,7 +141,7 @@ def create_contract(
     platform: Platform, principal: Principal, organization_id: str, values: dict[str, Any]
 ) -> Contract:
     with platform.db.write() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_MANAGE)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         return add_contract(session, organization_id, values, principal)
 
 
@@ -156,7 +156,7 @@ def get_contract(
     platform: Platform, principal: Principal, organization_id: str, contract_id: str
 ) -> Contract:
     with platform.db.read() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_READ)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_READ)
         return _owned(session, organization_id, contract_id)
 
 
@@ -164,7 +164,7 @@ def update_contract(
     platform: Platform, principal: Principal, organization_id: str, contract_id: str, values: dict[str, Any]
 ) -> Contract:
     with platform.db.write() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_MANAGE)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         contract = _owned(session, organization_id, contract_id)
         before = describe(contract)
         for key, value in _check(session, dict(values)).items():
@@ -180,7 +180,7 @@ def update_contract(
             setattr(contract, key, value)
         _check_dates(contract)
         session.flush()
-        audit(
+        audit.record(
             session,
             principal,
             "contract.update",
@@ -195,9 +195,9 @@ def update_contract(
 def delete_contract(platform: Platform, principal: Principal, organization_id: str, contract_id: str) -> None:
     """Delete a contract. Recorded usage keeps the rate it was charged at (the ledger stores it)."""
     with platform.db.write() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_MANAGE)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         contract = _owned(session, organization_id, contract_id)
-        audit(
+        audit.record(
             session,
             principal,
             "contract.delete",
@@ -239,5 +239,5 @@ def _live(t: Any, at: datetime) -> bool:
 
 def allocations(platform: Platform, principal: Principal, organization_id: str) -> list[Allocation]:
     with platform.db.read() as session:
-        require(org_actor(session, principal, organization_id), Action.CONTRACT_READ)
+        access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_READ)
         return allocation_report(session, organization_id)
