@@ -289,3 +289,24 @@ def test_concurrent_transactions_never_hold_past_the_limit(idle_api: Api) -> Non
         t.join()
     assert sorted(outcomes) == ["held"] * 10 + ["refused"] * 20
     assert budget_row(platform, made["id"]) == (0, 10 * HOLD)
+
+
+def test_a_multi_circuit_job_is_billed_per_circuit_when_one_fails(idle_api: Api) -> None:
+    """Completed children are charged, the failed one is not, every hold is released."""
+    set_simulator_rate(idle_api, "1000")
+    made = create_budget(idle_api, "100")
+    parent = idle_api.post("/v0.4/jobs", json=THREE).json()["id"]
+    children = idle_api.get(f"/v0.4/jobs/{parent}").json()["child_job_ids"]
+    assert budget(idle_api, made["id"])["held"] == str(3 * HOLD * 1000)
+    with idle_api.platform.db.write() as session:
+        session.execute(
+            update(Job).where(Job.id == children[1]).values(input={"qubits": 2, "circuit": "garbage"})
+        )
+    idle_api.platform.start_runtime()
+    finished = idle_api.wait(parent)
+    assert finished["status"] == "failed" and "circuit 1" in finished["failure"]["message"]
+    rows = {r.job_id: r for r in ledger(idle_api.platform)}
+    assert set(rows) == set(children)  # one row per circuit, none for the parent
+    assert rows[children[1]].cost == 0 and rows[children[0]].cost > 0 and rows[children[2]].cost > 0
+    spent, held = budget_row(idle_api.platform, made["id"])
+    assert held == 0 and spent == rows[children[0]].cost + rows[children[2]].cost

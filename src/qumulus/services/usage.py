@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from qumulus.accounting.budget import money
 from qumulus.accounting.periods import period_start
-from qumulus.auth.permissions import Action
+from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
-from qumulus.errors import Forbidden, InvalidRequest, NotFound
+from qumulus.errors import InvalidRequest, NotFound
+from qumulus.services import access
 from qumulus.services.platform import Platform
 from qumulus.store.models import Organization, Project, UsageLedger, User
 from qumulus.timeutil import iso
@@ -201,22 +202,29 @@ def _labels(session: Session, rows: list[UsageRow]) -> dict[str, dict[str, str]]
 
 
 def usage_report(platform: Platform, principal: Principal, query: UsageQuery) -> UsageReport:
-    """The caller's report: its organization if it may read that, else its own project."""
+    """The caller's report: the whole organization of its key when it may read that (optionally one
+    ``project_id`` of it), else one project it belongs to (its key's, or ``project_id``).
+
+    Roles are read fresh (``services.access``), so a demoted owner loses the organization view at once.
+    """
     check_query(query)
-    if principal.may(Action.ORG_USAGE_READ):
-        project_id = query.project_id
-        with platform.db.read() as session:
+    with platform.db.read() as session:
+        org = access.organization(session, principal, principal.organization_id)
+        if allowed(org.actor, Action.ORG_USAGE_READ):
+            project_id = query.project_id
             if project_id is not None:
                 project = session.get(Project, project_id) if len(project_id) <= 64 else None
                 if project is None or project.organization_id != principal.organization_id:
                     raise NotFound(f"project_id: project {project_id} not found", field="project_id")
             return aggregate(session, query, organization_id=principal.organization_id, project_id=project_id)
-    if not principal.may(Action.USAGE_READ):
-        principal.require(Action.USAGE_READ)
-        raise Forbidden("usage.read denied")  # pragma: no cover - require raised
-    if query.project_id is not None and query.project_id != principal.project_id:
-        raise NotFound(f"project_id: project {query.project_id} not found", field="project_id")
-    with platform.db.read() as session:
+        wanted = query.project_id or principal.project_id
+        try:
+            target = access.project(session, principal, wanted)
+        except NotFound:
+            raise NotFound(f"project_id: project {wanted} not found", field="project_id") from None
+        if target.project.organization_id != principal.organization_id:
+            raise NotFound(f"project_id: project {wanted} not found", field="project_id")
+        access.require(target.actor, Action.USAGE_READ)
         return aggregate(
-            session, query, organization_id=principal.organization_id, project_id=principal.project_id
+            session, query, organization_id=principal.organization_id, project_id=target.project.id
         )
