@@ -2,8 +2,10 @@
 
 Each function runs inside the caller's transaction, so the money moves atomically with the job:
 
-* :func:`reserve` — in ``submit_job``'s insert transaction: contract check (QPUs need one), hard
-  allocation check, and the budget hold as ONE conditional UPDATE
+* :func:`plan` — before the insert transaction (reads only): the contract (QPUs need one), the
+  estimate, the budget in force;
+* :func:`apply` — in ``submit_job``'s insert transaction: hard allocation check, and the budget
+  hold as ONE conditional UPDATE
   (``... WHERE spent + held + :estimate <= limit``). On PostgreSQL concurrent transactions queue on
   the budget row and each re-checks the condition against the committed value, so parallel
   submissions can never hold more than the limit; on SQLite writers are serialized anyway.
@@ -128,7 +130,20 @@ def estimate_job_seconds(backend: Backend, batch: CircuitBatch, shots: int) -> l
     ]
 
 
-def reserve(
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What :func:`plan` found out before the write transaction, for :func:`apply` to act on in it."""
+
+    seconds: list[float]
+    terms: list[Terms]
+    contract: Terms | None
+    #: The budget in force when planned, or the ended recurring budget whose next period to start.
+    budget_id: str | None
+    rollover: Any | None
+    amounts: list[Decimal] | None
+
+
+def plan(
     conn: Connection,
     principal: Principal,
     backend: Backend,
@@ -137,11 +152,11 @@ def reserve(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
-) -> Hold | None:
-    """Admit a submission or refuse it (403 no contract, 402 allocation or budget), holding its cost.
+) -> Charge | None:
+    """Every read admission needs, outside the (serialized) insert transaction: the contract (403
+    for a QPU without one), the estimate, the budget in force and the hold amounts.
 
-    Returns ``None`` for a dry run (nothing will run). Without a budget in force the project is not
-    limited: the hold then carries only the estimated seconds (allocations count jobs in flight).
+    ``None`` for a dry run (nothing will run, nothing is held).
     """
     now = now or utcnow()
     terms = contract_terms(conn, principal.organization_id)
@@ -156,21 +171,63 @@ def reserve(
     if dry_run:
         return None
     seconds = estimate_job_seconds(backend, batch, shots)
+    budget, rollover = find_budget(conn, principal.project_id, now)
+    amounts = None
+    if budget is not None or rollover is not None:
+        rate = contract.rate_per_second if contract is not None else Decimal(0)
+        amounts = [estimated_cost(s, rate) for s in seconds]
+    return Charge(seconds, terms, contract, budget.id if budget else None, rollover, amounts)
+
+
+def plan_for(
+    platform: Any, principal: Principal, backend: Backend, batch: CircuitBatch, shots: int, *, dry_run: bool
+) -> Charge | None:
+    """:func:`plan` on a read connection of the platform's database."""
+    with platform.db.connect() as conn:
+        return plan(conn, principal, backend, batch, shots, dry_run=dry_run)
+
+
+def apply(
+    conn: Connection, principal: Principal, charge: Charge | None, now: datetime | None = None
+) -> Hold | None:
+    """Inside the insert transaction: the allocation check (402) and the budget hold (402), each a
+    statement whose outcome is decided against committed data. A project without budget pays for
+    nothing here but a no-op; one without an allocation, no query at all."""
+    if charge is None:
+        return None
+    now = now or utcnow()
+    contract = charge.contract
     if contract is not None and contract.allocation_seconds is not None:
-        _check_allocation(conn, principal.organization_id, backend.name, contract, terms, sum(seconds), now)
-    budget = budget_in_force(conn, principal.project_id, now)
-    if budget is None:
-        return Hold(None, None, seconds)
-    rate = contract.rate_per_second if contract is not None else Decimal(0)
-    amounts = [estimated_cost(s, rate) for s in seconds]
-    total = sum(amounts, Decimal(0))
+        _check_allocation(conn, principal.organization_id, contract, charge.terms, sum(charge.seconds), now)
+    budget_id = charge.budget_id
+    if charge.rollover is not None:
+        budget_id = _start_next_period(conn, charge.rollover, now).id
+    if budget_id is None or charge.amounts is None:
+        return Hold(None, None, charge.seconds)
+    total = sum(charge.amounts, Decimal(0))
     if total > 0:
-        held = conn.execute(_HOLD, {"b_id": budget.id, "b_est": total, "b_tol": TOLERANCE})
+        held = conn.execute(_HOLD, {"b_id": budget_id, "b_est": total, "b_tol": TOLERANCE})
         if (held.rowcount or 0) != 1:
-            row = conn.execute(select(Budget).where(Budget.id == budget.id)).one()
+            row = conn.execute(select(Budget).where(Budget.id == budget_id)).first()
+            if row is None:  # deleted since it was planned: the project is no longer limited
+                return Hold(None, None, charge.seconds)
             state = BudgetState(money(row.limit_amount), money(row.spent), money(row.held))
             raise PaymentRequired(refusal_message(state, total, row.currency, _describe(row)))
-    return Hold(budget.id, amounts, seconds)
+    return Hold(budget_id, charge.amounts, charge.seconds)
+
+
+def reserve(
+    conn: Connection,
+    principal: Principal,
+    backend: Backend,
+    batch: CircuitBatch,
+    shots: int,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> Hold | None:
+    """:func:`plan` and :func:`apply` on one connection (tests, scripts)."""
+    return apply(conn, principal, plan(conn, principal, backend, batch, shots, dry_run=dry_run, now=now), now)
 
 
 def _describe(budget: Any) -> str:
@@ -180,7 +237,6 @@ def _describe(budget: Any) -> str:
 def _check_allocation(
     conn: Connection,
     organization_id: str,
-    backend: str,
     contract: Terms,
     terms: Sequence[Terms],
     estimate: float,
@@ -202,7 +258,7 @@ def _check_allocation(
             f"allocation: the organization's allocation for {contract.backend_pattern} is "
             f"{allocation:g} s per {contract.period}; {used:.3f} s are used or held by queued and "
             f"running jobs and {left:.3f} s left, "
-            f"and this job on {backend} is estimated at {estimate:.3f} s"
+            f"and this job is estimated at {estimate:.3f} s"
         )
 
 
@@ -239,20 +295,28 @@ def in_flight_by_backend(
     return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
 
 
-def budget_in_force(conn: Connection | Session, project_id: str, now: datetime) -> Any:
-    """The project's budget row for ``now``, starting a recurring budget's next period if due."""
-    c = core(conn)
-    row = c.execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+def find_budget(conn: Connection | Session, project_id: str, now: datetime) -> tuple[Any, Any]:
+    """``(budget in force, None)``, or ``(None, ended recurring budget to roll over)``, or neither."""
+    row = core(conn).execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
     if row is None:
-        return None
+        return None, None
     if now < row.period_end:
-        return row
-    if not row.recurring:
-        return None
+        return row, None
+    return None, (row if row.recurring else None)
+
+
+def budget_in_force(conn: Connection, project_id: str, now: datetime) -> Any:
+    """The project's budget row for ``now``, starting a recurring budget's next period if due."""
+    budget, rollover = find_budget(conn, project_id, now)
+    return _start_next_period(conn, rollover, now) if rollover is not None else budget
+
+
+def _start_next_period(conn: Connection, row: Any, now: datetime) -> Any:
+    """Insert the period of recurring budget ``row`` that contains ``now`` (if nobody did yet)."""
     start, end = period_bounds(row.period, now)
     values = {
         "id": new_id(),
-        "project_id": project_id,
+        "project_id": row.project_id,
         "period_start": start,
         "period_end": end,
         "limit_amount": row.limit_amount,
@@ -262,9 +326,8 @@ def budget_in_force(conn: Connection | Session, project_id: str, now: datetime) 
         "period": row.period,
         "recurring": True,
     }
-    stmt = _insert_ignoring_conflict(c, values)
-    c.execute(stmt)
-    return c.execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+    conn.execute(_insert_ignoring_conflict(conn, values))
+    return conn.execute(_LATEST_BUDGET, {"project": row.project_id, "now": now}).first()
 
 
 def _insert_ignoring_conflict(conn: Connection, values: Mapping[str, Any]) -> Any:

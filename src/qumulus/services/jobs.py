@@ -123,12 +123,14 @@ def plan_submission(
         if existing is not None:
             return existing
 
+    charge = charging.plan_for(platform, principal, backend, batch, spec.shots, dry_run=spec.dry_run)
+
     def insert_job(conn: Connection) -> JobView:
         if not spec.dry_run:
             limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
         if spec.session_id is not None:
             _check_session(conn, principal, spec.session_id, backend_name)
-        hold = charging.reserve(conn, principal, backend, batch, spec.shots, dry_run=spec.dry_run)
+        hold = charging.apply(conn, principal, charge)
         return _insert(conn, principal, spec, backend_name, batch, noise, hold)
 
     return insert_job
