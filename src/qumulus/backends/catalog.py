@@ -125,3 +125,15 @@ def resolve_backend_name(name: str) -> str:
     if lowered in {"ionq_simulator", "ionq.simulator"}:
         return "simulator"
     return lowered
+
+
+def emulation_target(backend: str, noise: dict[str, Any] | None) -> str | None:
+    """The QPU whose characterization a job runs with, or None for an ideal simulation.
+
+    A job on a QPU runs that QPU's emulator; a ``simulator`` job with ``noise.model`` naming a QPU
+    (``aria-1``...) runs that QPU's noise; anything else is ideal.
+    """
+    if backend.startswith("qpu."):
+        return backend
+    model = (noise or {}).get("model")
+    return NOISE_MODELS.get(model) if isinstance(model, str) else None

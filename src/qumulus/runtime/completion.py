@@ -117,7 +117,8 @@ def complete(
                         else None
                     ),
                     "path": _relative(outcome.path, data_dir),
-                    "sampled": False,
+                    "sampled": outcome.shots is not None,
+                    "shots": _stored_shots(outcome),
                     "created_at": now,
                 }
             )
@@ -254,6 +255,14 @@ def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: b
         values["status"] = "completed"
     conn.execute(update(Job).where(Job.id == parent_id).values(**values))
     return str(values["status"])
+
+
+def _stored_shots(outcome: Outcome) -> dict[str, Any] | None:
+    """Sampled runs keep their shots (``GET …/results/shots`` returns them, not a resample) and the
+    debiasing variants' sizes (``sharpen`` re-aggregates from them)."""
+    if outcome.shots is None:
+        return None
+    return {"outcomes": outcome.shots, "variants": outcome.variant_shots or [len(outcome.shots)]}
 
 
 def _relative(path: str | None, data_dir: Path) -> str | None:

@@ -37,10 +37,33 @@ class JobResults:
     items: list[tuple[str, Distribution]]
 
 
-def job_results(platform: Platform, principal: Principal, job_id: str) -> JobResults:
-    """The distributions of a completed job, loading result files if there are any."""
+def job_results(
+    platform: Platform, principal: Principal, job_id: str, *, sharpen: bool = False
+) -> JobResults:
+    """The distributions of a completed job, loading result files if there are any.
+
+    ``sharpen`` re-aggregates a debiased run's variants by plurality vote instead of averaging
+    (:func:`qumulus.sim.emulator.aggregate_plurality`); results without variants are unchanged.
+    """
     multi, rows = result_rows(platform, principal, job_id)
-    return JobResults(multi=multi, items=[(key, _load(platform, row)) for key, row in rows])
+    return JobResults(multi=multi, items=[(key, _load(platform, row, sharpen=sharpen)) for key, row in rows])
+
+
+def job_outcomes(
+    platform: Platform, principal: Principal, job: Job
+) -> tuple[bool, list[tuple[str, np.ndarray]]]:
+    """Per-shot outcomes of each circuit: the stored shots of a sampled (emulated) run, in execution
+    order; for an exact (ideal) result, ``job.shots`` draws from it with the job's seed."""
+    multi, rows = result_rows(platform, principal, job.id)
+    seed = outcome_seed(job)
+    items: list[tuple[str, np.ndarray]] = []
+    for n, (key, row) in enumerate(rows):
+        stored = row.shots
+        if isinstance(stored, dict) and isinstance(stored.get("outcomes"), list):
+            items.append((key, np.asarray(stored["outcomes"], dtype=np.uint64)))
+        else:
+            items.append((key, sample_outcomes(_load(platform, row), job.shots, seed + n)))
+    return multi, items
 
 
 def inline_results(platform: Platform, principal: Principal, job_id: str) -> JobResults | None:
@@ -71,8 +94,18 @@ def result_rows(platform: Platform, principal: Principal, job_id: str) -> tuple[
         return False, [(job_id, row)]
 
 
-def _load(platform: Platform, result: Any) -> Distribution:
+def _load(platform: Platform, result: Any, *, sharpen: bool = False) -> Distribution:
     """A distribution from a ``results`` row (inline JSON, or a file in the data directory)."""
+    stored = result.shots
+    if sharpen and isinstance(stored, dict) and len(stored.get("variants") or []) > 1:
+        from qumulus.sim.emulator import aggregate_plurality
+
+        voted = aggregate_plurality(np.asarray(stored["outcomes"], dtype=np.uint64), stored["variants"])
+        return Distribution(
+            qubits=result.qubits,
+            values=np.asarray(list(voted.values()), dtype=np.float64),
+            indices=np.asarray(list(voted), dtype=np.uint64),
+        )
     if result.probabilities is not None:
         return Distribution(
             qubits=result.qubits,

@@ -349,8 +349,9 @@ class Result(Base):
     qubits: Mapped[int] = mapped_column(Integer)
     #: ``{"indices": [...], "values": [...]}`` for small results.
     probabilities: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    #: Per-shot outcomes (little-endian ints) for sampled runs.
-    shots: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    #: Sampled runs (emulated QPUs): ``{"outcomes": [little-endian ints in shot order],
+    #: "variants": [shots per debiasing variant]}``.
+    shots: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: Path relative to the data directory for results too large to keep inline.
     path: Mapped[str | None] = mapped_column(String(500), nullable=True)
     #: Whether the probabilities are sampled frequencies (histogram advertised) or exact.
