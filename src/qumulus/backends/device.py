@@ -35,6 +35,9 @@ READOUT_ONE_TO_ZERO_SHARE = 0.7
 #: Coherent phase a qubit picks up during one 2q gate from its frequency offset (radians): sets the
 #: offset's size per device (≈ 3 % of the 2q error budget).
 PHASE_PER_2Q_GATE = 0.03
+#: Share of each two-qubit gate's error that is coherent: a systematic over-rotation of the MS/ZZ
+#: angle (a calibration offset, same sign on every gate of a pair), see ``DeviceModel.over_rotation``.
+COHERENT_2Q_SHARE = 0.3
 #: Fixed cost of a job on a QPU (calibration check, loading, result upload), in seconds.
 JOB_OVERHEAD_SECONDS = 0.5
 
@@ -146,6 +149,13 @@ class DeviceModel:
 
     def fidelity_2q(self, a: int, b: int) -> float:
         return self.f2q.get(pair_key(a, b), self.f2q_default)
+
+    def over_rotation(self, a: int, b: int) -> float:
+        """Systematic excess angle (turns) of every MS/ZZ gate on pair (a, b): a coherent error
+        worth :data:`COHERENT_2Q_SHARE` of the pair's infidelity (exp(−iπε·P⊗P) has average
+        infidelity (4/5)·sin²(πε))."""
+        coherent = COHERENT_2Q_SHARE * (1.0 - self.fidelity_2q(a, b))
+        return math.asin(min(1.0, math.sqrt(coherent / 0.8))) / math.pi
 
 
 def device_model(data: dict[str, Any], qubits: int | None = None) -> DeviceModel:

@@ -22,6 +22,7 @@ results' ``sharpen=true``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +132,8 @@ def noisy_circuit(native: Circuit, device: DeviceModel, layout: Sequence[int], b
             if start - free[q] > 1e-12:
                 qc.append(builder.idle(layout[q], start - free[q]), [q])
         # Our matrices are big-endian over the op's qubits; Aer reads qargs little-endian.
-        qc.append(UnitaryGate(matrix(op), label=op.name, check_input=False), list(reversed(qubits)))
+        applied = matrix(_as_run(op, layout, device))
+        qc.append(UnitaryGate(applied, label=op.name, check_input=False), list(reversed(qubits)))
         qc.append(builder.gate(tuple(layout[q] for q in qubits)), list(qubits))
         end = start + gate_seconds(op, device)
         for q in qubits:
@@ -141,6 +143,19 @@ def noisy_circuit(native: Circuit, device: DeviceModel, layout: Sequence[int], b
             qc.append(builder.idle(layout[q], plan.duration - free[q]), [q])
     qc.measure_all()
     return qc
+
+
+def _as_run(op: Any, layout: Sequence[int], device: DeviceModel) -> Any:
+    """The gate the hardware actually applies: MS/ZZ over-rotated by the pair's systematic excess."""
+    from dataclasses import replace
+
+    if op.name == "ms":
+        excess = device.over_rotation(layout[op.qubits[0]], layout[op.qubits[1]])
+        return replace(op, params=(op.params[0], op.params[1], op.params[2] + excess))
+    if op.name == "zz":
+        excess = device.over_rotation(layout[op.qubits[0]], layout[op.qubits[1]])
+        return replace(op, params=(op.params[0] + 2 * math.pi * excess,))
+    return op
 
 
 def _sample(qc: Any, readout: Any, shots: int, seed: int, method: str, threads: int | None) -> np.ndarray:

@@ -11,6 +11,8 @@ Each characterized figure becomes one physical channel:
   equal the characterized one (per qubit for GPI/GPI2, per pair for MS/ZZ). Relaxation and drift
   are already part of what a characterization measures, so they are subtracted from the budget
   first (:func:`depolarizing_parameter`), as qiskit's own device noise models do;
+* **coherent over-rotation**: every MS/ZZ gate on a pair runs with the pair's systematic excess
+  angle (``DeviceModel.over_rotation``, part of the same budget);
 * **readout (SPAM)**: an asymmetric per-qubit confusion matrix, ``P(1|0)`` and ``P(0|1)``,
   attached to measurements through an Aer ``NoiseModel``.
 
@@ -108,7 +110,10 @@ class NoiseBuilder:
         drift = drift_a.expand(drift_b)
         # Process fidelities of independent channels multiply: no need to twirl the 2q channel.
         process = _process_fidelity(drift_a) * _process_fidelity(drift_b)
-        lam = depolarizing_parameter(d.fidelity_2q(a, b), 1 - _average_fidelity(process, 4), 2)
+        # The gate itself is over-rotated (emulator._as_run): that coherent part is in the budget too.
+        coherent = 0.8 * math.sin(math.pi * d.over_rotation(a, b)) ** 2
+        other = 1 - _average_fidelity(process, 4) + coherent
+        lam = depolarizing_parameter(d.fidelity_2q(a, b), other, 2)
         return _as_error(drift.compose(_depolarizing(lam, 2)))
 
 
