@@ -21,8 +21,8 @@ results' ``sharpen=true``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
