@@ -32,17 +32,16 @@ import numpy as np
 from qumulus.backends.device import DeviceModel
 
 
-def depolarizing_parameter(fidelity: float, other_infidelity: float, qubits: int) -> float:
+def depolarizing_parameter(fidelity: float, other_fidelity: float, qubits: int) -> float:
     """Depolarizing λ (Aer's ``depolarizing_error`` parameter) that brings a gate whose other error
-    sources already cost ``other_infidelity`` to average gate fidelity ``fidelity``.
+    sources leave average gate fidelity ``other_fidelity`` down to ``fidelity``.
 
-    A depolarizing channel ρ → (1−λ)ρ + λ·I/d has average gate infidelity λ·(d−1)/d, d = 2**qubits;
-    small errors add, so λ = (r_total − r_other)·d/(d−1), and never below 0 (a gate cannot be better
-    than its relaxation allows: then the characterized figure is unreachable and λ = 0).
+    Average gate fidelity is linear in the channel, and ρ → (1−λ)·E(ρ) + λ·I/d has fidelity
+    (1−λ)·F_E + λ/d (the fully depolarizing channel has 1/d), so λ = (F_E − F)/(F_E − 1/d), exactly;
+    never below 0 (a gate cannot be better than its relaxation allows: then λ = 0).
     """
     d = 2**qubits
-    remaining = (1.0 - fidelity) - other_infidelity
-    return max(0.0, remaining * d / (d - 1))
+    return max(0.0, (other_fidelity - fidelity) / (other_fidelity - 1.0 / d))
 
 
 class NoiseBuilder:
@@ -93,27 +92,30 @@ class NoiseBuilder:
         return self._drift(qubit, seconds)
 
     def _gate1_uncached(self, qubit: int) -> Any:
-        from qiskit.quantum_info import SuperOp
+        from qiskit.quantum_info import SuperOp, average_gate_fidelity
 
         d = self.device
         drift = SuperOp(self._drift(qubit, d.t_1q).to_quantumchannel())
-        lam = depolarizing_parameter(d.f1q[qubit], 1 - _average_fidelity(_process_fidelity(drift), 2), 1)
+        lam = depolarizing_parameter(d.f1q[qubit], float(average_gate_fidelity(drift)), 1)
         return _as_error(drift.compose(_depolarizing(lam, 1)))
 
     def _gate2_uncached(self, a: int, b: int) -> Any:
-        from qiskit.quantum_info import SuperOp
+        from qiskit.quantum_info import Operator, SuperOp, average_gate_fidelity
+
+        from qumulus.circuits.gates import matrix
+        from qumulus.circuits.model import Operation
 
         d = self.device
         drift_a = SuperOp(self._drift(a, d.t_2q).to_quantumchannel())
         drift_b = SuperOp(self._drift(b, d.t_2q).to_quantumchannel())
         # ``x.expand(y)`` = y ⊗ x: ``x`` acts on the channel's first qubit (a, the gate's first).
         drift = drift_a.expand(drift_b)
-        # Process fidelities of independent channels multiply: no need to twirl the 2q channel.
-        process = _process_fidelity(drift_a) * _process_fidelity(drift_b)
-        # The gate itself is over-rotated (emulator._as_run): that coherent part is in the budget too.
-        coherent = 0.8 * math.sin(math.pi * d.over_rotation(a, b)) ** 2
-        other = 1 - _average_fidelity(process, 4) + coherent
-        lam = depolarizing_parameter(d.fidelity_2q(a, b), other, 2)
+        # The gate itself runs over-rotated (emulator._as_run): that coherent part is in the budget
+        # too. Its error unitary is an MS/ZZ-type rotation by the excess; any phases give the same
+        # fidelity, so the MS form stands for both.
+        excess = Operation("ms", (0, 1), params=(0.0, 0.0, d.over_rotation(a, b)))
+        other = SuperOp(Operator(matrix(excess))).compose(drift)
+        lam = depolarizing_parameter(d.fidelity_2q(a, b), float(average_gate_fidelity(other)), 2)
         return _as_error(drift.compose(_depolarizing(lam, 2)))
 
 
@@ -134,15 +136,3 @@ def _as_error(channel: Any) -> Any:
     from qiskit_aer.noise import QuantumError
 
     return QuantumError(Kraus(channel))
-
-
-def _process_fidelity(channel: Any) -> float:
-    """Process (entanglement) fidelity of a one-qubit channel with the identity."""
-    from qiskit.quantum_info import process_fidelity
-
-    return float(process_fidelity(channel))
-
-
-def _average_fidelity(process: float, d: int) -> float:
-    """Average gate fidelity from process fidelity: (d·F_pro + 1)/(d + 1)."""
-    return (d * process + 1) / (d + 1)
