@@ -75,6 +75,15 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
     return _to_native(out, circuit.qubits, circuit.name)
 
 
+def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
+    """A qiskit circuit (e.g. a Clifford's ``to_circuit()``) compiled the same way, for tools."""
+    from qiskit import transpile
+
+    basis = ["rz", "sx", "x", _ENTANGLER[native_2q]]
+    out = transpile(qc, basis_gates=basis, optimization_level=1, seed_transpiler=0)
+    return _to_native(out, qc.num_qubits, None)
+
+
 def to_qiskit(circuit: Circuit) -> Any:
     """A qiskit ``QuantumCircuit`` with the same unitary (little-endian, like ours)."""
     from qiskit import QuantumCircuit
