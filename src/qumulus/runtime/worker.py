@@ -166,7 +166,8 @@ class WorkerPool:
         groups: list[list[Task]] = []
         for item in claimed:
             task = self._task(item)
-            if task.qubits <= SMALL_CIRCUIT_QUBITS:
+            # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
+            if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
             else:
                 groups.append([task])
