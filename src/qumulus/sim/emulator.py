@@ -66,7 +66,8 @@ def emulate(
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
     rng = np.random.default_rng(seed)
-    builder = _builder(device)
+    method = "density_matrix" if circuit.qubits <= DENSITY_MATRIX_MAX_QUBITS else "statevector"
+    builder = _builder(device, trajectories=method == "statevector")
     if debias:
         count = max(1, min(DEBIAS_VARIANTS, shots))
         sizes = [shots // count + (1 if v < shots % count else 0) for v in range(count)]
@@ -82,7 +83,6 @@ def emulate(
         plans = [(list(range(circuit.qubits)), None)]
     outcomes: list[np.ndarray] = []
     natives: list[Circuit] = []
-    method = "density_matrix" if circuit.qubits <= DENSITY_MATRIX_MAX_QUBITS else "statevector"
     for size, (layout, twirl) in zip(sizes, plans, strict=True):
         native = compile_native(circuit, device.native_2q, twirl_seed=twirl).circuit
         natives.append(native)
@@ -102,16 +102,17 @@ def emulate(
 _BUILDERS: dict[tuple[Any, ...], NoiseBuilder] = {}
 
 
-def _builder(device: DeviceModel) -> NoiseBuilder:
-    """One builder (and its channel cache) per device model in this process."""
+def _builder(device: DeviceModel, *, trajectories: bool) -> NoiseBuilder:
+    """One builder (and its channel cache) per device model and representation in this process."""
     key = (
+        trajectories,
         device.t1, device.t2, device.f1q, device.detuning_hz, tuple(sorted(device.f2q.items())),
         device.f2q_default, device.t_1q, device.t_2q,
     )  # fmt: skip
     if key not in _BUILDERS:
         if len(_BUILDERS) > 16:
             _BUILDERS.clear()
-        _BUILDERS[key] = NoiseBuilder(device)
+        _BUILDERS[key] = NoiseBuilder(device, trajectories=trajectories)
     return _BUILDERS[key]
 
 

@@ -47,8 +47,12 @@ def depolarizing_parameter(fidelity: float, other_fidelity: float, qubits: int) 
 class NoiseBuilder:
     """Aer error objects for one device, cached (RB circuits reuse a handful thousands of times)."""
 
-    def __init__(self, device: DeviceModel) -> None:
+    def __init__(self, device: DeviceModel, *, trajectories: bool = False) -> None:
+        """``trajectories``: two-qubit errors as Aer mixtures (relaxation circuits and Paulis), which
+        Aer's state-vector trajectories sample directly; otherwise one exact Kraus channel (density
+        matrix; Aer's trajectory path fails on a general 2q Kraus: "heevx ... not hermitian")."""
         self.device = device
+        self.trajectories = trajectories
         self._idle = functools.lru_cache(maxsize=4096)(self._idle_uncached)
         self._gate1 = functools.lru_cache(maxsize=None)(self._gate1_uncached)
         self._gate2 = functools.lru_cache(maxsize=None)(self._gate2_uncached)
@@ -97,6 +101,11 @@ class NoiseBuilder:
         d = self.device
         drift = SuperOp(self._drift(qubit, d.t_1q).to_quantumchannel())
         lam = depolarizing_parameter(d.f1q[qubit], float(average_gate_fidelity(drift)), 1)
+        if self.trajectories:
+            from qiskit_aer.noise import depolarizing_error
+
+            mixture = self._drift(qubit, d.t_1q)
+            return mixture.compose(depolarizing_error(lam, 1)) if lam > 0 else mixture
         return _as_error(drift.compose(_depolarizing(lam, 1)))
 
     def _gate2_uncached(self, a: int, b: int) -> Any:
@@ -116,6 +125,11 @@ class NoiseBuilder:
         excess = Operation("ms", (0, 1), params=(0.0, 0.0, d.over_rotation(a, b)))
         other = SuperOp(Operator(matrix(excess))).compose(drift)
         lam = depolarizing_parameter(d.fidelity_2q(a, b), float(average_gate_fidelity(other)), 2)
+        if self.trajectories:
+            from qiskit_aer.noise import depolarizing_error
+
+            mixture = self._drift(a, d.t_2q).expand(self._drift(b, d.t_2q))
+            return mixture.compose(depolarizing_error(lam, 2)) if lam > 0 else mixture
         return _as_error(drift.compose(_depolarizing(lam, 2)))
 
 
