@@ -11,7 +11,7 @@ from qumulus.backends.timing import estimate_execution_seconds
 from qumulus.circuits.ionq_json import parse_input
 from qumulus.store.models import Characterization, Result
 from tests.api.conftest import BELL
-from tests.conftest import Api
+from tests.conftest import Api, make_platform
 
 
 def ghz_input(n: int) -> dict:
@@ -111,3 +111,33 @@ def test_debiasing_raises_the_ghz_fidelity(api: Api) -> None:
     # sharpen=true: plurality vote over the 16 variants; each votes for one of the GHZ branches.
     assert ghz_population(api, debiased, n, sharpen=True) == pytest.approx(1.0)
     assert ghz_population(api, plain, n, sharpen=True) == ghz_population(api, plain, n)  # no variants
+
+
+def test_qpus_parked_by_an_older_release_are_enabled_at_start(settings) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from qumulus.services.bootstrap import seed_backends
+    from qumulus.store.models import Backend
+
+    platform, _ = make_platform(settings)
+    parked = "Emulation of this QPU is not enabled in this release: its characterization is published"
+    with platform.db.write() as session:
+        session.execute(
+            update(Backend)
+            .where(Backend.name == "qpu.harmony")
+            .values(status="maintenance", status_message=parked, accepting_jobs=False)
+        )
+        session.execute(
+            update(Backend)
+            .where(Backend.name == "qpu.forte-1")
+            .values(status="maintenance", status_message="Ion trap swap until Friday", accepting_jobs=False)
+        )
+    with platform.db.write() as session:
+        seed_backends(session)
+    with platform.db.read() as session:
+        harmony = session.get(Backend, "qpu.harmony")
+        forte = session.get(Backend, "qpu.forte-1")
+        snapshot = session.get(Characterization, harmony.characterization_id)
+        assert (harmony.status, harmony.accepting_jobs, harmony.status_message) == ("operational", True, "")
+        assert len(snapshot.data["qubit"]["t1"]) == 11  # a per-qubit snapshot is now current
+        assert (forte.status, forte.accepting_jobs) == ("maintenance", False)  # an administrator's choice
