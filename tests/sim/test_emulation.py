@@ -261,3 +261,23 @@ def test_trajectories_agree_with_the_density_matrix(monkeypatch: pytest.MonkeyPa
     assert (exact.method, sampled.method) == ("density_matrix", "statevector")
     p, q = (float(np.isin(r.outcomes, [0, 63]).mean()) for r in (exact, sampled))
     assert abs(p - q) < 4 * math.sqrt(2 * p * (1 - p) / shots), (p, q)
+
+
+def test_which_jobs_are_emulated_and_with_which_qpu() -> None:
+    from qumulus.backends.catalog import emulation_target
+
+    assert emulation_target("qpu.forte-1", None) == "qpu.forte-1"
+    assert emulation_target("qpu.aria-1", {"model": "harmony"}) == "qpu.aria-1"  # a QPU is itself
+    assert emulation_target("simulator", {"model": "harmony-2", "seed": 1}) == "qpu.harmony"
+    assert emulation_target("simulator", {"model": "ideal"}) is None
+    assert emulation_target("simulator", None) is None
+
+
+def test_a_multi_circuit_estimate_pays_the_overhead_per_circuit() -> None:
+    from qumulus.circuits.model import CircuitBatch
+
+    data = BY_NAME["qpu.aria-1"].characterization()
+    one = estimate_execution_seconds(data, bell(), 100)
+    both = estimate_execution_seconds(data, CircuitBatch((bell(), bell()), multi=True), 100)
+    assert both == pytest.approx(2 * one)
+    assert one == pytest.approx(data["emulation"]["job_overhead"] + 100 * 1.19e-3, rel=0.05)
