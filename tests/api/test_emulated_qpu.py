@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from qumulus.backends.timing import estimate_execution_seconds
 from qumulus.circuits.ionq_json import parse_input
-from qumulus.store.models import Characterization, Result
+from qumulus.store.models import Characterization, Result, UsageLedger
 from tests.api.conftest import BELL
 from tests.conftest import Api, make_platform
 
@@ -55,6 +55,9 @@ def test_qpu_job_has_noisy_counts_stored_shots_and_timing_model_usage(api: Api) 
     expected = estimate_execution_seconds(snapshot.data, circuit, 1000)
     assert job["usage_seconds"] == pytest.approx(expected)
     assert job["execution_duration_ms"] == round(expected * 1000)
+    with api.platform.db.read() as session:  # type: ignore[attr-defined]
+        charged = session.scalar(select(UsageLedger.usage_seconds).where(UsageLedger.job_id == job["id"]))
+    assert charged == pytest.approx(expected)  # the ledger bills the same QPU time
 
 
 def test_noise_model_on_the_simulator_is_reproducible_with_its_seed(api: Api) -> None:
