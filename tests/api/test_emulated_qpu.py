@@ -90,7 +90,7 @@ def ghz_population(api: Api, job: dict, n: int, sharpen: bool = False) -> float:
 def test_debiasing_raises_the_ghz_fidelity(api: Api) -> None:
     """Harmony's default assignment (qubits 0..5) sits on worse-than-average pairs (0.953 against
     0.961); debiasing's variants average over qubit assignments and twirled compilations, so the
-    result no longer carries that assignment's bias (+0.03, about 6σ at 16 000 shots)."""
+    result no longer carries that assignment's bias (+0.026, about 5σ at 16 000 shots)."""
     n, shots = 6, 16_000
     body = {"backend": "qpu.harmony", "shots": shots, "input": ghz_input(n), "name": "ghz"}
     plain = run(api, body)
