@@ -10,7 +10,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import qumulus
-from qumulus.api import errors, routes_backends, routes_jobs, routes_notifications, routes_tenancy, wire
+from qumulus.api import (
+    errors,
+    routes_backends,
+    routes_jobs,
+    routes_notifications,
+    routes_scheduling,
+    routes_tenancy,
+    wire,
+)
 from qumulus.api.ratelimit import RateLimiter
 from qumulus.services.keys import Authenticator
 from qumulus.services.platform import Platform
@@ -67,6 +75,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
             # each tiny request (route matching through the inclusion layer).
             app.router.routes.extend(router.routes)
     app.router.routes.extend(routes_tenancy.build().routes)
+    app.router.routes.extend(routes_scheduling.build().routes)
 
     app.include_router(routes_notifications.build())
     platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON
