@@ -127,14 +127,17 @@ def claim(
     """
     conn = core(session)  # Core statements: no ORM unit-of-work cost
     now = now or utcnow()
-    snap = fairshare.snapshot(conn, backends=backends, limit=limit, now=now)
-    if not snap.candidates:
-        return []
-    picks = select_next(snap, limit * _SLACK if postgres else limit)
-    ids = [c.id for c in picks]
-    if postgres and ids:
-        held = set(conn.scalars(_LOCK_IDS, {"ids": ids}))
-        ids = [i for i in ids if i in held][:limit]
+    ids: list[str] = []
+    for _ in range(3 if postgres else 1):  # PostgreSQL: again if concurrent claims held every pick
+        snap = fairshare.snapshot(conn, backends=backends, limit=limit, now=now)
+        if not snap.candidates:
+            return []
+        ids = [c.id for c in select_next(snap, limit * _SLACK if postgres else limit)]
+        if postgres and ids:
+            held = set(conn.scalars(_LOCK_IDS, {"ids": ids}))
+            ids = [i for i in ids if i in held][:limit]
+        if ids:
+            break
     if not ids:
         return []
     expires = now + timedelta(seconds=lease_seconds)
