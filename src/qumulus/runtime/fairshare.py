@@ -29,13 +29,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from qumulus.scheduling import charging, decay
 from qumulus.scheduling.charging import Charge, ShareTerm, Usage
 from qumulus.scheduling.policy import Allocation, Candidate, Running, Snapshot, Window, decode_priority
-from qumulus.store.models import Contract, Execution, FairShareUsage, Project, Reservation, UsageLedger
+from qumulus.store.models import (
+    Contract,
+    Execution,
+    FairShareUsage,
+    Project,
+    Reservation,
+    UsageLedger,
+    UTCDateTime,
+)
 
 #: Half-life of decayed usage, seconds (``QUMULUS_FAIRSHARE_HALF_LIFE_S``; default 7 days).
 HALF_LIFE_S = float(os.environ.get("QUMULUS_FAIRSHARE_HALF_LIFE_S") or decay.DEFAULT_HALF_LIFE_S)
@@ -174,40 +196,55 @@ def allocation_for(t: Terms, organization_id: str, backend: str) -> Allocation |
 
 # --- the candidate window ----------------------------------------------------------------------
 
-_LIVE = Execution.state.in_(("queued", "running"))
 _UO, _UP, _UB = (aliased(FairShareUsage) for _ in range(3))
+# Literals, not bound parameters: a partial index is only usable when the planner sees the value.
+_STATE_IS_QUEUED = Execution.state == literal_column("'queued'")
+_STATE_IS_RUNNING = Execution.state == literal_column("'running'")
 
 
 def _window_query(filtered: bool) -> Any:
+    """Queued heads per (backend, project) UNION ALL running counts, joined with usage and shares.
+
+    Both halves read partial indexes (queued rows in claim order, running rows), so the cost grows
+    with the live queue, never with the history of finished executions.
+    """
     rn = func.row_number().over(
-        partition_by=(Execution.backend, Execution.project_id, Execution.state),
+        partition_by=(Execution.backend, Execution.project_id),
         order_by=(Execution.priority.desc(), Execution.created_at, Execution.id),
     )
-    count = func.count().over(partition_by=(Execution.backend, Execution.project_id, Execution.state))
-    inner = select(
+    queued = select(
         Execution.id,
         Execution.organization_id,
         Execution.project_id,
         Execution.backend,
-        Execution.state,
         Execution.priority,
         Execution.created_at,
-        rn.label("rn"),
-        count.label("cnt"),
-    ).where(_LIVE)
+        rn.label("cnt"),
+    ).where(_STATE_IS_QUEUED)
+    running = select(
+        null().label("id"),
+        Execution.organization_id,
+        Execution.project_id,
+        Execution.backend,
+        null().label("priority"),
+        null().label("created_at"),
+        func.count().label("cnt"),
+    ).where(_STATE_IS_RUNNING)
     if filtered:
-        inner = inner.where(Execution.backend.in_(bindparam("backends", expanding=True)))
-    w = inner.subquery("w")
+        backends = Execution.backend.in_(bindparam("backends", expanding=True))
+        queued, running = queued.where(backends), running.where(backends)
+    running = running.group_by(Execution.backend, Execution.project_id, Execution.organization_id)
+    heads = queued.subquery("q")
     k = bindparam("k", type_=Integer, literal_execute=True)
+    w = union_all(select(heads).where(heads.c.cnt <= k), running).subquery("w")
     return (
         select(
             w.c.id,
             w.c.organization_id,
             w.c.project_id,
             w.c.backend,
-            w.c.state,
             w.c.priority,
-            w.c.created_at,
+            type_coerce(w.c.created_at, UTCDateTime).label("created_at"),
             w.c.cnt,
             _UO.g.label("og"),
             _UO.epoch.label("oe"),
@@ -227,7 +264,6 @@ def _window_query(filtered: bool) -> Any:
         )
         .outerjoin(_UB, and_(_UB.kind == "backend", _UB.entity_id == w.c.backend, _UB.backend == w.c.backend))
         .outerjoin(Project, Project.id == w.c.project_id)
-        .where(or_(and_(w.c.state == "queued", w.c.rn <= k), and_(w.c.state == "running", w.c.rn == 1)))
     )
 
 
@@ -268,7 +304,7 @@ def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, no
         if project not in project_usage:
             project_usage[project] = decay.decayed(r.pg, r.pe, at, h) if r.pg is not None else 0.0
             project_share[r.project_id] = float(r.share) if r.share is not None else 1.0
-        if r.state == "running":
+        if r.id is None:  # a running count
             running.append(Running(r.organization_id, r.project_id, b, r.cnt * estimates[b]))
             continue
         tier, own = decode_priority(r.priority)
@@ -311,63 +347,75 @@ def charge(conn: Connection, usages: Iterable[Usage], now: datetime) -> None:
     """Add a completed batch's usage to the decayed accumulators, in the caller's transaction.
 
     Usage that started inside the organization's own reservation is billed (the ledger row) but not
-    charged here. Each accumulator is updated atomically relative to its stored epoch; if a
-    concurrent completion rebased it meanwhile, the update misses and is retried with the new epoch.
-    One statement per accumulator (a batch usually touches three: backend, organization, project).
+    charged here. Each accumulator is one atomic ``UPDATE ... WHERE epoch = :known`` (a batch usually
+    touches three: backend, organization, project). Epochs are remembered per process, since they
+    only change on a rebase (years apart); an update that misses (rebased or rolled back elsewhere,
+    or a first charge) re-reads the epoch and tries again, so nothing is lost or charged twice.
     """
     items = charging.charges(usages, terms(conn, now).windows)
     if not items:
         return
     at = _ts(now)
+    url = str(conn.engine.url)
     pending = {(c.kind, c.entity_id, c.backend): c for c in items}
     for _ in range(5):
-        keys = list(pending)
-        found = {
-            (r.kind, r.entity_id, r.backend): r.epoch
-            for r in conn.execute(
-                select(
-                    FairShareUsage.kind,
-                    FairShareUsage.entity_id,
-                    FairShareUsage.backend,
-                    FairShareUsage.epoch,
-                ).where(
-                    or_(
-                        *(
-                            and_(
-                                FairShareUsage.kind == k,
-                                FairShareUsage.entity_id == e,
-                                FairShareUsage.backend == b,
-                            )
-                            for k, e, b in keys
-                        )
-                    )
-                )
-            )
-        }
-        missing = [k for k in keys if k not in found]
-        if missing:
-            _insert_empty(conn, missing, at)
-            continue  # re-read the epochs (another completion may have inserted first)
+        unknown = [k for k in pending if (url, k) not in _EPOCHS]
+        if unknown:
+            _read_epochs(conn, url, unknown, at)
         moved: dict[tuple[str, str, str], Charge] = {}
-        for key in keys:
-            c = pending[key]
-            a = decay.accrue(found[key], at, HALF_LIFE_S)
+        for key, c in pending.items():
+            old = _EPOCHS[(url, key)]
+            a = decay.accrue(old, at, HALF_LIFE_S)
             params = {
                 "b_kind": key[0],
                 "b_entity": key[1],
                 "b_backend": key[2],
-                "b_old": found[key],
+                "b_old": old,
                 "b_scale": a.scale,
                 "b_add": c.seconds * a.weight,
                 "b_addn": c.count * a.weight,
                 "b_epoch": a.epoch,
             }
-            if (conn.execute(_ACCRUE, params).rowcount or 0) != 1:
-                moved[key] = c  # rebased by a concurrent completion meanwhile: read its epoch again
+            if (conn.execute(_ACCRUE, params).rowcount or 0) == 1:
+                _EPOCHS[(url, key)] = a.epoch
+            else:
+                _EPOCHS.pop((url, key), None)
+                moved[key] = c
         if not moved:
             return
         pending = moved
     raise RuntimeError("could not charge fair-share usage (accumulators kept changing epoch)")
+
+
+#: (database, accumulator key) -> the epoch last seen for that accumulator.
+_EPOCHS: dict[tuple[str, tuple[str, str, str]], float] = {}
+
+
+def _read_epochs(conn: Connection, url: str, keys: list[tuple[str, str, str]], at: float) -> None:
+    """Learn the stored epochs of ``keys``, creating empty accumulators for those that are new."""
+    for _ in range(2):
+        found = conn.execute(
+            select(
+                FairShareUsage.kind, FairShareUsage.entity_id, FairShareUsage.backend, FairShareUsage.epoch
+            ).where(
+                or_(
+                    *(
+                        and_(
+                            FairShareUsage.kind == k,
+                            FairShareUsage.entity_id == e,
+                            FairShareUsage.backend == b,
+                        )
+                        for k, e, b in keys
+                    )
+                )
+            )
+        ).all()
+        for r in found:
+            _EPOCHS[(url, (r.kind, r.entity_id, r.backend))] = r.epoch
+        missing = [k for k in keys if (url, k) not in _EPOCHS]
+        if not missing:
+            return
+        _insert_empty(conn, missing, at)
 
 
 def _insert_empty(conn: Connection, keys: list[tuple[str, str, str]], at: float) -> None:

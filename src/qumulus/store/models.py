@@ -323,15 +323,25 @@ class Execution(Base):
     __tablename__ = "executions"
     __table_args__ = (
         Index("ix_executions_claim", "backend", "state", "priority", "created_at"),
-        # Live rows only (queued or running): what the fair-share claim window reads (runtime.fairshare).
+        # Partial indexes over live rows only, read by the fair-share claim (runtime.fairshare):
+        # queued rows in claim order per (backend, project), and running rows per project.
         Index(
-            "ix_executions_live",
+            "ix_executions_queued",
             "backend",
             "project_id",
-            "priority",
+            text("priority DESC"),
             "created_at",
-            sqlite_where=text("state IN ('queued', 'running')"),
-            postgresql_where=text("state IN ('queued', 'running')"),
+            "id",
+            sqlite_where=text("state = 'queued'"),
+            postgresql_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_executions_running",
+            "backend",
+            "project_id",
+            "organization_id",
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
         ),
     )
 

@@ -26,18 +26,25 @@ def upgrade() -> None:
         sa.Column("epoch", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "entity_id", "backend", name=op.f("pk_fairshare_usage")),
     )
-    live = sa.text("state IN ('queued', 'running')")
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_executions_live",
-            ["backend", "project_id", "priority", "created_at"],
+            "ix_executions_queued",
+            ["backend", "project_id", sa.text("priority DESC"), "created_at", "id"],
             unique=False,
-            sqlite_where=live,
-            postgresql_where=live,
+            sqlite_where=sa.text("state = 'queued'"),
+            postgresql_where=sa.text("state = 'queued'"),
+        )
+        batch_op.create_index(
+            "ix_executions_running",
+            ["backend", "project_id", "organization_id"],
+            unique=False,
+            sqlite_where=sa.text("state = 'running'"),
+            postgresql_where=sa.text("state = 'running'"),
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("executions", schema=None) as batch_op:
-        batch_op.drop_index("ix_executions_live")
+        batch_op.drop_index("ix_executions_running")
+        batch_op.drop_index("ix_executions_queued")
     op.drop_table("fairshare_usage")
