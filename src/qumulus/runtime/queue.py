@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.runtime import fairshare
@@ -49,7 +49,8 @@ class Claimed:
 
 # Statements are built once with bind parameters: rebuilding SQLAlchemy expressions per call cost more
 # than running them (this path runs for every tiny job).
-_QUEUED = Execution.state == "queued"
+# A literal, not a bound parameter, so the planner can use the partial index over queued rows.
+_QUEUED = Execution.state == literal_column("'queued'")
 _FOR_BACKENDS = Execution.backend.in_(bindparam("backends", expanding=True))
 _HAS_QUEUED = {
     False: select(Execution.id).where(_QUEUED).limit(1),
