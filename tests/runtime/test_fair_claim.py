@@ -202,3 +202,21 @@ def test_concurrent_claims_never_take_the_same_execution(settings) -> None:  # t
         t.join(120)
     assert not errors, errors
     assert len(taken) == 120 and len(set(taken)) == 120
+
+
+def test_a_hard_allocation_stops_claims_once_period_usage_would_pass_it(settings) -> None:  # type: ignore[no-untyped-def]
+    platform, _ = make_platform(settings)
+    a = _tenant(platform, "alpha")
+    b = _tenant(platform, "beta")
+    with platform.db.write() as session:
+        session.add(
+            Contract(organization_id=a.organization_id, backend="*", allocation_seconds=5.0, period="month")
+        )
+    fairshare.invalidate()
+    _submit(platform, a, 10)
+    _submit(platform, b, 2)
+    first = _claim(platform, "w1", 20)  # the prediction is 1 s per execution with no history yet
+    assert Counter(c.organization_id for c in first) == {a.organization_id: 5, b.organization_id: 2}
+    _finish(platform, "w1", first, seconds=1.0)
+    fairshare.invalidate()
+    assert _claim(platform, "w1", 20) == []  # 5 s used of 5: a's other 5 jobs stay queued

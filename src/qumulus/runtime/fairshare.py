@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -65,6 +65,8 @@ HALF_LIFE_S = float(os.environ.get("QUMULUS_FAIRSHARE_HALF_LIFE_S") or decay.DEF
 STARVATION_S = float(os.environ.get("QUMULUS_STARVATION_S") or 24 * 3600.0)
 #: How long reservations, contract terms and period usage are reused between claims, seconds.
 TERMS_TTL_S = 1.0
+#: How far back ended reservations are still loaded (for charging executions that overran them).
+RECENT_WINDOWS = timedelta(days=1)
 
 
 def configure(*, half_life_s: float | None = None, starvation_s: float | None = None) -> None:
@@ -135,11 +137,12 @@ def terms(conn: Connection, now: datetime) -> Terms:
 
 def _load_terms(conn: Connection, now: datetime) -> Terms:
     out = Terms()
-    for r in conn.execute(
-        select(
-            Reservation.organization_id, Reservation.backend, Reservation.starts_at, Reservation.ends_at
-        ).where(Reservation.status == "approved", Reservation.ends_at > now)
-    ):
+    # Windows that ended in the last day too: an execution started inside one may finish after it,
+    # and its usage still counts as reserved. The policy itself ignores windows that are over.
+    windows = select(
+        Reservation.organization_id, Reservation.backend, Reservation.starts_at, Reservation.ends_at
+    ).where(Reservation.status == "approved", Reservation.ends_at > now - RECENT_WINDOWS)
+    for r in conn.execute(windows):
         out.windows.append(Window(r.organization_id, r.backend, _ts(r.starts_at), _ts(r.ends_at)))
     contracts = conn.execute(
         select(

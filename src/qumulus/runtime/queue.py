@@ -130,7 +130,8 @@ def claim(
     now = now or utcnow()
     ids: list[str] = []
     for _ in range(3 if postgres else 1):  # PostgreSQL: again if concurrent claims held every pick
-        snap = fairshare.snapshot(conn, backends=backends, limit=limit, now=now)
+        window = limit * _SLACK if postgres else limit
+        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now)
         if not snap.candidates:
             return []
         ids = [c.id for c in select_next(snap, limit * _SLACK if postgres else limit)]
