@@ -16,6 +16,7 @@ from qumulus.api import (
     routes_events,
     routes_jobs,
     routes_notifications,
+    routes_scheduling,
     routes_sdk,
     routes_tenancy,
     wire,
@@ -77,6 +78,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
             app.router.routes.extend(router.routes)
     app.router.routes.extend(routes_tenancy.build().routes)
     app.router.routes.extend([*routes_sdk.build().routes, *routes_events.build().routes])  # SDK extras
+    app.router.routes.extend(routes_scheduling.build().routes)
 
     app.include_router(routes_notifications.build())
     platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON

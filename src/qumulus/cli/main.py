@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
 
 app = typer.Typer(help="Qumulus: a self-hostable quantum cloud.", no_args_is_help=True)
@@ -21,6 +22,8 @@ app.add_typer(tenancy_cli.projects_app, name="projects")
 app.add_typer(tenancy_cli.users_app, name="users")
 app.add_typer(tenancy_cli.members_app, name="members")
 app.add_typer(tenancy_cli.keys_app, name="keys")
+app.add_typer(scheduling_cli.reservations_app, name="reservations")
+app.add_typer(scheduling_cli.priority_app, name="priority")
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

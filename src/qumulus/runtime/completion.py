@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from qumulus.accounting.pricing import Rate, applicable_rate, cost
 from qumulus.notifications.outbox import Outbox, job_events
-from qumulus.runtime import queue
+from qumulus.runtime import fairshare, queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
 from qumulus.store.db import core
@@ -143,6 +143,7 @@ def complete(
         conn.execute(insert(Result), results)
     if ledger:
         conn.execute(insert(UsageLedger), ledger)
+        fairshare.charge_completed(conn, ((row.item, row.outcome.seconds) for row in applied), now)
     postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
         final = roll_up_parent(session, parent_id, postgres=postgres)
