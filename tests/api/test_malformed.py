@@ -19,7 +19,7 @@ BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
     ("no backend", {"input": BELL}, 400, "backend"),
     ("backend not a string", {"backend": 5, "input": BELL}, 400, "backend"),
     ("unknown backend", {"backend": "qpu.nowhere", "input": BELL}, 400, "backend"),
-    ("QPU not enabled yet", {"backend": "qpu.aria-1", "input": BELL}, 400, "backend"),
+    ("noise model not a string", bell_job(noise={"model": 1}), 400, "noise.model"),
     ("no input", {"backend": "simulator"}, 400, "input"),
     ("input a list", {"backend": "simulator", "input": []}, 400, "input"),
     ("shots a list", bell_job(shots=[1]), 400, "shots"),

@@ -90,7 +90,7 @@ def test_backends(probe: dict[str, Any]) -> None:
     backends = {b["backend"]: b for b in part(probe, "backends")}
     assert {"simulator", "qpu.aria-1", "qpu.aria-2", "qpu.forte-1", "qpu.harmony"} <= set(backends)
     assert backends["simulator"]["status"] == "available"
-    assert backends["qpu.aria-1"]["status"] == "offline"  # listed, but no emulation in this release
+    assert backends["qpu.aria-1"]["status"] == "available"  # emulated
     assert all(isinstance(b["last_updated"], int) for b in backends.values())
 
 

@@ -239,21 +239,23 @@ def test_qpu_backend_calibration_and_status(provider) -> None:  # type: ignore[n
     assert calibration.median_spam_fidelity is not None and 0.9 < calibration.median_spam_fidelity <= 1
     assert {"t1", "t2", "readout", "reset"} <= set(calibration.timing)
     assert len(calibration.connectivity) == 25 * 24 // 2  # Aria is all-to-all
-    # The QPUs are listed but offline in this release (no emulation yet).
-    assert calibration.status == "offline"
-    assert qpu.status() is False
+    # The QPUs are emulated and available.
+    assert calibration.status == "available"
+    assert qpu.status() is True
     forte = get_backend(provider, "qpu.forte-1")
     assert forte.num_qubits == 36
     assert forte.calibration().qubits == 36
 
 
-def test_qpu_job_is_refused_with_a_clear_error(provider) -> None:  # type: ignore[no-untyped-def]
-    # This release refuses QPU jobs (emulation comes later): the user must get a 400, not a hang.
+def test_qpu_job_runs_on_the_emulator_with_per_shot_memory(provider) -> None:  # type: ignore[no-untyped-def]
+    # An emulated QPU: noisy counts mostly on 00/11, and qiskit's memory=True reads the stored shots.
     qpu = get_backend(provider, "qpu.aria-1")
-    with pytest.raises(IonQAPIError) as info:
-        qpu.run(bell(), shots=100)
-    assert info.value.status_code == 400
-    assert "qpu.aria-1" in info.value.message
+    res = result(qpu.run(bell("qpu-bell"), shots=200, memory=True))
+    counts = res.get_counts()
+    assert sum(counts.values()) == 200
+    assert counts.get("00", 0) + counts.get("11", 0) >= 180  # Aria's Bell fidelity is ~0.97
+    memory = res.get_memory()
+    assert len(memory) == 200 and {m: memory.count(m) for m in set(memory)} == counts
 
 
 def test_memory_true_on_ideal_simulator(backend) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from qumulus.api import (
     routes_events,
     routes_jobs,
     routes_notifications,
+    routes_scheduling,
     routes_sdk,
     routes_tenancy,
     wire,
@@ -79,6 +80,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.router.routes.extend(routes_tenancy.build().routes)
     app.router.routes.extend([*routes_sdk.build().routes, *routes_events.build().routes])  # SDK extras
     app.include_router(routes_billing.build())  # contracts, allocations, budgets, usage
+    app.router.routes.extend(routes_scheduling.build().routes)
 
     app.include_router(routes_notifications.build())
     platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON

@@ -206,11 +206,14 @@ async def _read_job(platform: Platform, who: Principal, job_id: str) -> jobs.Job
 
 
 async def _probabilities(request: Request, who: Principal, job_id: str, *, aggregated: bool) -> Response:
-    # ``sharpen`` is accepted (any case); it changes nothing until debiasing exists.
+    # ``sharpen=true`` (any case): a debiased run's variants aggregated by plurality vote.
     platform = platform_of(request)
-    found = results.inline_results(platform, who, job_id) if platform.db.is_sqlite else None  # see _read_job
+    sharpen = request.query_params.get("sharpen", "").lower() == "true"
+    found = None
+    if platform.db.is_sqlite and not sharpen:  # see _read_job
+        found = results.inline_results(platform, who, job_id)
     if found is None:
-        found = await run_in_threadpool(results.job_results, platform, who, job_id)
+        found = await run_in_threadpool(lambda: results.job_results(platform, who, job_id, sharpen=sharpen))
     if found.multi or aggregated:
         chunks = results_json.multi_chunks(found.items)
     else:
@@ -221,15 +224,12 @@ async def _probabilities(request: Request, who: Principal, job_id: str, *, aggre
 
 
 async def _outcomes(request: Request, who: Principal, job_id: str) -> Any:
-    """Per-shot outcomes: sampled from the exact distribution with the job's seed (reproducible)."""
+    """Per-shot outcomes: the stored shots of an emulated run, else drawn from the exact distribution
+    with the job's seed (reproducible)."""
     platform = platform_of(request)
     job = await run_in_threadpool(results.job_for_results, platform, who, job_id)
-    found = await run_in_threadpool(results.job_results, platform, who, job_id)
-    seed = results.outcome_seed(job)
-    drawn = {
-        key: results.sample_outcomes(dist, job.shots, seed + n) for n, (key, dist) in enumerate(found.items)
-    }
-    return drawn if found.multi else drawn[found.items[0][0]]
+    multi, items = await run_in_threadpool(results.job_outcomes, platform, who, job)
+    return dict(items) if multi else items[0][1]
 
 
 async def _bulk(request: Request, who: Principal, action: str) -> JSONResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qumulus.backends.catalog import emulation_target
 from qumulus.services.jobs import JobView
 from qumulus.store.models import Backend, Characterization
 from qumulus.timeutil import epoch, iso
@@ -74,6 +75,9 @@ def job_v04(view: JobView) -> dict[str, Any]:
     if job.status == "completed" and not job.dry_run:
         base = f"/v0.4/jobs/{job.id}/results"
         body["results"] = {"probabilities": {"url": f"{base}/probabilities"}}
+        if emulation_target(job.backend, job.noise) is not None:  # sampled shots: advertise them
+            body["results"]["histogram"] = {"url": f"{base}/histogram"}
+            body["results"]["shots"] = {"url": f"{base}/shots"}
     if job.status == "failed" and job.failure:
         body["failure"] = _failure(job.failure)
     return body

@@ -1,16 +1,17 @@
 """The backends a fresh Qumulus knows, with their published headline figures.
 
 QPU names, qubit counts and native two-qubit gates follow IonQ's documentation. The median figures
-are IonQ's published ones rounded; per-qubit spreads and the noise/timing emulation built on them
-arrive with the emulated-QPU work (until then QPUs are listed, characterized and refuse jobs with a
-clear message, rather than silently running ideal simulations under a QPU's name).
+are IonQ's published ones rounded; ``backends.device`` spreads them per qubit and per pair (seeded),
+and the QPUs are *emulated*: circuits are compiled to the native gates, simulated with noise built
+from the characterization and billed with the timing model (docs/simulation.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
+
+from qumulus.backends.device import detailed_characterization
 
 #: What the ideal simulator advertises, like IonQ's. docs/simulation.md gives this machine's real limit.
 SIMULATOR_QUBITS = 29
@@ -32,31 +33,10 @@ class BackendSpec:
     medians: dict[str, float] = field(default_factory=dict)
 
     def characterization(self) -> dict[str, Any]:
-        """A characterization snapshot in the platform's own shape (api/ maps it per client)."""
-        m = self.medians
-        return {
-            "fidelity": {
-                "spam": {"median": m["spam"], "mean": m["spam"]},
-                "1q": {"median": m["1q"], "mean": m["1q"]},
-                "2q": {"median": m["2q"], "mean": m["2q"]},
-            },
-            "timing": {
-                "t1": m["t1"],
-                "t2": m["t2"],
-                "1q": m["t_1q"],
-                "2q": m["t_2q"],
-                "readout": m["t_readout"],
-                "reset": m["t_reset"],
-            },
-            "connectivity": [list(pair) for pair in combinations(range(self.qubits), 2)],
-            "native_2q": self.native_2q,
-        }
+        """A characterization snapshot in the platform's own shape (api/ maps it per client):
+        the published medians plus seeded per-qubit and per-pair figures (``backends.device``)."""
+        return detailed_characterization(self.name, self.qubits, self.native_2q, self.medians)
 
-
-_NOT_YET = (
-    "Emulation of this QPU is not enabled in this release: its characterization is published, but jobs "
-    "are refused. Submit to 'simulator' meanwhile."
-)
 
 _ARIA = {
     "spam": 0.9950,
@@ -92,6 +72,9 @@ _HARMONY = {
     "t_reset": 20e-6,
 }
 
+#: Every QPU here is an emulator, and says so.
+_EMULATED = ": an emulator (compiled to native gates, noise and timing from its characterization)."
+
 CATALOG: tuple[BackendSpec, ...] = (
     BackendSpec("simulator", "simulator", SIMULATOR_QUBITS, description="Ideal state-vector simulator."),
     *(
@@ -100,23 +83,20 @@ CATALOG: tuple[BackendSpec, ...] = (
             "qpu",
             qubits,
             native,
-            description=desc,
-            accepting_jobs=False,
-            status="maintenance",
-            status_message=_NOT_YET,
+            description=desc + _EMULATED,
             medians=medians,
         )
         for name, qubits, native, medians, desc in (
-            ("qpu.harmony", 11, "ms", _HARMONY, "Emulated IonQ Harmony (11 qubits, MS gate)."),
-            ("qpu.aria-1", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)."),
-            ("qpu.aria-2", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)."),
-            ("qpu.forte-1", 36, "zz", _FORTE, "Emulated IonQ Forte (36 qubits, ZZ gate)."),
+            ("qpu.harmony", 11, "ms", _HARMONY, "Emulated IonQ Harmony (11 qubits, MS gate)"),
+            ("qpu.aria-1", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)"),
+            ("qpu.aria-2", 25, "ms", _ARIA, "Emulated IonQ Aria (25 qubits, MS gate)"),
+            ("qpu.forte-1", 36, "zz", _FORTE, "Emulated IonQ Forte (36 qubits, ZZ gate)"),
             (
                 "qpu.forte-enterprise-1",
                 36,
                 "zz",
                 _FORTE,
-                "Emulated IonQ Forte Enterprise (36 qubits, ZZ gate).",
+                "Emulated IonQ Forte Enterprise (36 qubits, ZZ gate)",
             ),
         )
     ),
@@ -145,3 +125,15 @@ def resolve_backend_name(name: str) -> str:
     if lowered in {"ionq_simulator", "ionq.simulator"}:
         return "simulator"
     return lowered
+
+
+def emulation_target(backend: str, noise: dict[str, Any] | None) -> str | None:
+    """The QPU whose characterization a job runs with, or None for an ideal simulation.
+
+    A job on a QPU runs that QPU's emulator; a ``simulator`` job with ``noise.model`` naming a QPU
+    (``aria-1``...) runs that QPU's noise; anything else is ideal.
+    """
+    if backend.startswith("qpu."):
+        return backend
+    model = (noise or {}).get("model")
+    return NOISE_MODELS.get(model) if isinstance(model, str) else None

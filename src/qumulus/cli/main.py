@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from qumulus.cli import billing
+from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
 
 app = typer.Typer(help="Qumulus: a self-hostable quantum cloud.", no_args_is_help=True)
@@ -25,6 +26,8 @@ app.add_typer(tenancy_cli.keys_app, name="keys")
 app.add_typer(billing.contracts_app, name="contracts")
 app.add_typer(billing.budgets_app, name="budgets")
 app.add_typer(billing.usage_app, name="usage")
+app.add_typer(scheduling_cli.reservations_app, name="reservations")
+app.add_typer(scheduling_cli.priority_app, name="priority")
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from qumulus.accounting.budget import charge as billable
 from qumulus.accounting.pricing import Rate, applicable_rate
 from qumulus.notifications.outbox import Outbox, job_events
-from qumulus.runtime import queue
+from qumulus.runtime import fairshare, queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
 from qumulus.services.charging import settle as settle_budgets
@@ -119,7 +119,8 @@ def complete(
                         else None
                     ),
                     "path": _relative(outcome.path, data_dir),
-                    "sampled": False,
+                    "sampled": outcome.shots is not None,
+                    "shots": _stored_shots(outcome),
                     "created_at": now,
                 }
             )
@@ -144,6 +145,7 @@ def complete(
         conn.execute(insert(Result), results)
     if ledger:
         conn.execute(insert(UsageLedger), ledger)
+        fairshare.charge_completed(conn, ((row.item, row.outcome.seconds) for row in applied), now)
     settle_budgets(conn, {row.item.job_id: row.charge for row in applied})  # holds become spend
     postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
@@ -257,6 +259,14 @@ def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: b
         values["status"] = "completed"
     conn.execute(update(Job).where(Job.id == parent_id).values(**values))
     return str(values["status"])
+
+
+def _stored_shots(outcome: Outcome) -> dict[str, Any] | None:
+    """Sampled runs keep their shots (``GET …/results/shots`` returns them, not a resample) and the
+    debiasing variants' sizes (``sharpen`` re-aggregates from them)."""
+    if outcome.shots is None:
+        return None
+    return {"outcomes": outcome.shots, "variants": outcome.variant_shots or [len(outcome.shots)]}
 
 
 def _relative(path: str | None, data_dir: Path) -> str | None:

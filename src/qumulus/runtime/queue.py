@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, select, update
 from sqlalchemy.orm import Session
 
+from qumulus.runtime import fairshare
+from qumulus.scheduling.policy import select_next
 from qumulus.store.db import core
 from qumulus.store.models import Execution, Job
 from qumulus.timeutil import utcnow
@@ -41,11 +43,14 @@ class Claimed:
     shots: int
     noise: dict[str, Any] | None
     settings: dict[str, Any]
+    #: When this claim started it (fair-share: usage inside the organization's reservation is free).
+    started_at: datetime | None = None
 
 
 # Statements are built once with bind parameters: rebuilding SQLAlchemy expressions per call cost more
 # than running them (this path runs for every tiny job).
-_QUEUED = Execution.state == "queued"
+# A literal, not a bound parameter, so the planner can use the partial index over queued rows.
+_QUEUED = Execution.state == literal_column("'queued'")
 _FOR_BACKENDS = Execution.backend.in_(bindparam("backends", expanding=True))
 _HAS_QUEUED = {
     False: select(Execution.id).where(_QUEUED).limit(1),
@@ -53,17 +58,14 @@ _HAS_QUEUED = {
 }
 
 
-def _next_ids(filtered: bool, postgres: bool) -> Select[Any]:
-    query = select(Execution.id).where(_QUEUED)
-    if filtered:
-        query = query.where(_FOR_BACKENDS)
-    query = query.order_by(Execution.priority.desc(), Execution.created_at).limit(
-        bindparam("limit", type_=Integer, literal_execute=True)
-    )
-    return query.with_for_update(skip_locked=True) if postgres else query
-
-
-_NEXT_IDS = {(f, pg): _next_ids(f, pg) for f in (False, True) for pg in (False, True)}
+#: PostgreSQL: lock the rows the policy chose, skipping any a concurrent claim holds.
+_LOCK_IDS = (
+    select(Execution.id)
+    .where(Execution.id.in_(bindparam("ids", expanding=True)), _QUEUED)
+    .with_for_update(skip_locked=True)
+)
+#: Extra picks asked of the policy on PostgreSQL, to make up for rows a concurrent claim locked.
+_SLACK = 2
 _TAKE = (
     update(Execution)
     .where(Execution.id.in_(bindparam("ids", expanding=True)))
@@ -117,13 +119,27 @@ def claim(
     postgres: bool,
     now: datetime | None = None,
 ) -> list[Claimed]:
-    """Take up to ``limit`` queued executions (FIFO within priority) and mark their jobs started."""
+    """Take up to ``limit`` queued executions in fair-share order and mark their jobs started.
+
+    The order is :func:`qumulus.scheduling.policy.select_next` over a snapshot read in one query
+    (:mod:`qumulus.runtime.fairshare`). On PostgreSQL the chosen rows are then locked with
+    ``FOR UPDATE SKIP LOCKED``, so concurrent claims never take the same execution (a row another
+    claim holds is skipped, and the next choice fills its place); SQLite serialises writers.
+    """
     conn = core(session)  # Core statements: no ORM unit-of-work cost
     now = now or utcnow()
-    params: dict[str, Any] = {"limit": limit}
-    if backends is not None:
-        params["backends"] = list(backends)
-    ids = list(conn.scalars(_NEXT_IDS[(backends is not None, postgres)], params))
+    ids: list[str] = []
+    for _ in range(3 if postgres else 1):  # PostgreSQL: again if concurrent claims held every pick
+        window = limit * _SLACK if postgres else limit
+        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now)
+        if not snap.candidates:
+            return []
+        ids = [c.id for c in select_next(snap, limit * _SLACK if postgres else limit)]
+        if postgres and ids:
+            held = set(conn.scalars(_LOCK_IDS, {"ids": ids}))
+            ids = [i for i in ids if i in held][:limit]
+        if ids:
+            break
     if not ids:
         return []
     expires = now + timedelta(seconds=lease_seconds)
@@ -147,6 +163,7 @@ def claim(
             shots=row.shots,
             noise=row.noise,
             settings=row.settings or {},
+            started_at=now,
         )
         for row in rows
     ]

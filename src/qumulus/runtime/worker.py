@@ -18,8 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qumulus.backends.catalog import emulation_target
 from qumulus.notifications.outbox import Outbox
 from qumulus.runtime import queue
+from qumulus.runtime.characterizations import CharacterizationCache
 from qumulus.runtime.completion import RateBook, complete
 from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
 from qumulus.runtime.queue import Claimed
@@ -76,6 +78,7 @@ class WorkerPool:
         self.outbox = outbox
         self.owner = owner_name()
         self.rates = RateBook()
+        self.characterizations = CharacterizationCache(db)
         self._stop = threading.Event()
         self._running: set[str] = set()
         #: Threads now running a batch of small circuits only (they claim again within milliseconds).
@@ -163,7 +166,8 @@ class WorkerPool:
         groups: list[list[Task]] = []
         for item in claimed:
             task = self._task(item)
-            if task.qubits <= SMALL_CIRCUIT_QUBITS:
+            # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
+            if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
             else:
                 groups.append([task])
@@ -199,6 +203,8 @@ class WorkerPool:
 
     def _task(self, item: Claimed) -> Task:
         qubits = _declared_qubits(item.input)
+        emulated = emulation_target(item.backend, item.noise)
+        snapshot = self.characterizations.get(emulated) if emulated else None
         return Task(
             execution_id=item.execution_id,
             job_id=item.job_id,
@@ -209,6 +215,10 @@ class WorkerPool:
             result_path=str(self.results_dir / f"{item.job_id}.npz"),
             inline_limit=self.inline_limit,
             qubits=qubits,
+            settings=item.settings,
+            characterization=snapshot.data if snapshot else None,
+            characterization_id=snapshot.id if snapshot else None,
+            device_qubits=snapshot.qubits if snapshot else 0,
         )
 
     def _complete(

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qumulus.backends.catalog import CATALOG
+from qumulus.backends.catalog import CATALOG, BackendSpec
 from qumulus.services.keys import create_api_key
 from qumulus.store.models import (
     AuditEvent,
@@ -34,6 +34,7 @@ def seed_backends(session: Session) -> None:
     existing = set(session.scalars(select(Backend.name)))
     for spec in CATALOG:
         if spec.name in existing:
+            _enable_emulation(session, spec)
             continue
         backend = Backend(
             name=spec.name,
@@ -52,6 +53,26 @@ def seed_backends(session: Session) -> None:
             session.add(snapshot)
             session.flush()
             backend.characterization_id = snapshot.id
+
+
+#: How releases before emulated QPUs parked their QPUs (a status no administrator chose).
+_PRE_EMULATION_MESSAGE = "Emulation of this QPU is not enabled in this release"
+
+
+def _enable_emulation(session: Session, spec: BackendSpec) -> None:
+    """Upgrade a QPU left in the pre-emulation parking state: operational, with a per-qubit snapshot.
+
+    Only that exact state is touched; a status an administrator set is kept.
+    """
+    backend = session.get(Backend, spec.name)
+    if backend is None or not backend.status_message.startswith(_PRE_EMULATION_MESSAGE):
+        return
+    backend.status, backend.status_message, backend.accepting_jobs = spec.status, "", spec.accepting_jobs
+    backend.description = spec.description
+    snapshot = Characterization(backend=spec.name, qubits=spec.qubits, data=spec.characterization())
+    session.add(snapshot)
+    session.flush()
+    backend.characterization_id = snapshot.id
 
 
 def bootstrap_tenancy(session: Session, *, secret: bytes) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
-from qumulus.backends.catalog import NOISE_MODELS, resolve_backend_name
+from qumulus.backends.catalog import NOISE_MODELS, emulation_target, resolve_backend_name
 from qumulus.circuits.errors import CircuitError
 from qumulus.circuits.ionq_json import parse_input
 from qumulus.circuits.model import CircuitBatch
@@ -113,7 +113,7 @@ def plan_submission(
     noise = _check_noise(spec.noise, backend)
     limits.check_input_size(spec.input, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
     try:
-        batch = parse_input(spec.job_type, spec.input, max_qubits=backend.qubits)
+        batch = parse_input(spec.job_type, spec.input, max_qubits=_max_qubits(platform, backend, noise))
     except CircuitError as exc:
         raise InvalidCircuit(str(exc), field=exc.path) from None
     limits.check_batch_size(batch, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
@@ -177,12 +177,18 @@ def _check_noise(noise: dict[str, Any] | None, backend: Backend) -> dict[str, An
     seed = noise.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InvalidRequest("noise.seed: must be an integer or null", field="noise.seed")
-    if model != "ideal":
-        raise InvalidRequest(
-            f"noise.model: noisy simulation ({model!r}) is not enabled in this release; use 'ideal'",
-            field="noise.model",
-        )
+    if backend.kind != "simulator":
+        return None  # a QPU has its own noise; the ionq package rejects a listed QPU job with one
     return {"model": model, "seed": seed}
+
+
+def _max_qubits(platform: Platform, backend: Backend, noise: dict[str, Any] | None) -> int:
+    """A noisy simulation inherits the emulated QPU's width (wire spec §7.1)."""
+    target = emulation_target(backend.name, noise)
+    if target is None or target == backend.name:
+        return backend.qubits
+    qpu = platform.backends.get(target)
+    return min(backend.qubits, qpu.qubits) if qpu is not None else backend.qubits
 
 
 def _check_session(conn: Connection, principal: Principal, session_id: str, backend: str) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -332,7 +333,29 @@ class Execution(Base):
     """One run of one circuit: what the queue schedules and what usage is measured on."""
 
     __tablename__ = "executions"
-    __table_args__ = (Index("ix_executions_claim", "backend", "state", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_executions_claim", "backend", "state", "priority", "created_at"),
+        # Partial indexes over live rows only, read by the fair-share claim (runtime.fairshare):
+        # queued rows in claim order per (backend, project), and running rows per project.
+        Index(
+            "ix_executions_queued",
+            "backend",
+            "project_id",
+            text("priority DESC"),
+            "created_at",
+            "id",
+            sqlite_where=text("state = 'queued'"),
+            postgresql_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_executions_running",
+            "backend",
+            "project_id",
+            "organization_id",
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
@@ -361,8 +384,9 @@ class Result(Base):
     qubits: Mapped[int] = mapped_column(Integer)
     #: ``{"indices": [...], "values": [...]}`` for small results.
     probabilities: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    #: Per-shot outcomes (little-endian ints) for sampled runs.
-    shots: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    #: Sampled runs (emulated QPUs): ``{"outcomes": [little-endian ints in shot order],
+    #: "variants": [shots per debiasing variant]}``.
+    shots: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: Path relative to the data directory for results too large to keep inline.
     path: Mapped[str | None] = mapped_column(String(500), nullable=True)
     #: Whether the probabilities are sampled frequencies (histogram advertised) or exact.
@@ -458,3 +482,22 @@ class NotificationOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FairShareUsage(Base):
+    """Forward-decayed usage per organization, project or backend, per backend (scheduling.decay).
+
+    ``g`` is Σ seconds · 2^((t - epoch) / half-life); ``n`` the same sum of execution counts (for the
+    backend's run-time estimate). Updated by the completion transaction, read by the claim.
+    """
+
+    __tablename__ = "fairshare_usage"
+
+    #: ``org``, ``project`` or ``backend``.
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(100), primary_key=True)
+    g: Mapped[float] = mapped_column(Float, default=0.0)
+    n: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Unix seconds the weights are relative to (rebased now and then; see scheduling.decay).
+    epoch: Mapped[float] = mapped_column(Float)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_billing"
-down_revision = "0002_limits"
+down_revision = "0002_fairshare"  # re-chained at merge: after limits and fairshare
 branch_labels = None
 depends_on = None
 

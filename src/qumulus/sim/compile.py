@@ -1,0 +1,174 @@
+"""Compile QIS circuits to a trapped-ion native gateset: GPI, GPI2 and MS (Harmony, Aria) or ZZ (Forte).
+
+How (and why this way):
+
+1. The circuit becomes a qiskit ``QuantumCircuit`` of standard gates (or exact ``unitary`` blocks for
+   gates qiskit has no equivalent of: native, multi-controlled exotic, ``pauliexp``).
+2. ``qiskit.transpile`` decomposes it to ``rz, sx, x`` plus ``rxx`` (MS devices) or ``rzz`` (ZZ
+   devices), merging runs of one-qubit gates (optimization level 1, fixed seed: the same circuit
+   always compiles to the same gates, so estimates and bills agree). Qiskit does this well: KAK for
+   two-qubit blocks, multi-controlled decompositions, one-qubit resynthesis.
+3. A walk over the result maps ``sx`` → GPI2, ``x`` → GPI, ``rxx`` → MS, ``rzz`` → ZZ, and turns every
+   ``rz`` into a *virtual* Z: a per-qubit frame pushed to the end of the circuit, shifting the phases
+   of the gates it passes (Rz(λ)†·σ(φ)·Rz(λ) = σ(φ − λ/2π); ZZ commutes with it). That is what the
+   hardware does: Z rotations cost no time and no error. The frame left at the end does not change
+   measured probabilities; :class:`Compiled` returns it so tests can prove exact unitary equivalence.
+
+``twirl_seed`` (used by debiasing) inserts random Pauli pairs around every CNOT before step 2
+(qiskit's ``pauli_twirl_2q_gates``). The circuit's unitary is unchanged, but the native gates
+differ per seed, so a coherent error that would add up along the circuit adds up with random
+signs instead (a "gate-level symmetry" variant).
+
+qiskit is imported on first use.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from qumulus.circuits.gates import controlled_matrix, matrix
+from qumulus.circuits.model import Circuit, Operation
+
+#: Standard qiskit gates with our exact semantics (see sim/aer.py): our name -> qiskit method.
+_STANDARD = {
+    "x": "x", "y": "y", "z": "z", "h": "h", "s": "s", "si": "sdg", "t": "t", "ti": "tdg",
+    "v": "sx", "vi": "sxdg", "rx": "rx", "ry": "ry", "rz": "rz", "phase": "p",
+    "xx": "rxx", "yy": "ryy", "zz": "rzz", "swap": "swap",
+}  # fmt: skip
+#: qiskit's name for our native two-qubit gate.
+_ENTANGLER = {"ms": "rxx", "zz": "rzz"}
+TWO_PI = 2 * math.pi
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A native circuit and the virtual-Z frame (radians per qubit) left after its last gate.
+
+    ``U_input ≅ (⊗_q Rz(frame[q])) · U_native`` up to a global phase.
+    """
+
+    circuit: Circuit
+    frame: tuple[float, ...]
+
+
+def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None = None) -> Compiled:
+    """``circuit`` in native gates for a device whose entangler is ``native_2q`` (``ms`` or ``zz``).
+
+    A circuit already in the native gateset is returned as it is (the user chose those gates).
+    """
+    if native_2q not in _ENTANGLER:
+        raise ValueError(f"native_2q must be 'ms' or 'zz', got {native_2q!r}")
+    if circuit.gateset == "native" and twirl_seed is None:
+        return Compiled(circuit, (0.0,) * circuit.qubits)
+    from qiskit import transpile
+
+    qc = to_qiskit(circuit)
+    if twirl_seed is not None:
+        from qiskit.circuit import pauli_twirl_2q_gates
+
+        qc = transpile(qc, basis_gates=["rz", "sx", "x", "cx"], optimization_level=1, seed_transpiler=0)
+        qc = pauli_twirl_2q_gates(qc, seed=twirl_seed)
+    basis = ["rz", "sx", "x", _ENTANGLER[native_2q]]
+    out = transpile(qc, basis_gates=basis, optimization_level=1, seed_transpiler=0)
+    return _to_native(out, circuit.qubits, circuit.name)
+
+
+def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
+    """A qiskit circuit (e.g. a Clifford's ``to_circuit()``) compiled the same way, for tools."""
+    from qiskit import transpile
+
+    basis = ["rz", "sx", "x", _ENTANGLER[native_2q]]
+    out = transpile(qc, basis_gates=basis, optimization_level=1, seed_transpiler=0)
+    return _to_native(out, qc.num_qubits, None)
+
+
+def to_qiskit(circuit: Circuit) -> Any:
+    """A qiskit ``QuantumCircuit`` with the same unitary (little-endian, like ours)."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import UnitaryGate
+
+    qc = QuantumCircuit(circuit.qubits)
+    for op in circuit.operations:
+        if not op.controls and op.name in _STANDARD:
+            getattr(qc, _STANDARD[op.name])(*op.params, *op.targets)
+        elif op.controls and op.name == "x":
+            qc.mcx(list(op.controls), op.targets[0])
+        elif op.controls and op.name in ("z", "phase"):
+            angle = math.pi if op.name == "z" else op.params[0]
+            qc.mcp(angle, list(op.controls), op.targets[0])
+        else:
+            unitary = controlled_matrix(op) if op.controls else matrix(op)
+            # Our matrices are big-endian over the listed qubits; qiskit reads its qargs little-endian.
+            qc.append(UnitaryGate(unitary, check_input=False), list(reversed(op.qubits)))
+    return qc
+
+
+def _to_native(qc: Any, qubits: int, name: str | None) -> Compiled:
+    frame = [0.0] * qubits
+    ops: list[Operation] = []
+
+    def phase(q: int) -> float:
+        """The native phase (turns) of an X-axis pulse on ``q`` seen through the current frame."""
+        return _turns(-frame[q] / TWO_PI)
+
+    for instruction in qc.data:
+        gate = instruction.operation
+        qs = [qc.find_bit(bit).index for bit in instruction.qubits]
+        label = gate.name
+        if label == "rz":
+            frame[qs[0]] += float(gate.params[0])
+        elif label == "sx":
+            ops.append(Operation("gpi2", (qs[0],), params=(phase(qs[0]),)))
+        elif label == "x":
+            ops.append(Operation("gpi", (qs[0],), params=(phase(qs[0]),)))
+        elif label == "rzz":
+            ops.append(Operation("zz", (qs[0], qs[1]), params=(_radians(float(gate.params[0])),)))
+        elif label == "rxx":
+            ops.extend(_ms(float(gate.params[0]), qs[0], qs[1], phase(qs[0]), phase(qs[1])))
+        elif label in ("barrier", "id", "delay"):
+            continue
+        else:  # pragma: no cover - the basis above is all transpile may emit
+            raise ValueError(f"unexpected gate {label!r} after transpilation")
+    return Compiled(Circuit(qubits, tuple(ops), gateset="native", name=name), tuple(frame))
+
+
+def _ms(alpha: float, a: int, b: int, pa: float, pb: float) -> list[Operation]:
+    """``rxx(α)`` = exp(−iα/2·X⊗X) seen through the frame: MS gates with angle in [0, 0.25] turns.
+
+    α is brought into (−π, π] (rxx(α + 2π) = −rxx(α)); |α| > π/2 becomes rxx(α ∓ π)·(X⊗X), the X's
+    being GPI pulses; a negative angle flips the first qubit's phase by half a turn (σ(φ+½) = −σ(φ)).
+    """
+    alpha = _radians(alpha)
+    ops: list[Operation] = []
+    flips = abs(alpha) > math.pi / 2
+    if flips:
+        alpha -= math.copysign(math.pi, alpha)
+    if abs(alpha) > 1e-12:
+        first = pa if alpha > 0 else _turns(pa + 0.5)
+        ops.append(Operation("ms", (a, b), params=(first, pb, abs(alpha) / TWO_PI)))
+    if flips:
+        ops.append(Operation("gpi", (a,), params=(pa,)))
+        ops.append(Operation("gpi", (b,), params=(pb,)))
+    return ops
+
+
+def _radians(angle: float) -> float:
+    """``angle`` brought into (−π, π]."""
+    wrapped = math.remainder(angle, TWO_PI)
+    return math.pi if wrapped == -math.pi else wrapped
+
+
+def _turns(value: float) -> float:
+    """A phase in turns brought into [0, 1) (phases are periodic in one turn)."""
+    wrapped = value % 1.0
+    return 0.0 if math.isclose(wrapped, 1.0) else wrapped
+
+
+def native_gate_counts(circuit: Circuit) -> dict[str, int]:
+    """``{"1q": n, "2q": m}`` of a native circuit (virtual Z gates are not gates)."""
+    counts = {"1q": 0, "2q": 0}
+    for op in circuit.operations:
+        counts["2q" if op.arity == 2 else "1q"] += 1
+    return counts
