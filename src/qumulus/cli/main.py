@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from qumulus.cli import distributed as distributed_cli
 from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
 
@@ -24,6 +25,7 @@ app.add_typer(tenancy_cli.members_app, name="members")
 app.add_typer(tenancy_cli.keys_app, name="keys")
 app.add_typer(scheduling_cli.reservations_app, name="reservations")
 app.add_typer(scheduling_cli.priority_app, name="priority")
+distributed_cli.register(app)  # api, scheduler, worker
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

@@ -85,6 +85,8 @@ class Platform:
         self.notifier: Notifier | None = None
         #: Renders a job as the webhooks' payload (the API sets its v0.4 wire shape).
         self.job_renderer: Callable[[Any], dict[str, Any]] | None = None
+        #: LISTEN/NOTIFY between processes (distributed mode), see ``services.distributed``.
+        self.bus = None
         from qumulus.services.bootstrap import seed_backends
 
         with self.db.write() as session:
@@ -93,6 +95,12 @@ class Platform:
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir
+
+    @property
+    def hears_completions(self) -> bool:
+        """Whether job completions reach :attr:`completions`: from workers in this process, or
+        (distributed mode) as notifications from workers elsewhere. Requests only wait if so."""
+        return self.workers is not None or self.bus is not None
 
     def start_runtime(self) -> None:
         """Start the process pool and worker threads (embedded mode)."""
@@ -149,6 +157,9 @@ class Platform:
         if self.executor is not None:
             self.executor.shutdown()
             self.executor = None
+        if self.bus is not None:
+            self.bus.close()
+            self.bus = None
         self.committer.close()
         self.db.dispose()
 
