@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +13,32 @@ import pytest
 
 from tests.distributed._cluster import Cluster
 
+_made: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def _drop_made(postgres_server: str) -> Iterator[None]:
+    """Drop this session's databases after it, in a detached process: DROP DATABASE waits for a
+    checkpoint, which took minutes on the shared 2-core box while other sessions wrote."""
+    yield
+    if _made:
+        script = (
+            "import sys, psycopg\n"
+            "with psycopg.connect(sys.argv[1], autocommit=True) as conn:\n"
+            "    for name in sys.argv[2:]:\n"
+            "        conn.execute(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)')\n"
+        )
+        subprocess.Popen(
+            [sys.executable, "-c", script, postgres_server, *_made],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
 
 @pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:
-    """A database of this test's own, dropped after it.
+def pg_url(postgres_server: str, _drop_made: None) -> str:
+    """A database of this test's own.
 
     Named apart from ``qumulus_test_*``: those are all dropped when any pytest session ends, and
     these tests run processes against theirs for tens of seconds while other sessions may end.
@@ -22,9 +46,8 @@ def pg_url(postgres_server: str) -> Iterator[str]:
     name = f"qumulus_dist_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _made.append(name)
+    return postgres_server.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

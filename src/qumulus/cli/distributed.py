@@ -118,6 +118,12 @@ def worker(
     if executor not in ("local", "ray"):
         console.print(f"[red]--executor must be local or ray, not {executor!r}[/red]")
         raise typer.Exit(2)
+    # A worker frozen (SIGSTOP, a VM pause) inside a transaction would hold its row locks forever;
+    # PostgreSQL ends such a session once it has been idle in a transaction as long as a lease.
+    timeout_ms = max(1000, int(lease_seconds * 1000))
+    os.environ["PGOPTIONS"] = (
+        os.environ.get("PGOPTIONS", "") + f" -c idle_in_transaction_session_timeout={timeout_ms}"
+    ).strip()
     platform = _open(data_dir, bootstrap=False)
     start_worker(
         platform,

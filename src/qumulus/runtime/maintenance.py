@@ -38,6 +38,7 @@ def reap_expired(conn: Connection) -> bool:
 
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+_LOCK_TIMEOUT = text("SET LOCAL lock_timeout = '5s'")
 
 DEFAULT_TASKS: tuple[Task, ...] = (reap_expired,)
 
@@ -47,8 +48,12 @@ def run_round(db: Database, tasks: Sequence[Task] = DEFAULT_TASKS) -> bool | Non
     task queued work."""
     with db.write(durable=False) as session:
         conn = core(session)
-        if db.is_postgres and not conn.scalar(_TRY_LOCK, {"key": ROUND_LOCK}):
-            return None  # another scheduler is in its round
+        if db.is_postgres:
+            if not conn.scalar(_TRY_LOCK, {"key": ROUND_LOCK}):
+                return None  # another scheduler is in its round
+            # A frozen worker may hold row locks in an open transaction: fail this round (the next
+            # one retries) rather than wait on it with the round lock held.
+            conn.execute(_LOCK_TIMEOUT)
         queued = False
         for task in tasks:
             queued = task(conn) or queued
