@@ -87,6 +87,8 @@ class Platform:
         self.job_renderer: Callable[[Any], dict[str, Any]] | None = None
         #: LISTEN/NOTIFY between processes (distributed mode), see ``services.distributed``.
         self.bus = None
+        #: Periodic maintenance (lease reaping) in embedded mode; ``qumulus scheduler`` elsewhere.
+        self.maintenance = None
         from qumulus.services.bootstrap import seed_backends
 
         with self.db.write() as session:
@@ -129,6 +131,10 @@ class Platform:
         )
         self.workers.start()
         self.start_notifier()
+        from qumulus.runtime.maintenance import Scheduler
+
+        self.maintenance = Scheduler(self.db, on_queued=self.waker.notify)
+        self.maintenance.start()
 
     def start_notifier(self) -> None:
         """Deliver the notification outbox in a background thread (started with the runtime)."""
@@ -148,6 +154,9 @@ class Platform:
             self.workers.check_leases()
 
     def stop(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
+            self.maintenance = None
         if self.notifier is not None:
             self.notifier.stop()
             self.notifier = None
