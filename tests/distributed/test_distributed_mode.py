@@ -121,3 +121,20 @@ def test_a_stopped_worker_hands_its_work_back_at_once(cluster: Cluster, platform
     assert first.process.returncode == 0
     with platform.db.read() as session:
         assert session.scalar(select(Execution.state).where(Execution.job_id == job_id)) == "queued"
+
+
+def test_a_cancel_in_another_process_stops_the_simulation_at_once(cluster: Cluster, platform) -> None:  # type: ignore[no-untyped-def]
+    """The worker's next heartbeat is minutes away (600 s lease), and its one slot is busy with a
+    simulation that takes minutes: only the cancel NOTIFY can free it for the next job."""
+    from tests.distributed._cluster import random_circuit
+
+    cluster.worker("--slots", "1", "--lease-seconds", "600")
+    long_job = _submit(platform, random_circuit(24, 120, seed=2))
+    deadline = time.monotonic() + 60
+    while jobs.get_job(platform, platform.test_principal, long_job).job.status != "started":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.5)  # the simulation is under way
+    jobs.cancel_job(platform, platform.test_principal, long_job)
+    assert _wait(platform, _submit(platform), timeout=45) == "completed"
+    assert jobs.get_job(platform, platform.test_principal, long_job).job.status == "canceled"

@@ -87,6 +87,12 @@ def scheduler(
         enable_notifications(platform, work=False, done=False)  # to wake workers after a reap
     job = Scheduler(platform.db, interval=interval, on_queued=platform.waker.notify)
     job.start()
+    # Schedulers also deliver the notification outbox (webhooks, e-mail) that API and worker
+    # processes fill; several notifiers are safe (each claims a row before sending it).
+    from qumulus.api import wire
+
+    platform.job_renderer = wire.job_v04
+    platform.start_notifier()
     console.print(f"[bold]Qumulus scheduler[/bold] running every {interval} s (pid {os.getpid()})")
     try:
         _wait_for_signal()

@@ -9,6 +9,8 @@ machines, and the database is the one thing they share. Two channels:
 * ``qumulus_done`` — sent by a worker after a completion commits, payload ``"<job id> <status>"``
   lines; every API process's listener publishes them into its hub, so ``POST /jobs`` with
   ``submit_wait_ms`` and ``GET /jobs/{id}?wait=`` answer as soon as a job finishes elsewhere.
+* ``qumulus_cancel`` — sent after a cancel commits; workers check their leases at once and stop
+  simulations of canceled jobs (instead of at their next heartbeat).
 
 Notifications are hints, never the record: NOTIFY is not delivered to a listener that is
 disconnected, so workers keep polling and waiters keep their timeout. A lost notification costs
@@ -28,6 +30,7 @@ log = logging.getLogger("qumulus.pgnotify")
 
 WORK_CHANNEL = "qumulus_work"
 DONE_CHANNEL = "qumulus_done"
+CANCEL_CHANNEL = "qumulus_cancel"
 #: PostgreSQL refuses payloads of 8000 bytes or more; completion lines are split below that.
 MAX_PAYLOAD = 7000
 
@@ -75,6 +78,7 @@ class PgNotifier:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._work_pending = False
+        self._cancel_pending = False
         self._done_pending: list[tuple[str, str]] = []
         self._conn: psycopg.Connection | None = None
         self._thread = threading.Thread(target=self._run, name="qumulus-notify", daemon=True)
@@ -84,6 +88,12 @@ class PgNotifier:
         """Tell every worker that something was queued (bursts collapse into one NOTIFY)."""
         with self._lock:
             self._work_pending = True
+        self._wake.set()
+
+    def cancel(self) -> None:
+        """Tell every worker that jobs were canceled (they re-check their leases)."""
+        with self._lock:
+            self._cancel_pending = True
         self._wake.set()
 
     def done(self, finished: Iterable[tuple[str, str]]) -> None:
@@ -106,19 +116,22 @@ class PgNotifier:
             self._wake.clear()
             with self._lock:
                 work, self._work_pending = self._work_pending, False
+                cancel, self._cancel_pending = self._cancel_pending, False
                 done, self._done_pending = self._done_pending, []
-            if work or done:
-                self._send(work, done)
+            if work or cancel or done:
+                self._send(work, cancel, done)
             if self._stop.is_set():
                 return
 
-    def _send(self, work: bool, done: list[tuple[str, str]]) -> None:
+    def _send(self, work: bool, cancel: bool, done: list[tuple[str, str]]) -> None:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.url, autocommit=True)
             with self._conn.transaction():  # one commit delivers them all
                 if work:
                     self._conn.execute("SELECT pg_notify(%s, '')", (WORK_CHANNEL,))
+                if cancel:
+                    self._conn.execute("SELECT pg_notify(%s, '')", (CANCEL_CHANNEL,))
                 for payload in done_payloads(done):
                     self._conn.execute("SELECT pg_notify(%s, %s)", (DONE_CHANNEL, payload))
         except psycopg.Error as exc:  # a hint was lost: pollers and timeouts cover it

@@ -21,7 +21,7 @@ import contextlib
 import threading
 from typing import Any
 
-from qumulus.runtime.executor import BrokenProcessPool
+from qumulus.runtime.executor import Aborted, BrokenProcessPool
 from qumulus.runtime.tasks import Outcome, Task, run_tasks
 
 __all__ = ["RayExecutor"]
@@ -49,7 +49,9 @@ class RayExecutor:
         self._remote = ray.remote(max_retries=0, num_cpus=cpus_per_task)(_simulate)
         self._slots = threading.BoundedSemaphore(max(1, slots))
         self._lock = threading.Lock()
-        self._in_flight: set[Any] = set()
+        #: Ray object ref -> the execution ids of the batch it runs.
+        self._in_flight: dict[Any, frozenset[str]] = {}
+        self._aborted: set[Any] = set()
         self._closed = threading.Event()
 
     def prestart(self, timeout: float = 120.0) -> None:
@@ -63,10 +65,14 @@ class RayExecutor:
         with self._slots:
             ref = self._remote.remote(tasks)
             with self._lock:
-                self._in_flight.add(ref)
+                self._in_flight[ref] = frozenset(t.execution_id for t in tasks)
             try:
                 return self._ray.get(ref)
             except Exception as exc:
+                with self._lock:
+                    aborted = ref in self._aborted
+                if aborted:
+                    raise Aborted("simulation stopped: its executions were canceled") from None
                 # RayError: a worker or node died, or the task was cancelled by shutdown(); after
                 # shutdown Ray itself may be gone. Either way the lease, not Ray, retries the batch.
                 if isinstance(exc, self._ray.exceptions.RayError) or self._closed.is_set():
@@ -74,7 +80,18 @@ class RayExecutor:
                 raise
             finally:
                 with self._lock:
-                    self._in_flight.discard(ref)
+                    self._in_flight.pop(ref, None)
+                    self._aborted.discard(ref)
+
+    def abort(self, execution_ids: set[str]) -> int:
+        """Cancel the tasks whose whole batch is in ``execution_ids`` (canceled, or lease lost)."""
+        with self._lock:
+            doomed = [ref for ref, ids in self._in_flight.items() if ids and ids <= execution_ids]
+            self._aborted.update(doomed)
+        for ref in doomed:
+            with contextlib.suppress(Exception):  # finished meanwhile
+                self._ray.cancel(ref, force=True)
+        return len(doomed)
 
     def shutdown(self) -> None:
         """Cancel what is in flight (its leases go back to the queue) and leave Ray."""

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 import psycopg
 
 from qumulus.config import Settings
-from qumulus.runtime.pgnotify import DONE_CHANNEL, WORK_CHANNEL, PgListener, PgNotifier, libpq_url, parse_done
+from qumulus.runtime.pgnotify import (
+    CANCEL_CHANNEL,
+    DONE_CHANNEL,
+    WORK_CHANNEL,
+    PgListener,
+    PgNotifier,
+    libpq_url,
+    parse_done,
+)
 from qumulus.runtime.wakeup import LocalWaker
 from qumulus.services.platform import Platform
 
@@ -44,6 +52,9 @@ class Bus:
         self.notifier = notifier
         self.listener = listener
 
+    def publish_cancel(self) -> None:
+        self.notifier.cancel()
+
     def publish_done(self, finished: list[tuple[str, str]]) -> None:
         self.notifier.done(finished)
 
@@ -66,6 +77,7 @@ def enable_notifications(platform: Platform, *, work: bool = True, done: bool = 
     handlers = {}
     if work:
         handlers[WORK_CHANNEL] = lambda _payload: waker.wake_local()
+        handlers[CANCEL_CHANNEL] = lambda _payload: _check_leases(platform)
     if done:
         handlers[DONE_CHANNEL] = lambda payload: platform.completions.publish(parse_done(payload))
     listener = PgListener(
@@ -75,6 +87,11 @@ def enable_notifications(platform: Platform, *, work: bool = True, done: bool = 
     bus = Bus(notifier, listener)
     platform.bus = bus
     return bus
+
+
+def _check_leases(platform: Platform) -> None:
+    if platform.workers is not None:
+        platform.workers.check_leases()
 
 
 @contextlib.contextmanager
@@ -145,6 +162,7 @@ def start_worker(
         inline_limit=platform.settings.inline_result_entries,
         poll_seconds=poll_seconds,
         on_finished=finished,
+        outbox=platform.outbox,  # failure e-mails and webhooks: rows written with the completion
     )
     platform.workers.start()
 

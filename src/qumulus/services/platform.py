@@ -149,9 +149,12 @@ class Platform:
     def work_canceled(self) -> None:
         """Jobs were canceled: let this process's workers stop any simulation of them now.
 
-        (Workers in other processes notice at their next heartbeat.)"""
+        (Workers in other processes notice by NOTIFY in distributed mode, else at their next
+        heartbeat.)"""
         if self.workers is not None:
             self.workers.check_leases()
+        if self.bus is not None:  # distributed mode: workers elsewhere hear it by NOTIFY
+            self.bus.publish_cancel()
 
     def stop(self) -> None:
         if self.maintenance is not None:
