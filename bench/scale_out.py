@@ -1,14 +1,14 @@
 """Scale-out: completed jobs per second with 1, 2 and 4 ``qumulus worker`` processes on PostgreSQL.
 
 Each worker is a separate process (``--slots 1``, one simulator thread: ``QUMULUS_SIM_THREADS=1``)
-as on separate machines; jobs are CPU-bound random circuits (18 qubits, ~0.1-0.5 s each) submitted
+as on separate machines; jobs are CPU-bound random circuits (20 qubits, ~0.2-0.5 s each) submitted
 all at once through the services, as an API process would. Throughput is measured from the
 database's own timestamps: jobs / (last ``completed_at`` - first ``submitted_at``), so process start-up
 is not counted. On a 2-core box 1 -> 2 workers can approach 2x and 4 workers cannot beat 2 cores:
 the load average is printed because other work on the box takes cores from the workers.
 
-    python bench/scale_out.py            # 60 jobs, 18 qubits, 1/2/4 workers
-    python bench/scale_out.py --quick    # 16 jobs, 17 qubits, 1/2 workers, under a minute
+    python bench/scale_out.py            # 40 jobs, 20 qubits, 1/2/4 workers
+    python bench/scale_out.py --quick    # 16 jobs, 19 qubits, 1/2 workers, under a minute
 """
 
 from __future__ import annotations
@@ -75,7 +75,14 @@ def run(workers: int, jobs_n: int, qubits: int, layers: int, admin: str) -> dict
     cluster = Cluster(
         database_url=url,
         data_dir=tmp / "data",
-        env={"QUMULUS_SIM_THREADS": "1", "OMP_NUM_THREADS": "1", "QUMULUS_WARM_ENGINES": "1"},
+        # One claim = one execution: a worker runs the large circuits of a claimed batch one after
+        # another, so the default batch (32) would let the first worker hoard the whole queue.
+        env={
+            "QUMULUS_SIM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "QUMULUS_WARM_ENGINES": "1",
+            "QUMULUS_CLAIM_BATCH": os.environ.get("QUMULUS_CLAIM_BATCH", "1"),
+        },
     )
     try:
         procs = [cluster.worker("--slots", "1", ready=False) for _ in range(workers)]
@@ -143,15 +150,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="16 jobs of 17 qubits, 1 and 2 workers")
+    parser.add_argument("--quick", action="store_true", help="16 jobs of 19 qubits, 1 and 2 workers")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--qubits", type=int, default=None)
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--workers", default=None, help="comma-separated worker counts (default 1,2,4)")
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL URL allowed to CREATE DATABASE")
     args = parser.parse_args()
-    jobs_n = args.jobs or (16 if args.quick else 60)
-    qubits = args.qubits or (17 if args.quick else 18)
+    jobs_n = args.jobs or (16 if args.quick else 40)
+    qubits = args.qubits or (19 if args.quick else 20)
     counts = [int(w) for w in (args.workers or ("1,2" if args.quick else "1,2,4")).split(",")]
 
     rows = [run(k, jobs_n, qubits, args.layers, args.admin_url) for k in counts]

@@ -27,7 +27,7 @@ from tests.distributed._cluster import Cluster, random_circuit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-JOBS = 240
+JOBS = 200
 
 
 def _running_by_pid(platform, pids: list[int]) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
