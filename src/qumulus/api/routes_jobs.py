@@ -62,7 +62,7 @@ def build(version: str) -> APIRouter:
             raise
         job = view.job
         status = job.status
-        if job.id == spec.job_id and status not in jobs.TERMINAL and platform.workers is not None:
+        if job.id == spec.job_id and status not in jobs.TERMINAL and platform.hears_completions:
             # Durable already; wait briefly so a tiny job is completed at the client's first GET.
             status = await hub.wait(job.id, waiter, platform.settings.submit_wait_ms / 1000) or status
         else:
@@ -130,7 +130,7 @@ def build(version: str) -> APIRouter:
         who = await principal(request)
         wait = _wait_seconds(request.query_params.get("wait"))
         platform = platform_of(request)
-        if wait <= 0 or platform.workers is None:
+        if wait <= 0 or not platform.hears_completions:
             return JSONResponse(shape(await _read_job(platform, who, job_id)))
         hub = platform.completions
         waiter = hub.expect(job_id)  # before reading, so a completion in between is not missed

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from qumulus.cli import billing
+from qumulus.cli import distributed as distributed_cli
 from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
 
@@ -28,6 +29,7 @@ app.add_typer(billing.budgets_app, name="budgets")
 app.add_typer(billing.usage_app, name="usage")
 app.add_typer(scheduling_cli.reservations_app, name="reservations")
 app.add_typer(scheduling_cli.priority_app, name="priority")
+distributed_cli.register(app)  # api, scheduler, worker
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

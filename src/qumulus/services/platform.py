@@ -85,6 +85,10 @@ class Platform:
         self.notifier: Notifier | None = None
         #: Renders a job as the webhooks' payload (the API sets its v0.4 wire shape).
         self.job_renderer: Callable[[Any], dict[str, Any]] | None = None
+        #: LISTEN/NOTIFY between processes (distributed mode), see ``services.distributed``.
+        self.bus = None
+        #: Periodic maintenance (lease reaping) in embedded mode; ``qumulus scheduler`` elsewhere.
+        self.maintenance = None
         from qumulus.services.bootstrap import seed_backends
 
         with self.db.write() as session:
@@ -93,6 +97,12 @@ class Platform:
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir
+
+    @property
+    def hears_completions(self) -> bool:
+        """Whether job completions reach :attr:`completions`: from workers in this process, or
+        (distributed mode) as notifications from workers elsewhere. Requests only wait if so."""
+        return self.workers is not None or self.bus is not None
 
     def start_runtime(self) -> None:
         """Start the process pool and worker threads (embedded mode)."""
@@ -121,6 +131,10 @@ class Platform:
         )
         self.workers.start()
         self.start_notifier()
+        from qumulus.runtime.maintenance import Scheduler
+
+        self.maintenance = Scheduler(self.db, on_queued=self.waker.notify)
+        self.maintenance.start()
 
     def start_notifier(self) -> None:
         """Deliver the notification outbox in a background thread (started with the runtime)."""
@@ -135,11 +149,17 @@ class Platform:
     def work_canceled(self) -> None:
         """Jobs were canceled: let this process's workers stop any simulation of them now.
 
-        (Workers in other processes notice at their next heartbeat.)"""
+        (Workers in other processes notice by NOTIFY in distributed mode, else at their next
+        heartbeat.)"""
         if self.workers is not None:
             self.workers.check_leases()
+        if self.bus is not None:  # distributed mode: workers elsewhere hear it by NOTIFY
+            self.bus.publish_cancel()
 
     def stop(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
+            self.maintenance = None
         if self.notifier is not None:
             self.notifier.stop()
             self.notifier = None
@@ -149,6 +169,9 @@ class Platform:
         if self.executor is not None:
             self.executor.shutdown()
             self.executor = None
+        if self.bus is not None:
+            self.bus.close()
+            self.bus = None
         self.committer.close()
         self.db.dispose()
 
