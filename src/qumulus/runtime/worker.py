@@ -24,7 +24,7 @@ from qumulus.runtime import queue
 from qumulus.runtime.characterizations import CharacterizationCache
 from qumulus.runtime.completion import RateBook, complete
 from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
-from qumulus.runtime.queue import Claimed
+from qumulus.runtime.queue import SMALL_CIRCUIT_QUBITS, Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
 from qumulus.store.db import Database
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qumulus.worker")
 
-#: Circuits up to this many qubits are batched into one pool call (each takes well under a ms).
-SMALL_CIRCUIT_QUBITS = 16
 #: After this many attempts an execution whose process keeps dying is failed, not retried.
 MAX_ATTEMPTS = 3
 
