@@ -1,0 +1,84 @@
+"""``QumulusBackend``: a Qiskit ``BackendV2`` over a Qumulus client backend.
+
+``run(circuits)`` submits all the circuits as one (multi-circuit) server job and returns at once;
+``result()`` gives Qiskit counts keyed by clbits (and per-shot memory with ``memory=True``), so
+Qiskit's own ``BackendSamplerV2`` works on it unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qiskit import QuantumCircuit
+from qiskit.providers import BackendV2, Options
+from qiskit.transpiler import Target
+
+from qumulus.client import Backend, Provider, Qumulus
+from qumulus.qiskit.convert import to_ionq
+from qumulus.qiskit.job import LAYOUT_KEY, QumulusJob, layout_metadata
+from qumulus.qiskit.target import build_target
+
+
+class QumulusBackend(BackendV2):
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(provider=backend.provider, name=backend.name, backend_version="1")
+        self.client_backend = backend
+        self._target: Target | None = None
+
+    @classmethod
+    def from_name(cls, name: str = "simulator", provider: Provider | None = None) -> QumulusBackend:
+        """The backend ``name`` of ``provider`` (default: the active account's)."""
+        return cls((provider or Qumulus.active_provider()).get_backend(name))
+
+    def __repr__(self) -> str:
+        return f"<QumulusBackend {self.name}>"
+
+    @property
+    def target(self) -> Target:
+        """Built once from the calibration current at first use (``refresh_target()`` rebuilds it)."""
+        if self._target is None:
+            self.refresh_target()
+        assert self._target is not None
+        return self._target
+
+    def refresh_target(self) -> Target:
+        self._target = build_target(
+            self.name, self.client_backend.num_qubits, self.client_backend.properties()
+        )
+        return self._target
+
+    @property
+    def max_circuits(self) -> int | None:
+        return self.client_backend.configuration().max_experiments
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options(shots=1024, memory=False, name=None, tags=None, noise=None, seed_simulator=None)
+
+    def run(self, run_input: QuantumCircuit | list[QuantumCircuit], **options: Any) -> QumulusJob:
+        """One server job for all the circuits. Options: shots, memory, name, tags, noise
+        and ``seed_simulator`` (sent as the job's ``noise.seed``: the shots become reproducible)."""
+        unknown = set(options) - set(self.options.__dict__)
+        if unknown:
+            raise ValueError(f"unknown run options {sorted(unknown)}; known: {sorted(self.options.__dict__)}")
+        opts = {**self.options.__dict__, **options}
+        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+        converted = [to_ionq(c) for c in circuits]
+        noise = dict(opts["noise"] or {})
+        if opts["seed_simulator"] is not None:
+            noise["seed"] = int(opts["seed_simulator"])
+        payload: Any = [c.ionq for c in converted] if len(converted) > 1 else converted[0].ionq
+        job = self.client_backend.run(
+            payload,
+            shots=int(opts["shots"]),
+            name=opts["name"],
+            tags=opts["tags"],
+            memory=bool(opts["memory"]),
+            noise=noise or None,
+            metadata={LAYOUT_KEY: layout_metadata(converted)},
+        )
+        return QumulusJob(self, job, memory=bool(opts["memory"]))
+
+    def retrieve_job(self, job_id: str, memory: bool = True) -> QumulusJob:
+        """A job submitted by ``run`` (in any process), by its server id."""
+        return QumulusJob(self, self.client_backend.retrieve_job(job_id), memory=memory)
