@@ -17,6 +17,7 @@ from qumulus.cli import billing
 from qumulus.cli import distributed as distributed_cli
 from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
+from qumulus.cli import user as user_cli
 
 app = typer.Typer(help="Qumulus: a self-hostable quantum cloud.", no_args_is_help=True)
 app.add_typer(tenancy_cli.orgs_app, name="orgs")
@@ -30,6 +31,7 @@ app.add_typer(billing.usage_app, name="usage")
 app.add_typer(scheduling_cli.reservations_app, name="reservations")
 app.add_typer(scheduling_cli.priority_app, name="priority")
 distributed_cli.register(app)  # api, scheduler, worker
+user_cli.register(app)
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

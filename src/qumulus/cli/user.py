@@ -1,0 +1,386 @@
+"""The user commands: they talk HTTP to a server through a saved profile (never to the database).
+
+``qumulus login`` saves a profile (checked against the server first); every other command takes
+``--profile`` (default: ``$QUMULUS_PROFILE``, the environment's key, then the default profile, as the
+SDK resolves it). The admin commands (``orgs``, ``keys`` ...) act on a database instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+
+from qumulus.cli.common import console, err_console
+from qumulus.cli.render import histogram, jobs_table, styled_status
+
+jobs_app = typer.Typer(
+    help="Your jobs on the server: list, show, wait, cancel, results.", no_args_is_help=True
+)
+jobsets_app = typer.Typer(help="Your job sets on the server.", no_args_is_help=True)
+
+Profile = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Saved profile (default: the SDK's choice).")
+]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """An SDK error (bad key, unknown job, unreachable server) → one red line and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from qumulus.client import QumulusClientError
+
+        try:
+            return func(*args, **kwargs)
+        except QumulusClientError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _provider(profile: str | None) -> Any:
+    from qumulus.client import Provider
+    from qumulus.client.accounts import resolve
+
+    return Provider(resolve(profile))
+
+
+# accounts ---------------------------------------------------------------------------------------
+
+
+@friendly
+def login(
+    key: Annotated[str, typer.Option("--key", "-k", prompt=True, hide_input=True, help="The API key.")],
+    url: Annotated[str, typer.Option("--url", help="The server.")] = "http://127.0.0.1:8000",
+    name: Annotated[str, typer.Option("--name", "-n", help="Profile name.")] = "default",
+    default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
+) -> None:
+    """Check a key against a server, then save it as a profile (file mode 0600)."""
+    from qumulus.client import Provider
+    from qumulus.client.accounts import Account, save
+
+    who = Provider(Account(name, url, key)).whoami()  # a wrong key or URL fails here, not later
+    save(key, url, name, overwrite=True, set_as_default=default or None)
+    console.print(
+        f"Saved profile [bold]{name}[/bold]: {url}, organization {who.get('organization_id')}, "
+        f"project {who.get('project_id')}"
+    )
+
+
+def profiles() -> None:
+    """The saved profiles (keys masked); * marks the default."""
+    from qumulus.client.accounts import credentials_path, default_name, saved
+
+    accounts = saved()
+    if not accounts:
+        console.print(f"No saved profiles ({credentials_path()}): run qumulus login")
+        return
+    table = Table(title=f"Profiles ({credentials_path()})")
+    for column in ("", "name", "url", "key"):
+        table.add_column(column)
+    default = default_name()
+    for name, account in sorted(accounts.items()):
+        table.add_row("*" if name == default else "", name, account.url, account.public().get("token", ""))
+    console.print(table)
+
+
+def logout(name: Annotated[str, typer.Argument(help="Profile to delete.")] = "default") -> None:
+    """Delete a saved profile."""
+    from qumulus.client.accounts import delete
+
+    if delete(name):
+        console.print(f"Deleted profile {name}")
+    else:
+        err_console.print(f"[red]no profile named {name!r}[/red]")
+        raise typer.Exit(1)
+
+
+# backends ---------------------------------------------------------------------------------------
+
+
+@friendly
+def backends(profile: Profile = None) -> None:
+    """The server's backends: kind, qubits, status and queue."""
+    table = Table(title="Backends")
+    for column in ("backend", "kind", "qubits", "status", "pending jobs", "gatesets"):
+        table.add_column(column)
+    for backend in _provider(profile).backends():
+        config = backend.configuration()
+        status = backend.status()
+        table.add_row(
+            backend.name,
+            "simulator" if config.simulator else "qpu",
+            str(config.n_qubits),
+            f"[green]{status.status_msg}[/]" if status.operational else f"[red]{status.status_msg}[/]",
+            str(status.pending_jobs),
+            ", ".join(config.gatesets),
+        )
+    console.print(table)
+
+
+# submit -----------------------------------------------------------------------------------------
+
+
+def read_circuits(path: Path) -> Any:
+    """IonQ JSON (a circuit, a list of circuits, or a whole job body) or OpenQASM 2/3 (needs qiskit)."""
+    text = path.read_text()
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+        data = json.loads(text)
+        if isinstance(data, dict) and isinstance(data.get("input"), dict):
+            data = data["input"]
+            if isinstance(data.get("circuits"), list):
+                return data["circuits"]
+        return data
+    try:
+        from qiskit import qasm2, qasm3
+
+        from qumulus.qiskit.convert import to_ionq
+    except ImportError:
+        raise typer.BadParameter(
+            f"{path}: OpenQASM needs Qiskit (pip install 'qumulus[qiskit]'); or give IonQ JSON"
+        ) from None
+    try:
+        circuit = qasm3.loads(text) if "OPENQASM 3" in text else qasm2.loads(text)
+    except Exception as exc:
+        raise typer.BadParameter(f"{path}: not valid OpenQASM: {exc}") from None
+    circuit.name = path.stem
+    return to_ionq(circuit).ionq
+
+
+@friendly
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="IonQ JSON or OpenQASM 2/3.")],
+    backend: Annotated[str, typer.Option("--backend", "-b")] = "simulator",
+    shots: Annotated[int, typer.Option("--shots", "-s", min=1)] = 100,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Repeatable.")] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow it to the end.")] = True,
+    timeout: Annotated[float | None, typer.Option(help="Give up waiting after this many seconds.")] = None,
+    profile: Profile = None,
+) -> None:
+    """Submit a circuit file as one job; by default follow it live and draw its histogram."""
+    circuits = read_circuits(file)
+    provider = _provider(profile)
+    job = provider.get_backend(backend).run(circuits, shots=shots, name=name or file.stem, tags=tag)
+    console.print(f"Submitted job [bold]{job.job_id()}[/bold] to {backend}")
+    if wait:
+        _follow(job, timeout)
+        _print_results(job)
+
+
+def _follow(job: Any, timeout: float | None) -> None:
+    """A live line (spinner, status, queue position) until the job ends; the server pushes changes."""
+    from qumulus.client import JobTimeoutError
+
+    def line(status: Any) -> Spinner:
+        text = f"job {job.job_id()}: {styled_status(status)}"
+        if status.name == "QUEUED":
+            try:
+                position = job.queue_position()
+            except Exception:  # the queue endpoint is advisory: never fail the wait on it
+                position = None
+            if position is not None:
+                text += f" (position {position})"
+        return Spinner("dots", text=text)
+
+    with Live(line(job.cached_status()), console=console, transient=True) as live:
+        try:
+            job.wait_for_final_state(
+                timeout=timeout, callback=lambda _id, status, _job: live.update(line(status))
+            )
+        except JobTimeoutError:
+            live.stop()
+            err_console.print(f"[yellow]still {job.status().value} after {timeout} s[/yellow]")
+            raise typer.Exit(2) from None
+    console.print(f"job {job.job_id()}: {styled_status(job.cached_status())}")
+
+
+def _print_results(job: Any) -> None:
+    status = job.cached_status().name
+    if status == "ERROR":
+        err_console.print(f"[red]{job.error_message()}[/red]")
+        raise typer.Exit(1)
+    if status == "CANCELLED":
+        raise typer.Exit(1)
+    result = job.result()
+    for experiment in result.results:
+        title = f"{experiment.name or job.job_id()}  ({experiment.shots} shots, qubit 0 rightmost)"
+        console.print(histogram(experiment.counts(), title=title))
+
+
+# jobs -------------------------------------------------------------------------------------------
+
+
+@jobs_app.command("list")
+@friendly
+def jobs_list(
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+    status: Annotated[str | None, typer.Option(help="DONE, QUEUED, RUNNING, ERROR, CANCELLED ...")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", "-b")] = None,
+    name: Annotated[str | None, typer.Option(help="Substring of the name.")] = None,
+    profile: Profile = None,
+) -> None:
+    """The newest jobs of your project."""
+    try:
+        jobs = _provider(profile).jobs(limit=limit, status=status, backend_name=backend, name=name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(jobs_table(jobs))
+
+
+@jobs_app.command("show")
+@friendly
+def jobs_show(job_id: str, profile: Profile = None) -> None:
+    """One job's details: status, times, failure reason."""
+    job = _provider(profile).retrieve_job(job_id)
+    data = job.data
+    table = Table(show_header=False, title=f"Job {job_id}")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("status", styled_status(job.cached_status())),
+        ("name", data.get("name") or ""),
+        ("backend", job.backend_name),
+        ("shots", str(data.get("shots"))),
+        ("tags", ", ".join(job.tags())),
+        ("circuits", str(len(data.get("child_job_ids") or []) or 1)),
+        *((step.lower(), when.isoformat()) for step, when in job.time_per_step().items()),
+    ]
+    if data.get("failure"):
+        rows.append(("error", f"[red]{job.error_message()}[/red]"))
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+
+
+@jobs_app.command("wait")
+@friendly
+def jobs_wait(
+    job_id: str,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    profile: Profile = None,
+) -> None:
+    """Follow a job live until it ends (exit 2 on timeout, 1 if it failed or was canceled)."""
+    job = _provider(profile).retrieve_job(job_id)
+    _follow(job, timeout)
+    if job.cached_status().name != "DONE":
+        if job.cached_status().name == "ERROR":
+            err_console.print(f"[red]{job.error_message()}[/red]")
+        raise typer.Exit(1)
+
+
+@jobs_app.command("cancel")
+@friendly
+def jobs_cancel(job_id: str, profile: Profile = None) -> None:
+    """Cancel a job (exit 1 when it had already finished)."""
+    job = _provider(profile).retrieve_job(job_id)
+    if job.cancel():
+        console.print(f"job {job_id}: {styled_status(job.cached_status())}")
+    else:
+        err_console.print(f"job {job_id} had already finished ({job.cached_status().value})")
+        raise typer.Exit(1)
+
+
+@jobs_app.command("results")
+@friendly
+def jobs_results(
+    job_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Counts as JSON instead of a histogram.")] = False,
+    profile: Profile = None,
+) -> None:
+    """A finished job's counts, drawn as a histogram (waits if it is still running)."""
+    job = _provider(profile).retrieve_job(job_id)
+    if as_json:
+        console.print_json(json.dumps(job.result().to_dict()))
+        return
+    job.wait_for_final_state()
+    _print_results(job)
+
+
+# job sets ---------------------------------------------------------------------------------------
+
+
+@jobsets_app.command("list")
+@friendly
+def jobsets_list(limit: Annotated[int, typer.Option("--limit", "-n")] = 20, profile: Profile = None) -> None:
+    """The newest job sets."""
+    table = Table(title="Job sets")
+    for column in ("id", "name", "status", "jobs", "experiments"):
+        table.add_column(column, no_wrap=column == "id")
+    from qumulus.client.status import from_server
+
+    for entry in _provider(profile).job_sets(limit=limit):
+        table.add_row(
+            entry["id"],
+            entry.get("name") or "",
+            styled_status(from_server(entry["status"])),
+            str(sum((entry.get("counts") or {}).values())),
+            str(entry.get("experiments", "")),
+        )
+    console.print(table)
+
+
+@jobsets_app.command("show")
+@friendly
+def jobsets_show(job_set_id: str, profile: Profile = None) -> None:
+    """A job set's report: statuses, then each member job and its experiments."""
+    console.print(_provider(profile).retrieve_job_set(job_set_id).report(detailed=True), highlight=False)
+
+
+@jobsets_app.command("cancel")
+@friendly
+def jobsets_cancel(job_set_id: str, profile: Profile = None) -> None:
+    """Cancel every unfinished job of a set."""
+    job_set = _provider(profile).retrieve_job_set(job_set_id)
+    job_set.cancel()
+    console.print(f"job set {job_set_id}: {styled_status(job_set.status())}")
+
+
+# usage ------------------------------------------------------------------------------------------
+
+
+@friendly
+def usage(profile: Profile = None) -> None:
+    """Your project's usage, when the server reports it (``GET /v0.4/usage``)."""
+    from qumulus.client import ApiError
+
+    try:
+        data = _provider(profile).transport.request("GET", "/usage")
+    except ApiError as exc:
+        if exc.status_code in (404, 405):
+            console.print("This server does not report usage (no /v0.4/usage).")
+            return
+        raise
+    table = Table(title="Usage", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in _flatten(data):
+        table.add_row(key, value)
+    console.print(table)
+
+
+def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(data, dict):
+        rows: list[tuple[str, str]] = []
+        for key, value in data.items():
+            rows.extend(_flatten(value, f"{prefix}{key}."))
+        return rows
+    return [(prefix.rstrip("."), json.dumps(data) if isinstance(data, list) else str(data))]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the user commands to the ``qumulus`` app (one line in ``cli/main.py``)."""
+    for command in (login, profiles, logout, backends, submit, usage):
+        app.command()(command)
+    app.add_typer(jobs_app, name="jobs")
+    app.add_typer(jobsets_app, name="jobsets")
