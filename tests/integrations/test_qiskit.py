@@ -137,3 +137,30 @@ def test_generic_backend_sampler_honours_memory(backend) -> None:  # type: ignor
     bits = result[0].data.c
     assert bits.num_shots == 400 and set(bits.get_counts()) == {"00", "11"}
     assert within(bits.get_counts()["11"] / 400, 0.5, 400)
+
+
+def test_estimator_broadcasts_parameters_against_observables(backend) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from qiskit.circuit import Parameter
+
+    theta = Parameter("θ")
+    qc = QuantumCircuit(1, 1)  # a classical register the estimator must ignore
+    qc.ry(theta, 0)
+    angles = np.array([0.0, np.pi / 3, np.pi / 2]).reshape(3, 1, 1)  # bindings of shape (3, 1)
+    pub = (qc, [[SparsePauliOp("Z"), SparsePauliOp("X")]], angles)  # observables (1, 2) → (3, 2)
+    data = QumulusEstimatorV2(backend).run([pub], precision=0.02).result()[0].data
+    exact = np.stack([np.cos(angles[:, 0, 0]), np.sin(angles[:, 0, 0])], axis=1)
+    assert data.evs.shape == (3, 2)
+    assert np.all(np.abs(data.evs - exact) <= 5 * 0.02 + 1e-9)
+    assert data.evs[0, 0] == 1.0  # |0⟩ measured in Z: no spread at all
+
+
+def test_mid_circuit_measurement_is_refused_before_submission(backend, provider) -> None:  # type: ignore[no-untyped-def]
+    qc = QuantumCircuit(1, 2)
+    qc.measure(0, 0)
+    qc.x(0)
+    qc.measure(0, 1)
+    before = [j.job_id() for j in provider.jobs(limit=1)]
+    with pytest.raises(ValueError, match="after a measurement"):
+        backend.run(qc)
+    assert [j.job_id() for j in provider.jobs(limit=1)] == before

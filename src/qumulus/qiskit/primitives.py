@@ -223,20 +223,25 @@ def _object_array(observables: Any) -> np.ndarray:
 
 
 def _measure_in_basis(circuit: QuantumCircuit, pauli: str) -> QuantumCircuit:
-    """``circuit`` with a basis change so that each non-identity factor reads as Z, then measured.
-    ``pauli`` is Qiskit's label: its last character acts on qubit 0."""
-    out = circuit.remove_final_measurements(inplace=False) or circuit.copy()
+    """``circuit``'s gates, then a basis change so that each non-identity factor reads as Z, then
+    a measurement of the support. ``pauli`` is Qiskit's label: its last character acts on qubit 0.
+    Classical bits of the circuit are dropped (an estimator circuit measures nothing itself)."""
     support = [q for q, p in enumerate(reversed(pauli)) if p != "I"]
-    out.barrier()
+    measured = QuantumCircuit(circuit.num_qubits, len(support), name=f"{circuit.name}:{pauli}")
+    for inst in circuit.data:
+        if inst.operation.name == "measure" or inst.clbits:
+            raise ValueError(
+                f"circuit {circuit.name!r}: the Estimator takes circuits without measurements "
+                f"(found {inst.operation.name})"
+            )
+        measured.append(inst.operation, [circuit.find_bit(q).index for q in inst.qubits])
     for q in support:
         factor = pauli[-1 - q]
         if factor == "X":
-            out.h(q)
+            measured.h(q)
         elif factor == "Y":
-            out.sdg(q)
-            out.h(q)
-    measured = QuantumCircuit(out.num_qubits, len(support), name=f"{circuit.name}:{pauli}")
-    measured.compose(out, qubits=range(out.num_qubits), inplace=True)
+            measured.sdg(q)
+            measured.h(q)
     for c, q in enumerate(support):
         measured.measure(q, c)
     return measured
