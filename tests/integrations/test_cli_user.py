@@ -99,3 +99,16 @@ def test_jobsets_list_and_show(cli, live_server) -> None:  # type: ignore[no-unt
 def test_usage_is_skipped_gracefully_when_the_server_has_none(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("usage")
     assert "Usage" in out or "does not report usage" in out
+
+
+def test_wait_times_out_with_exit_2_then_cancel(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    qubits = 20
+    layer = [{"gate": "h", "targets": [q]} for q in range(qubits)]
+    layer += [{"gate": "cnot", "controls": [q], "targets": [q + 1]} for q in range(qubits - 1)]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"qubits": qubits, "circuit": layer * 30}))
+    job_id = UUID.search(cli("submit", str(path), "--no-wait", "--shots", "10")).group(0)
+    assert "still" in cli("jobs", "wait", job_id, "--timeout", "0.2", code=2)
+    assert f"job {job_id}: CANCELLED" in cli("jobs", "cancel", job_id)
+    assert "CANCELLED" in cli("jobs", "show", job_id)
+    cli("jobs", "results", job_id, code=1)  # no results for a canceled job
