@@ -164,3 +164,15 @@ def test_mid_circuit_measurement_is_refused_before_submission(backend, provider)
     with pytest.raises(ValueError, match="after a measurement"):
         backend.run(qc)
     assert [j.job_id() for j in provider.jobs(limit=1)] == before
+
+
+def test_estimator_measures_commuting_terms_together(backend, provider) -> None:  # type: ignore[no-untyped-def]
+    state = QuantumCircuit(2)
+    state.h(0)
+    state.cx(0, 1)
+    hamiltonian = SparsePauliOp.from_list([("ZZ", 1.0), ("ZI", 0.5), ("IZ", 0.5), ("XX", -2.0), ("II", 3.0)])
+    job = QumulusEstimatorV2(backend).run([(state, hamiltonian)], precision=0.02)
+    data = job.result()[0].data
+    assert abs(float(data.evs) - (1.0 + 0 + 0 - 2.0 + 3.0)) <= 5 * max(float(data.stds), 0.02)
+    children = provider.retrieve_job(job.job_id()).data["child_job_ids"]
+    assert len(children) == 2  # {ZZ, ZI, IZ} share the Z basis; XX has its own

@@ -25,7 +25,11 @@ from pennylane.devices.preprocess import (
 )
 from pennylane.tape import QuantumScript
 from pennylane.transforms import broadcast_expand, split_non_commuting
-from pennylane.transforms.core import CompilePipeline
+
+try:
+    from pennylane.transforms.core import CompilePipeline
+except ImportError:  # PennyLane before CompilePipeline: the same object under its old name
+    from pennylane.transforms.core import TransformProgram as CompilePipeline  # type: ignore[no-redef]
 
 #: PennyLane operation → (IonQ QIS gate, takes an angle).
 GATES: dict[str, tuple[str, bool]] = {
