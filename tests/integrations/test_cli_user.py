@@ -96,9 +96,16 @@ def test_jobsets_list_and_show(cli, live_server) -> None:  # type: ignore[no-unt
     assert "2 jobs, 3 experiments" in report
 
 
-def test_usage_is_skipped_gracefully_when_the_server_has_none(cli) -> None:  # type: ignore[no-untyped-def]
-    out = cli("usage")
-    assert "Usage" in out or "does not report usage" in out
+def test_usage_show_reports_this_projects_jobs(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"qubits": 1, "circuit": [{"gate": "x", "targets": [0]}]}))
+    cli("submit", str(path), "--shots", "10")
+    path_out = cli("usage", "show", "--group-by", "backend")
+    if "does not report usage" in path_out:  # a server without billing: said, not a traceback
+        return
+    assert "Usage by backend" in path_out
+    assert re.search(r"simulator\s*│\s*[1-9]\d*\s*│", path_out), path_out  # our job is counted
+    assert "report" in cli("usage", "--help")  # the admin report still lives beside it
 
 
 def test_wait_times_out_with_exit_2_then_cancel(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

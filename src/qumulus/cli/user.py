@@ -350,37 +350,55 @@ def jobsets_cancel(job_set_id: str, profile: Profile = None) -> None:
 
 
 @friendly
-def usage(profile: Profile = None) -> None:
-    """Your project's usage, when the server reports it (``GET /v0.4/usage``)."""
+def usage(
+    group_by: Annotated[
+        str, typer.Option("--group-by", help="Comma-separated: project, backend, user, period.")
+    ] = "backend",
+    period: Annotated[str, typer.Option(help="Buckets when grouping by period: day, week, month.")] = "month",
+    since: Annotated[str | None, typer.Option("--from", help="From (ISO 8601, inclusive).")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="To (ISO 8601, exclusive).")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", "-b")] = None,
+    profile: Profile = None,
+) -> None:
+    """Your usage and cost as the server reports it (``GET /v0.4/usage``), through your profile."""
     from qumulus.client import ApiError
 
+    params = {"group_by": group_by, "period": period, "from": since, "to": until, "backend": backend}
     try:
-        data = _provider(profile).transport.request("GET", "/usage")
+        data = _provider(profile).transport.request(
+            "GET", "/usage", params={k: v for k, v in params.items() if v is not None}
+        )
     except ApiError as exc:
         if exc.status_code in (404, 405):
             console.print("This server does not report usage (no /v0.4/usage).")
             return
         raise
-    table = Table(title="Usage", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in _flatten(data):
-        table.add_row(key, value)
+    rows = list(data.get("rows") or [])
+    columns = list(dict.fromkeys(key for row in rows for key in row if not key.endswith("_id")))
+    for key in data.get("total") or {}:
+        if key not in columns:
+            columns.append(key)
+    span = f"{data.get('from') or 'start'} → {data.get('to') or 'now'}"
+    table = Table(title=f"Usage by {', '.join(data.get('group_by') or [])} ({span})")
+    for column in columns:
+        table.add_column(column, justify="left" if column in (data.get("group_by") or []) else "right")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    total = data.get("total") or {}
+    table.add_row(*(f"[bold]{_cell(total.get(c))}[/bold]" if c in total else "" for c in columns))
     console.print(table)
 
 
-def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(data, dict):
-        rows: list[tuple[str, str]] = []
-        for key, value in data.items():
-            rows.extend(_flatten(value, f"{prefix}{key}."))
-        return rows
-    return [(prefix.rstrip("."), json.dumps(data) if isinstance(data, list) else str(data))]
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def register(app: typer.Typer) -> None:
     """Add the user commands to the ``qumulus`` app (one line in ``cli/main.py``)."""
-    for command in (login, profiles, logout, backends, submit, usage):
+    for command in (login, profiles, logout, backends, submit):
         app.command()(command)
+    from qumulus.cli.billing import usage_app  # the admin ``usage report`` reads the database
+
+    usage_app.command("show")(usage)
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(jobsets_app, name="jobsets")
