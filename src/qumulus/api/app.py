@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import qumulus
+from qumulus import console
 from qumulus.api import (
     errors,
     routes_backends,
@@ -83,6 +84,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.router.routes.extend(routes_scheduling.build().routes)
 
     app.include_router(routes_notifications.build())
+    console.mount(app)  # the web console at /console (same services, HTML)
     platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON
 
     @app.get("/health")

@@ -501,3 +501,19 @@ class FairShareUsage(Base):
     n: Mapped[float] = mapped_column(Float, default=0.0)
     #: Unix seconds the weights are relative to (rebased now and then; see scheduling.decay).
     epoch: Mapped[float] = mapped_column(Float)
+
+
+class ConsoleSession(Base):
+    """A console login: the cookie carries a random token, only its SHA-256 is stored here, so a
+    leaked database cannot log anyone in, and logout (``revoked_at``) ends the session everywhere."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie token
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The project the console acts in (jobs are always one project's, like an API key's).
+    project_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,144 @@
+"""Backends (with their characterization), the public status page, and a project's members and
+API keys, and the organization's members for its owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from qumulus.auth.permissions import Action, allowed
+from qumulus.auth.principal import Principal
+from qumulus.console import charts, web
+from qumulus.errors import QumulusError
+from qumulus.services import backends, console_sessions, key_admin, organizations, projects
+
+MAX_TABLE_QUBITS = 64
+
+
+def build() -> APIRouter:
+    router = APIRouter(prefix=web.PREFIX, route_class=web.ConsoleRoute)
+
+    @router.get("/status")
+    async def status_page(request: Request) -> Response:
+        """Public: no login, no tenant data; what a person checks when jobs seem slow."""
+        rows = await run_in_threadpool(backends.list_backends, web.platform_of(request))
+        return web.render(request, "status.html", {"me": None, "rows": rows})
+
+    @router.get("/backends")
+    async def backends_page(request: Request) -> Response:
+        me = await web.user_of(request)
+        rows = await run_in_threadpool(backends.list_backends, web.platform_of(request))
+        return web.page(request, me, "backends.html", {"rows": rows})
+
+    @router.get("/backends/{name}")
+    async def backend_page(request: Request, name: str) -> Response:
+        me = await web.user_of(request)
+        context = await run_in_threadpool(_backend, web.platform_of(request), name)
+        return web.page(request, me, "backend.html", context)
+
+    @router.get("/project")
+    async def project_page(request: Request) -> Response:
+        me = await web.user_of(request)
+        context = await run_in_threadpool(_project, web.platform_of(request), me.principal)
+        return web.page(request, me, "project.html", {**context, "new_key": None, "error": ""})
+
+    @router.post("/project/keys")
+    async def create_key(request: Request) -> Response:
+        me = await web.user_of(request)
+        form = await web.form_checked(request, me)
+        platform = web.platform_of(request)
+        new_key, error, status = None, "", 200
+        try:
+            view, secret = await run_in_threadpool(
+                lambda: key_admin.create_key(
+                    platform, me.principal, me.principal.project_id, name=str(form.get("name") or "")
+                )
+            )
+            new_key = {"name": view.name, "secret": secret}
+        except QumulusError as exc:
+            error, status = str(exc), exc.status_code
+        context = await run_in_threadpool(_project, platform, me.principal)
+        return web.page(
+            request, me, "project.html", {**context, "new_key": new_key, "error": error}, status_code=status
+        )
+
+    @router.post("/project/keys/{key_ref}/revoke")
+    async def revoke_key(request: Request, key_ref: str) -> Response:
+        me = await web.user_of(request)
+        await web.form_checked(request, me)
+        platform = web.platform_of(request)
+        await run_in_threadpool(
+            key_admin.revoke_key, platform, me.principal, me.principal.project_id, key_ref
+        )
+        request.app.state.authenticator.invalidate()  # as the REST route does: the key stops now
+        context = await run_in_threadpool(_project, platform, me.principal)
+        return web.page(request, me, "project.html", {**context, "new_key": None, "error": ""})
+
+    @router.get("/organization")
+    async def organization_page(request: Request) -> Response:
+        me = await web.user_of(request)
+        context = await run_in_threadpool(_organization, web.platform_of(request), me.principal)
+        return web.page(request, me, "organization.html", context)
+
+    return router
+
+
+def _backend(platform: Any, name: str) -> dict[str, Any]:
+    backend = backends.get_backend(platform, name)
+    snapshots, _ = backends.characterizations(platform, backend.name, limit=1)
+    snap = snapshots[0] if snapshots else None
+    data: dict[str, Any] = snap.data if snap else {}
+    qubit = data.get("qubit") or {}
+    n = min(backend.qubits, MAX_TABLE_QUBITS)
+    qubit_rows = (
+        [
+            {k: (qubit[k][q] if q < len(qubit.get(k) or []) else None) for k in ("t1", "t2", "spam", "1q")}
+            | {"q": q}
+            for q in range(n)
+        ]
+        if qubit
+        else []
+    )
+    pair_rows = sorted((data.get("pair") or {}).get("2q", {}).items(), key=lambda kv: kv[1])[:50]
+    pairs = [(int(a), int(b)) for a, b in (data.get("connectivity") or []) if a < n and b < n]
+    return {
+        "backend": backend,
+        "snapshot": snap,
+        "fidelity": data.get("fidelity") or {},
+        "timing": data.get("timing") or {},
+        "qubit_rows": qubit_rows,
+        "pair_rows": pair_rows,
+        "connectivity": charts.connectivity_svg(n, pairs) if pairs else "",
+    }
+
+
+def _project(platform: Any, principal: Principal) -> dict[str, Any]:
+    project = projects.get_project(platform, principal, principal.project_id)
+    try:
+        members, _ = projects.list_project_members(platform, principal, project.id, limit=100)
+    except QumulusError:
+        members = []
+    keys, _ = key_admin.list_keys(platform, principal, project.id, limit=100)
+    return {
+        "project": project,
+        "members": members,
+        "keys": keys,
+        "can_revoke_any": allowed(principal.actor(), Action.KEY_REVOKE),
+    }
+
+
+def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
+    org = organizations.get_organization(platform, principal, principal.organization_id)
+    members, _ = organizations.list_org_members(platform, principal, org.id, limit=100)
+    rows, _ = projects.list_projects(platform, principal, org.id, limit=100)
+    return {
+        "organization": org,
+        "org_members": members,
+        "org_projects": rows,
+        "is_owner": principal.org_role == "owner" or principal.is_admin,
+        "switchable": {p.id for p, _ in console_sessions.visible_projects(platform, principal.user_id or "")},
+    }
