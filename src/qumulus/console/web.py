@@ -38,8 +38,10 @@ def platform_of(request: Request) -> Platform:
 
 
 def secure(request: Request) -> bool:
-    """Secure cookies when the browser reached us over https (directly or via a TLS proxy)."""
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    """Secure cookies when the browser reached us over https. Behind a TLS proxy, uvicorn's
+    ``--proxy-headers`` (trusted ``--forwarded-allow-ips``) sets the scheme from X-Forwarded-Proto;
+    the header itself is not trusted here, since any client can send it."""
+    return request.url.scheme == "https"
 
 
 def set_cookie(

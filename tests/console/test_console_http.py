@@ -1,0 +1,200 @@
+"""The console over plain HTTP: login, CSRF, logout, tenant isolation, roles, keys.
+
+No browser here (tests/console/test_browser.py has those); these run on every machine.
+"""
+
+from __future__ import annotations
+
+from tests.api.conftest import BELL, bell_job
+from tests.api.tenants import make_tenant, ok
+from tests.conftest import Api
+from tests.console.helpers import PASSWORD, browser, csrf, login, set_password
+
+BELL_TEXT = (
+    '{"qubits": 2, "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}]}'
+)
+
+
+def _jobs(api: Api, key: str | None = None) -> list[dict]:
+    headers = {"Authorization": f"apiKey {key}"} if key else {}
+    return ok(api.get("/v0.4/jobs", headers=headers))["jobs"]
+
+
+def test_wrong_password_is_refused_and_gives_no_session(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = browser(idle_api.client.app)
+    form = client.get("/console/login")
+    refused = client.post(
+        "/console/login",
+        data={"email": "admin@localhost", "password": "not the password", "csrf_token": csrf(form)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 401
+    assert "Wrong email or password" in refused.text
+    assert "qumulus_session" not in client.cookies
+    # Without a session every page sends the person to the login form.
+    assert client.get("/console/jobs", follow_redirects=False).headers["location"] == "/console/login"
+
+
+def test_login_form_without_its_csrf_cookie_is_refused(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = browser(idle_api.client.app)
+    refused = client.post(
+        "/console/login",
+        data={"email": "admin@localhost", "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert "qumulus_session" not in client.cookies
+
+
+def test_session_cookie_is_httponly_and_samesite(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = browser(idle_api.client.app)
+    form = client.get("/console/login")
+    done = client.post(
+        "/console/login",
+        data={"email": "admin@localhost", "password": PASSWORD, "csrf_token": csrf(form)},
+        follow_redirects=False,
+    )
+    cookie = next(v for v in done.headers.get_list("set-cookie") if v.startswith("qumulus_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http here; over https the cookie is Secure
+    over_tls = browser(idle_api.client.app, "https://testserver")
+    form = over_tls.get("/console/login")
+    done = over_tls.post(
+        "/console/login",
+        data={"email": "admin@localhost", "password": PASSWORD, "csrf_token": csrf(form)},
+        follow_redirects=False,
+    )
+    cookie = next(v for v in done.headers.get_list("set-cookie") if v.startswith("qumulus_session="))
+    assert "Secure" in cookie
+
+
+def test_a_form_without_the_csrf_token_changes_nothing(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    form = {"backend": "simulator", "shots": "10", "input": BELL_TEXT}
+    refused = client.post("/console/jobs/new", data=form, follow_redirects=False)
+    assert refused.status_code == 403
+    assert "csrf_token" in refused.text
+    forged = client.post("/console/jobs/new", data={**form, "csrf_token": "x" * 32}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert _jobs(idle_api) == []
+    # With the page's token the same form submits a job.
+    page = client.get("/console/jobs/new")
+    made = client.post("/console/jobs/new", data={**form, "csrf_token": csrf(page)}, follow_redirects=False)
+    assert made.status_code == 303
+    assert [j["id"] for j in _jobs(idle_api)] == [made.headers["location"].rsplit("/", 1)[1]]
+
+
+def test_bulk_cancel_needs_the_token_and_cancels_the_selected_jobs(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    ids = [ok(idle_api.post("/v0.4/jobs", json=bell_job()), 201)["id"] for _ in range(3)]
+    client = login(idle_api.client.app, "admin@localhost")
+    listing = client.get("/console/jobs")
+    assert all(i in listing.text for i in ids)
+    assert client.post("/console/jobs/cancel", data={"job_id": ids[:2]}).status_code == 403
+    done = client.post("/console/jobs/cancel", data={"job_id": ids[:2], "csrf_token": csrf(listing)})
+    assert "Canceled 2 job(s)." in done.text
+    statuses = {j["id"]: j["status"] for j in _jobs(idle_api)}
+    assert statuses == {ids[0]: "canceled", ids[1]: "canceled", ids[2]: "ready"}
+    # The filter shows only what was asked for.
+    only_active = client.get("/console/jobs", params={"status": "ready"})
+    assert ids[2] in only_active.text and ids[0] not in only_active.text
+
+
+def test_logout_ends_the_session_for_that_cookie(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    cookie = client.cookies["qumulus_session"]
+    page = client.get("/console/jobs")
+    assert page.status_code == 200
+    out = client.post("/console/logout", data={"csrf_token": csrf(page)}, follow_redirects=False)
+    assert out.status_code == 303
+    replay = browser(idle_api.client.app)
+    replay.cookies.set("qumulus_session", cookie, path="/console")
+    again = replay.get("/console/jobs", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/console/login"
+
+
+def test_another_organizations_job_is_a_404(idle_api: Api) -> None:
+    a, b = make_tenant(idle_api, "alpha"), make_tenant(idle_api, "beta")
+    theirs = ok(
+        idle_api.post("/v0.4/jobs", json=bell_job(), headers={"Authorization": f"apiKey {a.keys['owner']}"}),
+        201,
+    )
+    set_password(idle_api.platform, "owner@beta.test")
+    set_password(idle_api.platform, "owner@alpha.test")
+    mine = login(idle_api.client.app, "owner@alpha.test").get(f"/console/jobs/{theirs['id']}")
+    assert mine.status_code == 200 and theirs["id"] in mine.text
+    client = login(idle_api.client.app, "owner@beta.test")
+    for path in (
+        f"/console/jobs/{theirs['id']}",
+        f"/console/jobs/{theirs['id']}?project={a.project_id}",
+        f"/console/jobs/{theirs['id']}/panel",
+        f"/console/jobs?project={a.project_id}",
+    ):
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert "Not found" in page.text
+    assert b.project_id in client.get("/console/jobs").text
+
+
+def test_a_viewer_sees_jobs_but_cannot_submit(idle_api: Api) -> None:
+    tenant = make_tenant(idle_api, "gamma")
+    ok(
+        idle_api.post(
+            "/v0.4/jobs", json=bell_job(), headers={"Authorization": f"apiKey {tenant.keys['admin']}"}
+        ),
+        201,
+    )
+    set_password(idle_api.platform, "viewer@gamma.test")
+    client = login(idle_api.client.app, "viewer@gamma.test")
+    page = client.get("/console/jobs/new")
+    refused = client.post(
+        "/console/jobs/new",
+        data={"backend": "simulator", "shots": "10", "input": BELL_TEXT, "csrf_token": csrf(page)},
+    )
+    assert refused.status_code == 403
+    assert len(_jobs(idle_api, tenant.keys["admin"])) == 1
+
+
+def test_a_key_made_in_the_console_works_once_shown_and_stops_when_revoked(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    page = client.get("/console/project")
+    made = client.post("/console/project/keys", data={"name": "laptop", "csrf_token": csrf(page)})
+    secret = made.text.split('id="new-key" class="mono" readonly value="', 1)[1].split('"', 1)[0]
+    assert ok(idle_api.get("/v0.4/jobs", headers={"Authorization": f"apiKey {secret}"}))["jobs"] == []
+    assert secret not in client.get("/console/project").text  # shown once
+    key_id = secret.split("_")[1]
+    gone = client.post(f"/console/project/keys/{key_id}/revoke", data={"csrf_token": csrf(page)})
+    assert gone.status_code == 200
+    assert idle_api.get("/v0.4/jobs", headers={"Authorization": f"apiKey {secret}"}).status_code == 401
+
+
+def test_status_page_is_public_and_lists_every_backend(idle_api: Api) -> None:
+    page = browser(idle_api.client.app).get("/console/status")
+    assert page.status_code == 200
+    names = [b["backend"] for b in ok(idle_api.get("/v0.4/backends"))]
+    assert names and all(name in page.text for name in names)
+
+
+def test_submit_form_reports_a_bad_circuit_by_field(idle_api: Api) -> None:
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    page = client.get("/console/jobs/new")
+    bad = {"qubits": 1, "circuit": [{"gate": "h", "target": 3}]}
+    refused = client.post(
+        "/console/jobs/new",
+        data={
+            "backend": "simulator",
+            "shots": "10",
+            "input": str(bad).replace("'", '"'),
+            "csrf_token": csrf(page),
+        },
+    )
+    assert refused.status_code in (400, 422)
+    assert "target" in refused.text
+    assert BELL  # the shared example stays importable for the browser test
