@@ -18,6 +18,7 @@ $(VENV)/.server-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[server]'
 	touch $@
 
+# The test extra brings Playwright (the console's browser tests use Debian's chromium, never a download).
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.server-installed
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $@

@@ -82,6 +82,10 @@ def serve(
     url = f"http://{host}:{port}"
     console.print(f"[bold]Qumulus[/bold] serving at {url}   (data: {platform.data_dir})")
     console.print(f"  IonQ-compatible API: {url}/v0.4     API docs: {url}/docs")
+    console.print(
+        f"  Web console: {url}/console   (log in as admin@localhost after: qumulus users set-password"
+        " admin@localhost)"
+    )
     if key is not None:
         path = write_bootstrap_key(platform.data_dir, key)
         console.print(

@@ -1,7 +1,7 @@
 """console login sessions
 
 Revision ID: 0003_console
-Revises: 0002_fairshare
+Revises: 0002_billing
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import qumulus.store.models
 
 revision = "0003_console"
-down_revision = "0002_fairshare"
+down_revision = "0002_billing"
 branch_labels = None
 depends_on = None
 
