@@ -169,8 +169,37 @@ def test_create_a_key_see_it_once_and_revoke_it(chromium, server: LiveServer, sh
     page.screenshot(path=shots_dir / "project.png", full_page=True)
 
 
-def test_budget_refusal() -> None:
-    pytest.skip("billing (budgets) is not on main yet: the console's budget panel and refusal come with it")
+def test_a_budget_refuses_a_job_and_the_project_page_shows_what_is_left(
+    chromium, server: LiveServer, shots_dir: Path
+) -> None:
+    auth = {"Authorization": f"apiKey {server.key}"}
+    org_id = httpx.get(f"{server.v04}/whoami", headers=auth).json()["organization_id"]
+    lab = httpx.post(
+        f"{server.v04}/organizations/{org_id}/projects", json={"name": "Lab"}, headers=auth
+    ).json()
+    budget = httpx.post(
+        f"{server.v04}/projects/{lab['id']}/budgets",
+        json={"limit": "0.000001", "period": "month"},
+        headers=auth,
+    )
+    assert budget.status_code == 201, budget.text
+    page = _login(chromium, server)
+    page.get_by_label("Working in project").select_option(label="Default Organization / Lab")
+    page.get_by_role("button", name="Switch").click()
+    page.wait_for_url("**/console/jobs")
+    assert "Lab" in page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("link", name="Submit", exact=True).click()
+    page.get_by_label("Backend").select_option("qpu.harmony")
+    page.get_by_label("Circuit", exact=False).fill(BELL)
+    page.get_by_role("button", name="Submit", exact=True).click()
+    alert = page.get_by_role("alert")
+    assert "budget" in alert.inner_text()
+    page.screenshot(path=shots_dir / "budget-refusal.png", full_page=True)
+    page.get_by_role("link", name="My Jobs").click()
+    assert page.get_by_text("No jobs match.").is_visible()  # nothing was created in Lab
+    page.get_by_role("link", name="Project", exact=True).click()
+    assert page.locator("[data-remaining]").get_attribute("data-remaining") == "0.000001"
+    page.screenshot(path=shots_dir / "project-budget.png", full_page=True)
 
 
 def test_another_organizations_job_page_is_a_404(chromium, server: LiveServer, shots_dir: Path) -> None:

@@ -14,7 +14,7 @@ from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
 from qumulus.errors import QumulusError
-from qumulus.services import backends, console_sessions, key_admin, organizations, projects
+from qumulus.services import backends, budgets, console_sessions, key_admin, organizations, projects, usage
 
 MAX_TABLE_QUBITS = 64
 
@@ -124,11 +124,27 @@ def _project(platform: Any, principal: Principal) -> dict[str, Any]:
         members = []
     keys, _ = key_admin.list_keys(platform, principal, project.id, limit=100)
     return {
+        **_money(platform, principal, project.id),
         "project": project,
         "members": members,
         "keys": keys,
         "can_revoke_any": allowed(principal.actor(), Action.KEY_REVOKE),
     }
+
+
+def _money(platform: Any, principal: Principal, project_id: str) -> dict[str, Any]:
+    """The budget in force (spent / held / remaining) and daily usage, when the role may read them."""
+    try:
+        rows = budgets.list_budgets(platform, principal, project_id)
+        report = usage.usage_report(
+            platform, principal, usage.UsageQuery(group_by=("period",), period="day", project_id=project_id)
+        )
+    except QumulusError:
+        return {"budget": None, "usage_rows": []}
+    described = [budgets.describe(b) for b in rows]
+    in_force = next((b for b in described if b["in_force"]), None)
+    days = sorted(((r.keys.get("period") or "", r) for r in report.rows), key=lambda kv: kv[0], reverse=True)
+    return {"budget": in_force, "usage_rows": days[:31]}
 
 
 def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
