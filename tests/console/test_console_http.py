@@ -198,3 +198,35 @@ def test_submit_form_reports_a_bad_circuit_by_field(idle_api: Api) -> None:
     assert refused.status_code in (400, 422)
     assert "target" in refused.text
     assert BELL  # the shared example stays importable for the browser test
+
+
+def test_an_owner_invites_promotes_and_creates_a_project_a_member_cannot(idle_api: Api) -> None:
+    tenant = make_tenant(idle_api, "delta")
+    set_password(idle_api.platform, "owner@delta.test")
+    set_password(idle_api.platform, "member@delta.test")
+    owner = login(idle_api.client.app, "owner@delta.test")
+    page = owner.get("/console/organization")
+    token = csrf(page)
+    invited = owner.post(
+        "/console/organization/members",
+        data={"email": "new@delta.test", "role": "member", "csrf_token": token},
+    )
+    assert invited.status_code == 200 and "new@delta.test" in invited.text
+    members = ok(idle_api.get(f"/v0.4/organizations/{tenant.org_id}/members"))["members"]
+    new_id = next(m["user_id"] for m in members if m["email"] == "new@delta.test")
+    promoted = owner.post(
+        f"/console/organization/members/{new_id}/role", data={"role": "owner", "csrf_token": token}
+    )
+    assert promoted.status_code == 200
+    members = ok(idle_api.get(f"/v0.4/organizations/{tenant.org_id}/members"))["members"]
+    assert {m["email"]: m["role"] for m in members}["new@delta.test"] == "owner"
+    made = owner.post("/console/organization/projects", data={"name": "Optics", "csrf_token": token})
+    assert made.status_code == 200 and "Optics" in made.text
+    # A plain member sees the organization but every change is refused, and nothing changes.
+    member = login(idle_api.client.app, "member@delta.test")
+    page = member.get("/console/organization")
+    assert "Invite a user" not in page.text
+    refused = member.post("/console/organization/projects", data={"name": "Mine", "csrf_token": csrf(page)})
+    assert refused.status_code == 403
+    projects = ok(idle_api.get(f"/v0.4/organizations/{tenant.org_id}/projects"))["projects"]
+    assert sorted(p["name"] for p in projects) == ["Optics", "delta main"]

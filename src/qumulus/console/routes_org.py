@@ -82,9 +82,56 @@ def build() -> APIRouter:
     async def organization_page(request: Request) -> Response:
         me = await web.user_of(request)
         context = await run_in_threadpool(_organization, web.platform_of(request), me.principal)
-        return web.page(request, me, "organization.html", context)
+        return web.page(request, me, "organization.html", {**context, "error": ""})
+
+    @router.post("/organization/members")
+    async def add_member(request: Request) -> Response:
+        return await _org_change(
+            request,
+            lambda platform, who, form: organizations.add_org_member(
+                platform,
+                who,
+                who.organization_id,
+                email=str(form.get("email") or ""),
+                role=str(form.get("role")),
+            ),
+        )
+
+    @router.post("/organization/members/{user_id}/role")
+    async def change_role(request: Request, user_id: str) -> Response:
+        return await _org_change(
+            request,
+            lambda platform, who, form: organizations.update_org_member(
+                platform, who, who.organization_id, user_id, role=str(form.get("role"))
+            ),
+        )
+
+    @router.post("/organization/projects")
+    async def create_project(request: Request) -> Response:
+        return await _org_change(
+            request,
+            lambda platform, who, form: projects.create_project(
+                platform, who, who.organization_id, name=str(form.get("name") or "")
+            ),
+        )
 
     return router
+
+
+async def _org_change(request: Request, change: Any) -> Response:
+    """Run an organization change through its service, then show the page again (with the refusal,
+    and its status code, when the service refused)."""
+    me = await web.user_of(request)
+    form = await web.form_checked(request, me)
+    platform = web.platform_of(request)
+    error, status = "", 200
+    try:
+        await run_in_threadpool(change, platform, me.principal, form)
+        request.app.state.authenticator.invalidate()  # roles changed: keys act with them at once
+    except QumulusError as exc:
+        error, status = str(exc), exc.status_code
+    context = await run_in_threadpool(_organization, platform, me.principal)
+    return web.page(request, me, "organization.html", {**context, "error": error}, status_code=status)
 
 
 def _backend(platform: Any, name: str) -> dict[str, Any]:
@@ -149,7 +196,10 @@ def _money(platform: Any, principal: Principal, project_id: str) -> dict[str, An
 
 def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
     org = organizations.get_organization(platform, principal, principal.organization_id)
-    members, _ = organizations.list_org_members(platform, principal, org.id, limit=100)
+    try:
+        members, _ = organizations.list_org_members(platform, principal, org.id, limit=100)
+    except QumulusError:  # the role may not list the organization's users: the page shows the rest
+        members = None
     rows, _ = projects.list_projects(platform, principal, org.id, limit=100)
     return {
         "organization": org,
