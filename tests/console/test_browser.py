@@ -226,6 +226,8 @@ def test_backends_details_and_public_status(chromium, server: LiveServer, shots_
     page.get_by_role("link", name="Show details of qpu.aria-1").click()
     assert page.locator("table.qubits tbody tr").count() == 25
     assert page.locator("svg circle.node").count() == 25
+    assert page.locator("table.history tbody tr").count() >= 1  # the characterization history
+    assert page.locator("svg.history polyline").count() == 3  # spam, 1q, 2q medians
     page.screenshot(path=shots_dir / "backend-details.png", full_page=True)
     anonymous = chromium.new_context().new_page()
     anonymous.goto(f"{server.url}/console/status")

@@ -116,3 +116,40 @@ def connectivity_svg(qubits: int, pairs: list[tuple[int, int]]) -> str:
         parts.append(f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" class="nodelbl">{q}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def history_svg(points: list[tuple[str, dict[str, float]]], *, title: str) -> str:
+    """One line per figure over dated snapshots (oldest left); each point has a tooltip."""
+    if not points:
+        return ""
+    names = sorted({k for _, values in points for k in values})
+    all_values = [v for _, values in points for v in values.values()]
+    lo, hi = min(all_values), max(all_values)
+    span = (hi - lo) or 1e-6
+    width, height, pad = 480, 200, 40
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+    parts = [
+        f'<svg class="chart history" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{pad}" y="14" class="lbl">{hi:.5g}</text><text x="{pad}" y="{height - 6}" class="lbl">'
+        f"{lo:.5g}</text>",
+    ]
+    for n, name in enumerate(names):
+        xy = [
+            (pad + i * step, 20 + (height - 50) * (hi - values[name]) / span, date, values[name])
+            for i, (date, values) in enumerate(points)
+            if name in values
+        ]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in xy)
+        parts.append(f'<polyline class="line line{n}" fill="none" points="{path}"/>')
+        for x, y, date, value in xy:
+            parts.append(
+                f'<circle class="pt line{n}" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(name)} '
+                f"{escape(date)}: {value:.6g}</title></circle>"
+            )
+        parts.append(
+            f'<text x="{width - pad}" y="{20 + 14 * n}" text-anchor="end" class="lbl line{n}">'
+            f"{escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

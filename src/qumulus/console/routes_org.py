@@ -136,8 +136,19 @@ async def _org_change(request: Request, change: Any) -> Response:
 
 def _backend(platform: Any, name: str) -> dict[str, Any]:
     backend = backends.get_backend(platform, name)
-    snapshots, _ = backends.characterizations(platform, backend.name, limit=1)
+    snapshots, _ = backends.characterizations(platform, backend.name, limit=30)
     snap = snapshots[0] if snapshots else None
+    history = [
+        (
+            s.date.strftime("%Y-%m-%d %H:%M"),
+            {
+                f"{k} median": float(v["median"])
+                for k, v in (s.data.get("fidelity") or {}).items()
+                if "median" in v
+            },
+        )
+        for s in reversed(snapshots)
+    ]
     data: dict[str, Any] = snap.data if snap else {}
     qubit = data.get("qubit") or {}
     n = min(backend.qubits, MAX_TABLE_QUBITS)
@@ -160,6 +171,8 @@ def _backend(platform: Any, name: str) -> dict[str, Any]:
         "qubit_rows": qubit_rows,
         "pair_rows": pair_rows,
         "connectivity": charts.connectivity_svg(n, pairs) if pairs else "",
+        "history": history,
+        "history_svg": charts.history_svg(history, title=f"Fidelity medians of {backend.name} over time"),
     }
 
 
