@@ -230,3 +230,23 @@ def test_an_owner_invites_promotes_and_creates_a_project_a_member_cannot(idle_ap
     assert refused.status_code == 403
     projects = ok(idle_api.get(f"/v0.4/organizations/{tenant.org_id}/projects"))["projects"]
     assert sorted(p["name"] for p in projects) == ["Optics", "delta main"]
+
+
+def test_an_owner_sees_usage_and_exports_it_as_csv(api: Api) -> None:
+    job = ok(api.post("/v0.4/jobs", json=bell_job()), 201)
+    assert api.wait(job["id"])["status"] == "completed"
+    set_password(api.platform, "admin@localhost")
+    client = login(api.client.app, "admin@localhost")
+    page = client.get("/console/organization")
+    assert page.status_code == 200
+    assert "Contracts and allocations" in page.text and "simulator" in page.text
+    exported = client.get("/console/organization/usage.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert lines[0].startswith("project_id,project_name,backend,jobs")
+    assert any(",Default Project,simulator,1," in line for line in lines[1:])
+    # Without a session there is no report.
+    assert (
+        browser(api.client.app).get("/console/organization/usage.csv", follow_redirects=False).status_code
+        == 303
+    )

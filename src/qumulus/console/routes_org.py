@@ -14,9 +14,19 @@ from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
 from qumulus.errors import QumulusError
-from qumulus.services import backends, budgets, console_sessions, key_admin, organizations, projects, usage
+from qumulus.services import (
+    backends,
+    budgets,
+    console_sessions,
+    contracts,
+    key_admin,
+    organizations,
+    projects,
+    usage,
+)
 
 MAX_TABLE_QUBITS = 64
+USAGE_GROUPS = ("project", "backend")
 
 
 def build() -> APIRouter:
@@ -83,6 +93,22 @@ def build() -> APIRouter:
         me = await web.user_of(request)
         context = await run_in_threadpool(_organization, web.platform_of(request), me.principal)
         return web.page(request, me, "organization.html", {**context, "error": ""})
+
+    @router.get("/organization/usage.csv")
+    async def usage_csv(request: Request) -> Response:
+        """The usage and cost report by project and backend, as the REST ``format=csv`` gives it."""
+        me = await web.user_of(request)
+        report = await run_in_threadpool(
+            usage.usage_report,
+            web.platform_of(request),
+            me.principal,
+            usage.UsageQuery(group_by=USAGE_GROUPS),
+        )
+        return Response(
+            report.as_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
+        )
 
     @router.post("/organization/members")
     async def add_member(request: Request) -> Response:
@@ -214,7 +240,18 @@ def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
     except QumulusError:  # the role may not list the organization's users: the page shows the rest
         members = None
     rows, _ = projects.list_projects(platform, principal, org.id, limit=100)
+    try:
+        allocations = contracts.allocations(platform, principal, org.id)
+    except QumulusError:
+        allocations = None
+    try:
+        report = usage.usage_report(platform, principal, usage.UsageQuery(group_by=USAGE_GROUPS))
+        usage_rows = report.as_json()["rows"]
+    except QumulusError:
+        usage_rows = None
     return {
+        "allocations": allocations,
+        "usage_rows": usage_rows,
         "organization": org,
         "org_members": members,
         "org_projects": rows,
