@@ -250,3 +250,19 @@ def test_an_owner_sees_usage_and_exports_it_as_csv(api: Api) -> None:
         browser(api.client.app).get("/console/organization/usage.csv", follow_redirects=False).status_code
         == 303
     )
+
+
+def test_an_owner_requests_a_reservation_and_sees_it_listed(idle_api: Api) -> None:
+    tenant = make_tenant(idle_api, "epsilon")
+    set_password(idle_api.platform, "owner@epsilon.test")
+    client = login(idle_api.client.app, "owner@epsilon.test")
+    page = client.get("/console/organization")
+    window = {"backend": "qpu.aria-1", "starts_at": "2099-01-01T10:00", "ends_at": "2099-01-01T12:00"}
+    made = client.post("/console/organization/reservations", data={**window, "csrf_token": csrf(page)})
+    assert made.status_code == 200
+    assert "2099-01-01 10:00" in made.text and "requested" in made.text
+    listed = ok(idle_api.get(f"/v0.4/organizations/{tenant.org_id}/reservations"))
+    rows = listed["reservations"] if isinstance(listed, dict) else listed
+    assert [(r["backend"], r["status"]) for r in rows] == [("qpu.aria-1", "requested")]
+    backwards = {**window, "ends_at": "2099-01-01T09:00", "csrf_token": csrf(page)}
+    assert client.post("/console/organization/reservations", data=backwards).status_code == 400

@@ -3,6 +3,7 @@ API keys, and the organization's members for its owners."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,7 +14,7 @@ from starlette.responses import Response
 from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
-from qumulus.errors import QumulusError
+from qumulus.errors import InvalidRequest, QumulusError
 from qumulus.services import (
     backends,
     budgets,
@@ -22,6 +23,7 @@ from qumulus.services import (
     key_admin,
     organizations,
     projects,
+    reservations,
     usage,
 )
 
@@ -132,6 +134,20 @@ def build() -> APIRouter:
             ),
         )
 
+    @router.post("/organization/reservations")
+    async def request_reservation(request: Request) -> Response:
+        return await _org_change(
+            request,
+            lambda platform, who, form: reservations.create_reservation(
+                platform,
+                who,
+                who.organization_id,
+                backend=str(form.get("backend") or ""),
+                starts_at=_when(form.get("starts_at"), "starts_at"),
+                ends_at=_when(form.get("ends_at"), "ends_at"),
+            ),
+        )
+
     @router.post("/organization/projects")
     async def create_project(request: Request) -> Response:
         return await _org_change(
@@ -158,6 +174,14 @@ async def _org_change(request: Request, change: Any) -> Response:
         error, status = str(exc), exc.status_code
     context = await run_in_threadpool(_organization, platform, me.principal)
     return web.page(request, me, "organization.html", {**context, "error": error}, status_code=status)
+
+
+def _when(value: Any, field: str) -> datetime:
+    """A ``datetime-local`` form value, read as UTC (the page says so)."""
+    try:
+        return datetime.fromisoformat(str(value or "")).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidRequest(f"{field}: a date and time like 2026-01-31T14:00", field=field) from None
 
 
 def _backend(platform: Any, name: str) -> dict[str, Any]:
@@ -249,7 +273,10 @@ def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
         usage_rows = report.as_json()["rows"]
     except QumulusError:
         usage_rows = None
+    upcoming = reservations.list_reservations(platform, principal, org.id)
     return {
+        "reservations": upcoming,
+        "backend_names": [b.name for b, _ in backends.list_backends(platform) if b.kind != "simulator"],
         "allocations": allocations,
         "usage_rows": usage_rows,
         "organization": org,
