@@ -266,3 +266,29 @@ def test_an_owner_requests_a_reservation_and_sees_it_listed(idle_api: Api) -> No
     assert [(r["backend"], r["status"]) for r in rows] == [("qpu.aria-1", "requested")]
     backwards = {**window, "ends_at": "2099-01-01T09:00", "csrf_token": csrf(page)}
     assert client.post("/console/organization/reservations", data=backwards).status_code == 400
+
+
+def test_an_owner_sets_a_budget_that_then_refuses_a_job_a_project_admin_cannot_set_one(idle_api: Api) -> None:
+    tenant = make_tenant(idle_api, "zeta")
+    terms = {"backend": "qpu.harmony", "rate_per_second": "1"}
+    ok(idle_api.post(f"/v0.4/organizations/{tenant.org_id}/contracts", json=terms), 201)
+    for role in ("owner", "admin"):
+        set_password(idle_api.platform, f"{role}@zeta.test")
+    admin = login(idle_api.client.app, "owner@zeta.test")
+    page = admin.get("/console/project")
+    assert "No budget in force" in page.text
+    saved = admin.post("/console/project/budget", data={"limit": "0.000001", "csrf_token": csrf(page)})
+    assert saved.status_code == 200 and 'data-remaining="0.000001"' in saved.text
+    form = admin.get("/console/jobs/new")
+    refused = admin.post(
+        "/console/jobs/new",
+        data={"backend": "qpu.harmony", "shots": "100", "input": BELL_TEXT, "csrf_token": csrf(form)},
+    )
+    assert refused.status_code == 402 and "budget" in refused.text, refused.text[-1500:]
+    assert _jobs(idle_api, tenant.keys["admin"]) == []
+    member = login(idle_api.client.app, "admin@zeta.test")  # budgets are the organization owners' call
+    page = member.get("/console/project")
+    assert "Save budget" not in page.text
+    denied = member.post("/console/project/budget", data={"limit": "100", "csrf_token": csrf(page)})
+    assert denied.status_code == 403
+    assert 'data-remaining="0.000001"' in admin.get("/console/project").text

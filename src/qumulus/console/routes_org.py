@@ -4,6 +4,7 @@ API keys, and the organization's members for its owners."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter
@@ -76,6 +77,21 @@ def build() -> APIRouter:
         context = await run_in_threadpool(_project, platform, me.principal)
         return web.page(
             request, me, "project.html", {**context, "new_key": new_key, "error": error}, status_code=status
+        )
+
+    @router.post("/project/budget")
+    async def set_budget(request: Request) -> Response:
+        me = await web.user_of(request)
+        form = await web.form_checked(request, me)
+        platform = web.platform_of(request)
+        error, status = "", 200
+        try:
+            await run_in_threadpool(_set_budget, platform, me.principal, form.get("limit"))
+        except QumulusError as exc:
+            error, status = str(exc), exc.status_code
+        context = await run_in_threadpool(_project, platform, me.principal)
+        return web.page(
+            request, me, "project.html", {**context, "new_key": None, "error": error}, status_code=status
         )
 
     @router.post("/project/keys/{key_ref}/revoke")
@@ -176,6 +192,26 @@ async def _org_change(request: Request, change: Any) -> Response:
     return web.page(request, me, "organization.html", {**context, "error": error}, status_code=status)
 
 
+def _set_budget(platform: Any, principal: Principal, value: Any) -> None:
+    """Change the budget in force, or start a monthly one (the budget service checks the role)."""
+    try:
+        limit = Decimal(str(value or "").strip())
+    except InvalidOperation:
+        raise InvalidRequest(f"limit: a number like 25.00, got {value!r}", field="limit") from None
+    if not limit.is_finite():
+        raise InvalidRequest("limit: a number like 25.00", field="limit")
+    project_id = principal.project_id
+    current = [
+        b for b in budgets.list_budgets(platform, principal, project_id) if budgets.describe(b)["in_force"]
+    ]
+    if current:
+        budgets.update_budget(platform, principal, project_id, current[0].id, {"limit": limit})
+    else:
+        budgets.create_budget(
+            platform, principal, project_id, budgets.BudgetSpec(limit=limit, period="month")
+        )
+
+
 def _when(value: Any, field: str) -> datetime:
     """A ``datetime-local`` form value, read as UTC (the page says so)."""
     try:
@@ -239,6 +275,7 @@ def _project(platform: Any, principal: Principal) -> dict[str, Any]:
         "members": members,
         "keys": keys,
         "can_revoke_any": allowed(principal.actor(), Action.KEY_REVOKE),
+        "can_manage_budget": allowed(principal.actor(), Action.BUDGET_MANAGE),
     }
 
 
