@@ -229,6 +229,9 @@ def test_backends_details_and_public_status(chromium, server: LiveServer, shots_
     assert page.locator("table.history tbody tr").count() >= 1  # the characterization history
     assert page.locator("svg.history polyline").count() == 3  # spam, 1q, 2q medians
     page.screenshot(path=shots_dir / "backend-details.png", full_page=True)
+    page.get_by_role("link", name="Organization", exact=True).click()
+    assert page.get_by_role("link", name="Export CSV").is_visible()
+    page.screenshot(path=shots_dir / "organization.png", full_page=True)
     anonymous = chromium.new_context().new_page()
     anonymous.goto(f"{server.url}/console/status")
     assert anonymous.get_by_role("row").filter(has_text="qpu.aria-1").count() == 1
