@@ -209,3 +209,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(data_dir)
     yield server
     stop_server(server)
+
+
+#: Environment variables through which the SDK finds an account; tests clear them.
+SDK_ENV_VARS = ("QUMULUS_API_KEY", "QUMULUS_URL", "IONQ_API_KEY", "IONQ_API_URL", "QUMULUS_PROFILE")
+
+
+@pytest.fixture
+def sdk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty SDK config dir and no credentials in the environment; no account active after."""
+    from qumulus import Qumulus
+
+    home = tmp_path / "qumulus-home"
+    monkeypatch.setenv("QUMULUS_CONFIG_DIR", str(home))
+    monkeypatch.delenv("QUMULUS_CREDENTIALS_FILE", raising=False)
+    for name in SDK_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield home
+    Qumulus.disable_account()

@@ -16,7 +16,6 @@ import pytest
 from tests.conftest import LiveServer, start_server, stop_server
 
 QUIET = {"QUMULUS_WARM_ENGINES": "0"}
-ENV_VARS = ("QUMULUS_API_KEY", "QUMULUS_URL", "IONQ_API_KEY", "IONQ_API_URL", "QUMULUS_PROFILE")
 
 
 def bell(name: str | None = "bell") -> dict:
@@ -52,20 +51,6 @@ def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     )
     yield server
     stop_server(server)
-
-
-@pytest.fixture
-def sdk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty SDK config dir and no credentials in the environment; no account active after."""
-    from qumulus import Qumulus
-
-    home = tmp_path / "qumulus-home"
-    monkeypatch.setenv("QUMULUS_CONFIG_DIR", str(home))
-    monkeypatch.delenv("QUMULUS_CREDENTIALS_FILE", raising=False)
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    yield home
-    Qumulus.disable_account()
 
 
 @pytest.fixture

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import LiveServer
-
-ENV_VARS = ("QUMULUS_API_KEY", "QUMULUS_URL", "IONQ_API_KEY", "IONQ_API_URL", "QUMULUS_PROFILE")
-
-
-@pytest.fixture
-def sdk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty SDK config dir and no credentials in the environment; no account active after."""
-    from qumulus import Qumulus
-
-    home = tmp_path / "qumulus-home"
-    monkeypatch.setenv("QUMULUS_CONFIG_DIR", str(home))
-    monkeypatch.delenv("QUMULUS_CREDENTIALS_FILE", raising=False)
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    yield home
-    Qumulus.disable_account()
 
 
 @pytest.fixture
