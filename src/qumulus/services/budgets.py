@@ -23,6 +23,7 @@ from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.errors import Conflict, InvalidRequest, NotFound
 from qumulus.services import access, audit
+from qumulus.services.charging import changing_admission
 from qumulus.services.platform import Platform
 from qumulus.store.models import Budget, Project
 from qumulus.timeutil import iso, utcnow
@@ -130,7 +131,7 @@ def list_budgets(platform: Platform, principal: Principal, project_id: str) -> l
 
 
 def create_budget(platform: Platform, principal: Principal, project_id: str, spec: BudgetSpec) -> Budget:
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         target = access.project(session, principal, project_id)
         access.require(target.actor, Action.BUDGET_MANAGE)
         project = target.project
@@ -156,7 +157,7 @@ def update_budget(
 ) -> Budget:
     """Change the limit or whether it recurs. Lowering the limit below spent + held refuses new jobs
     until jobs finish; it never cancels any."""
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         target = access.project(session, principal, project_id)
         access.require(target.actor, Action.BUDGET_MANAGE)
         project = target.project
@@ -193,7 +194,7 @@ def delete_budget(platform: Platform, principal: Principal, project_id: str, bud
     """Delete a budget: the project is no longer limited. Deleting a recurring budget ends its series
     (earlier periods stop recurring too, so none of them starts a new period). Jobs holding against it
     finish normally; their holds simply have nowhere to go."""
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         target = access.project(session, principal, project_id)
         access.require(target.actor, Action.BUDGET_MANAGE)
         project = target.project

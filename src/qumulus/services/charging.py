@@ -21,7 +21,10 @@ The policy (what partial work costs) is :mod:`qumulus.accounting.budget`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -143,6 +146,53 @@ class Charge:
     amounts: list[Decimal] | None
 
 
+@contextmanager
+def changing_admission(platform: Any) -> Iterator[Session]:
+    """A write transaction that changes contracts or budgets: admission's cache is dropped after it."""
+    try:
+        with platform.db.write() as session:
+            yield session
+    finally:
+        platform.admission.clear()
+
+
+class AdmissionCache:
+    """Contract terms per organization and the latest budget row per project, re-read at most every
+    ``ttl`` seconds: admission reads them for every submission, and reading them each time was
+    most of a tiny job's event-loop time. A change through this process's services clears the
+    cache at once (:meth:`clear`); through another process it is seen within ``ttl``. The budget
+    hold itself is decided inside the insert transaction against committed rows, so a stale cache
+    can only delay noticing a new budget, never overspend one it knows."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._terms: dict[str, tuple[float, list[Terms]]] = {}
+        self._budgets: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def terms(self, organization_id: str, load: Any) -> list[Terms]:
+        return self._get(self._terms, organization_id, load)
+
+    def latest_budget(self, project_id: str, load: Any) -> Any:
+        return self._get(self._budgets, project_id, load)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._terms.clear()
+            self._budgets.clear()
+
+    def _get(self, table: dict[str, tuple[float, Any]], key: str, load: Any) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = table.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = load()
+        with self._lock:
+            table[key] = (now, value)
+        return value
+
+
 def plan(
     conn: Connection,
     principal: Principal,
@@ -152,6 +202,7 @@ def plan(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
+    cache: AdmissionCache | None = None,
 ) -> Charge | None:
     """Every read admission needs, outside the (serialized) insert transaction: the contract (403
     for a QPU without one), the estimate, the budget in force and the hold amounts.
@@ -159,7 +210,11 @@ def plan(
     ``None`` for a dry run (nothing will run, nothing is held).
     """
     now = now or utcnow()
-    terms = contract_terms(conn, principal.organization_id)
+    org, project = principal.organization_id, principal.project_id
+    if cache is None:
+        terms = contract_terms(conn, org)
+    else:
+        terms = cache.terms(org, lambda: contract_terms(conn, org))
     contract = in_force(terms, backend.name, now)
     if contract is None and backend.kind == "qpu":
         raise Forbidden(
@@ -171,7 +226,11 @@ def plan(
     if dry_run:
         return None
     seconds = estimate_job_seconds(backend, batch, shots)
-    budget, rollover = find_budget(conn, principal.project_id, now)
+    if cache is None:
+        budget, rollover = find_budget(conn, project, now)
+    else:
+        latest = cache.latest_budget(project, lambda: _latest_budget(conn, project, now))
+        budget, rollover = _in_force(latest, now)
     amounts = None
     if budget is not None or rollover is not None:
         rate = contract.rate_per_second if contract is not None else Decimal(0)
@@ -182,9 +241,34 @@ def plan(
 def plan_for(
     platform: Any, principal: Principal, backend: Backend, batch: CircuitBatch, shots: int, *, dry_run: bool
 ) -> Charge | None:
-    """:func:`plan` on a read connection of the platform's database."""
-    with platform.db.connect() as conn:
-        return plan(conn, principal, backend, batch, shots, dry_run=dry_run)
+    """:func:`plan` on a read connection of the platform's database (opened only on a cache miss)."""
+    with _LazyConnection(platform.db) as conn:
+        return plan(conn, principal, backend, batch, shots, dry_run=dry_run, cache=platform.admission)  # type: ignore[arg-type]
+
+
+class _LazyConnection:
+    """A read connection opened on first use: with the admission cache warm, none is needed."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self._context: Any = None
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> _LazyConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+    def connection(self) -> _LazyConnection:  # what store.db.core() asks a non-Connection for
+        return self
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        if self._conn is None:
+            self._context = self._db.connect()
+            self._conn = self._context.__enter__()
+        return self._conn.execute(*args, **kwargs)
 
 
 def apply(
@@ -297,7 +381,14 @@ def in_flight_by_backend(
 
 def find_budget(conn: Connection | Session, project_id: str, now: datetime) -> tuple[Any, Any]:
     """``(budget in force, None)``, or ``(None, ended recurring budget to roll over)``, or neither."""
-    row = core(conn).execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+    return _in_force(_latest_budget(conn, project_id, now), now)
+
+
+def _latest_budget(conn: Connection | Session, project_id: str, now: datetime) -> Any:
+    return core(conn).execute(_LATEST_BUDGET, {"project": project_id, "now": now}).first()
+
+
+def _in_force(row: Any, now: datetime) -> tuple[Any, Any]:
     if row is None:
         return None, None
     if now < row.period_end:

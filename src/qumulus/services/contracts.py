@@ -22,7 +22,7 @@ from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest, NotFound
 from qumulus.services import access, audit
-from qumulus.services.charging import contract_terms, usage_by_backend
+from qumulus.services.charging import changing_admission, contract_terms, usage_by_backend
 from qumulus.services.platform import Platform
 from qumulus.store.models import Backend, Contract
 from qumulus.timeutil import iso, utcnow
@@ -140,7 +140,7 @@ def list_contracts(platform: Platform, principal: Principal, organization_id: st
 def create_contract(
     platform: Platform, principal: Principal, organization_id: str, values: dict[str, Any]
 ) -> Contract:
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         return add_contract(session, organization_id, values, principal)
 
@@ -163,7 +163,7 @@ def get_contract(
 def update_contract(
     platform: Platform, principal: Principal, organization_id: str, contract_id: str, values: dict[str, Any]
 ) -> Contract:
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         contract = _owned(session, organization_id, contract_id)
         before = describe(contract)
@@ -194,7 +194,7 @@ def update_contract(
 
 def delete_contract(platform: Platform, principal: Principal, organization_id: str, contract_id: str) -> None:
     """Delete a contract. Recorded usage keeps the rate it was charged at (the ledger stores it)."""
-    with platform.db.write() as session:
+    with changing_admission(platform) as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         contract = _owned(session, organization_id, contract_id)
         audit.record(

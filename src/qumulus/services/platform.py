@@ -78,6 +78,9 @@ class Platform:
         self.backends = BackendCache(self.db)
         self.completions = CompletionHub()
         self.committer = GroupCommitter(self.db)
+        from qumulus.services.charging import AdmissionCache
+
+        self.admission = AdmissionCache()  # contract terms and budgets as admission reads them
         self.workers = None
         self.executor = None
         #: Job events → notification rows, written in the completion and cancel transactions.
