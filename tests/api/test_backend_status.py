@@ -35,7 +35,8 @@ def _page_entry(api: Api, backend: str) -> dict:
 def test_an_administrator_sets_a_status_and_it_is_shown_audited_and_kept_in_history(api: Api) -> None:
     shown = _set(api, "qpu.aria-1", "degraded", "Elevated 2q error on pairs 3-4.")
     assert shown["status"] == "available" and shown["degraded"] is True
-    assert shown["status_detail"] == "degraded" and shown["status_message"] == "Elevated 2q error on pairs 3-4."
+    assert shown["status_detail"] == "degraded"
+    assert shown["status_message"] == "Elevated 2q error on pairs 3-4."
     entry = _page_entry(api, "qpu.aria-1")
     assert (entry["status"], entry["wire_status"], entry["message"]) == (
         "degraded",
