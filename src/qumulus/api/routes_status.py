@@ -5,7 +5,8 @@
 * ``GET  /backends/{name}/status/history`` (no key): status changes, newest first, and windows;
 * ``PUT  /backends/{name}/status`` ``{status, message}``: administrators (audited);
 * ``POST /backends/{name}/maintenance`` ``{starts_at, ends_at, message}``: administrators;
-* ``DELETE /backends/{name}/maintenance/{id}``: administrators.
+* ``DELETE /backends/{name}/maintenance/{id}``: administrators;
+* ``POST /backends/{name}/recalibrate``: administrators: a new drifted characterization snapshot.
 
 HTTP only: rules live in :mod:`qumulus.services.backend_status`.
 """
@@ -27,6 +28,7 @@ from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.backends.status import Planned
 from qumulus.services import backend_status as svc
+from qumulus.services import calibration
 from qumulus.store.models import MaintenanceWindow
 from qumulus.timeutil import iso, utcnow
 
@@ -123,5 +125,13 @@ def build() -> APIRouter:
     ) -> JSONResponse:
         row = await _call(svc.cancel_maintenance, platform_of(request), who, name, window_id)
         return JSONResponse(window(row))
+
+    @router.post("/backends/{name}/recalibrate", status_code=201)
+    async def recalibrate(name: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        platform = platform_of(request)
+        (row,) = await _call(calibration.recalibrate, platform, who, backends=[name])
+        states = {s.backend: s.current.status for s in await _call(svc.status_page, platform)}
+        status = wire.BACKEND_STATUS.get(states.get(row.backend, ""), "unavailable")
+        return JSONResponse(wire.characterization(row, status=status), status_code=201)
 
     return router
