@@ -26,6 +26,7 @@ from qumulus.api import wire
 from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
+from qumulus.backends.catalog import resolve_backend_name
 from qumulus.backends.status import Planned
 from qumulus.services import backend_status as svc
 from qumulus.services import calibration
@@ -89,7 +90,7 @@ def build() -> APIRouter:
         events, windows = await _call(svc.history, platform_of(request), name, limit=limit)
         return JSONResponse(
             {
-                "backend": events[0].backend if events else name,
+                "backend": resolve_backend_name(name),
                 "history": [
                     {"at": iso(e.at), "status": e.status, "previous": e.previous, "message": e.message}
                     for e in events
