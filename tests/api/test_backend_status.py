@@ -183,3 +183,24 @@ def test_qpu_characterizations_carry_the_wire_status_clients_read(api: Api) -> N
     _set(api, "qpu.aria-1", "operational")
     latest = ok(api.client.get("/v0.4/backends/qpu.aria-1/characterizations?limit=1"))["characterizations"][0]
     assert latest["status"] == "available"
+
+
+def test_a_job_queued_in_a_maintenance_window_starts_when_the_window_ends(api: Api) -> None:
+    now = datetime.now(timezone.utc)
+    ends = now + timedelta(seconds=3)
+    ok(
+        api.post(
+            "/v0.4/backends/simulator/maintenance",
+            json={"starts_at": now.isoformat(), "ends_at": ends.isoformat(), "message": "Short break."},
+        ),
+        201,
+    )
+    job = ok(api.post("/v0.4/jobs", json=bell_job()), 201)
+    while datetime.now(timezone.utc) < ends - timedelta(seconds=0.5):
+        assert api.get(f"/v0.4/jobs/{job['id']}").json()["status"] in ("submitted", "ready")
+        time.sleep(0.1)
+    done = api.wait(job["id"], timeout=30)
+    assert done["status"] == "completed"
+    started = datetime.fromisoformat(done["started_at"].replace("Z", "+00:00"))
+    assert started >= ends
+    assert _page_entry(api, "simulator")["status"] == "operational"
