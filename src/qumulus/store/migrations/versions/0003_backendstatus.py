@@ -1,7 +1,7 @@
 """backend status history and scheduled maintenance windows
 
 Revision ID: 0003_backendstatus
-Revises: 0002_billing
+Revises: 0003_console
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from qumulus.store.models import UTCDateTime
 
 revision = "0003_backendstatus"
-down_revision = "0002_billing"
+down_revision = "0003_console"
 branch_labels = None
 depends_on = None
 
