@@ -81,6 +81,8 @@ class Settings:
     smtp_starttls: bool = True
     #: Allow webhooks to private, loopback and link-local addresses (tests, closed networks).
     webhook_allow_private: bool = False
+    #: Seconds between recalibrations of the emulated QPUs by the embedded server (0 = never).
+    recalibrate_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -116,6 +118,7 @@ class Settings:
             "smtp_from": os.environ.get("QUMULUS_SMTP_FROM") or "qumulus@localhost",
             "smtp_starttls": _env_bool("QUMULUS_SMTP_STARTTLS", True),
             "webhook_allow_private": _env_bool("QUMULUS_WEBHOOK_ALLOW_PRIVATE", False),
+            "recalibrate_seconds": float(os.environ.get("QUMULUS_RECALIBRATE_SECONDS") or 0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

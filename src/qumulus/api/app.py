@@ -20,6 +20,7 @@ from qumulus.api import (
     routes_notifications,
     routes_scheduling,
     routes_sdk,
+    routes_status,
     routes_tenancy,
     wire,
 )
@@ -82,6 +83,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.router.routes.extend([*routes_sdk.build().routes, *routes_events.build().routes])  # SDK extras
     app.include_router(routes_billing.build())  # contracts, allocations, budgets, usage
     app.router.routes.extend(routes_scheduling.build().routes)
+    app.router.routes.extend(routes_status.build().routes)  # backend status page and lifecycle
 
     app.include_router(routes_notifications.build())
     console.mount(app)  # the web console at /console (same services, HTML)

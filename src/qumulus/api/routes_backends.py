@@ -16,13 +16,21 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import DEFAULT_QPU
 from qumulus.errors import InvalidRequest, NotFound
+from qumulus.services import backend_status
 from qumulus.services import backends as svc
 from qumulus.timeutil import parse_iso
 
 
+def _current(platform: Any, backends: list[Any]) -> dict[str, tuple[str, str]]:
+    """(status, message) in force now per backend: a maintenance window overrides the row."""
+    return {n: (e.status, e.message) for n, e in backend_status.current(platform, backends).items()}
+
+
 def _status(platform: Any, backend_name: str) -> str:
+    """The wire status of a backend now (the characterization's ``status``: qiskit's ``status()``)."""
     backend = svc.get_backend(platform, backend_name)
-    return wire.BACKEND_STATUS.get(backend.status, "unavailable")
+    status, _ = _current(platform, [backend])[backend.name]
+    return wire.BACKEND_STATUS.get(status, "unavailable")
 
 
 def _when(value: str | None, field: str) -> datetime | None:
@@ -70,13 +78,17 @@ def build(version: str) -> APIRouter:
 
     @router.get("/backends")
     async def list_backends(request: Request) -> JSONResponse:
-        rows = await run_in_threadpool(svc.list_backends, platform_of(request))
-        return JSONResponse([wire.backend_v04(b, pending) for b, pending in rows])
+        platform = platform_of(request)
+        rows = await run_in_threadpool(svc.list_backends, platform)
+        now = await run_in_threadpool(_current, platform, [b for b, _ in rows])
+        return JSONResponse([wire.backend_v04(b, pending, current=now[b.name]) for b, pending in rows])
 
     @router.get("/backends/{name}")
     async def get_backend(name: str, request: Request) -> JSONResponse:
-        backend = await run_in_threadpool(svc.get_backend, platform_of(request), name)
-        return JSONResponse(wire.backend_v04(backend))
+        platform = platform_of(request)
+        backend = await run_in_threadpool(svc.get_backend, platform, name)
+        now = await run_in_threadpool(_current, platform, [backend])
+        return JSONResponse(wire.backend_v04(backend, current=now[backend.name]))
 
     @router.get("/backends/{name}/characterizations")
     async def backend_characterizations(

@@ -19,10 +19,13 @@ from qumulus.store.models import Backend, Characterization
 from qumulus.timeutil import epoch, iso
 
 #: Internal backend status → the ionq package's status enum (wire spec §7.1).
+#: Our statuses → the ionq package's enum (available, unavailable, running, reserved, calibrating,
+#: offline, retired). A backend that still starts jobs is ``available`` (qiskit's ``status()`` is
+#: True only then), with ``degraded: true`` when it is not at its best; one that holds jobs is not.
 BACKEND_STATUS = {
     "operational": "available",
     "degraded": "available",
-    "partial_outage": "unavailable",
+    "partial_outage": "available",
     "major_outage": "unavailable",
     "maintenance": "offline",
     "retired": "retired",
@@ -123,20 +126,26 @@ def job_v03(view: JobView) -> dict[str, Any]:
     return body
 
 
-def backend_v04(backend: Backend, pending: int | None = None) -> dict[str, Any]:
+def backend_v04(
+    backend: Backend, pending: int | None = None, *, current: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """``current`` = (status, message) in force now when it differs from the row (a maintenance
+    window); ``status_detail`` is our own status name, ``status`` the ionq package's enum."""
+    status, message = current or (backend.status, backend.status_message)
     body: dict[str, Any] = {
         "backend": backend.name,
-        "status": BACKEND_STATUS.get(backend.status, "unavailable"),
+        "status": BACKEND_STATUS.get(status, "unavailable"),
+        "status_detail": status,
         "qubits": backend.qubits,
         "average_queue_time": int(backend.average_queue_time_ms),
         "last_updated": epoch(backend.updated_at),
-        "degraded": backend.status == "degraded",
+        "degraded": status in ("degraded", "partial_outage"),
         "kind": backend.kind,
         "gatesets": backend.gatesets,
-        "accepting_jobs": backend.accepting_jobs,
+        "accepting_jobs": backend.accepting_jobs and status != "retired",
     }
-    if backend.status_message:
-        body["status_message"] = backend.status_message
+    if message:
+        body["status_message"] = message
     if pending is not None:
         body["pending_jobs"] = pending
     if backend.characterization_id:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from qumulus.cli import backends as backends_cli
 from qumulus.cli import billing
 from qumulus.cli import distributed as distributed_cli
 from qumulus.cli import scheduling as scheduling_cli
@@ -32,6 +33,7 @@ app.add_typer(scheduling_cli.reservations_app, name="reservations")
 app.add_typer(scheduling_cli.priority_app, name="priority")
 distributed_cli.register(app)  # api, scheduler, worker
 user_cli.register(app)
+app.add_typer(backends_cli.backends_app, name="backends")
 console = Console(soft_wrap=True)
 
 DataDir = Annotated[

@@ -395,8 +395,9 @@ def _cell(value: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the user commands to the ``qumulus`` app (one line in ``cli/main.py``)."""
-    for command in (login, profiles, logout, backends, submit):
+    for command in (login, profiles, logout, submit):
         app.command()(command)
+    # ``qumulus backends`` (no subcommand) lists backends; its admin subcommands are cli/backends.py.
     from qumulus.cli.billing import usage_app  # the admin ``usage report`` reads the database
 
     usage_app.command("show")(usage)

@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from qumulus.runtime import availability
 from qumulus.scheduling import charging, decay
 from qumulus.scheduling.charging import Charge, ShareTerm, Usage
 from qumulus.scheduling.policy import Allocation, Candidate, Running, Snapshot, Window, decode_priority
@@ -322,7 +323,7 @@ def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, no
         org_share=org_share,
         project_share=project_share,
         running=running,
-        reservations=t.windows,
+        reservations=[*t.windows, *availability.closures(conn, now)],  # + backends closed now
         allocations=allocations,
         starvation_seconds=STARVATION_S,
     )

@@ -71,7 +71,10 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """An approved reservation: ``organization_id`` alone may start work on ``backend`` in it."""
+    """An approved reservation: ``organization_id`` alone may start work on ``backend`` in it.
+
+    With ``organization_id == ""`` it is a *closure* (maintenance, outage): nobody starts work there
+    (``runtime/availability.py``), and the backend drains before it like before a reservation."""
 
     organization_id: str
     backend: str

@@ -86,6 +86,8 @@ class Platform:
         #: Job events → notification rows, written in the completion and cancel transactions.
         self.outbox = Outbox(email_enabled=bool(settings.smtp_host))
         self.notifier: Notifier | None = None
+        #: Periodic recalibration of the emulated QPUs (``QUMULUS_RECALIBRATE_SECONDS``), if on.
+        self.recalibrator: Any = None
         #: Renders a job as the webhooks' payload (the API sets its v0.4 wire shape).
         self.job_renderer: Callable[[Any], dict[str, Any]] | None = None
         #: LISTEN/NOTIFY between processes (distributed mode), see ``services.distributed``.
@@ -138,6 +140,11 @@ class Platform:
 
         self.maintenance = Scheduler(self.db, on_queued=self.waker.notify)
         self.maintenance.start()
+        if self.settings.recalibrate_seconds > 0 and self.recalibrator is None:
+            from qumulus.services.calibration import Recalibrator
+
+            self.recalibrator = Recalibrator(self, self.settings.recalibrate_seconds)
+            self.recalibrator.start()
 
     def start_notifier(self) -> None:
         """Deliver the notification outbox in a background thread (started with the runtime)."""
@@ -163,6 +170,9 @@ class Platform:
         if self.maintenance is not None:
             self.maintenance.stop()
             self.maintenance = None
+        if self.recalibrator is not None:
+            self.recalibrator.stop()
+            self.recalibrator = None
         if self.notifier is not None:
             self.notifier.stop()
             self.notifier = None

@@ -240,6 +240,38 @@ class Characterization(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class BackendStatusEvent(Base):
+    """One change of a backend's status (append-only): the status page's history."""
+
+    __tablename__ = "backend_status_events"
+    __table_args__ = (Index("ix_backend_status_events_backend_at", "backend", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    backend: Mapped[str] = mapped_column(ForeignKey("backends.name"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))
+    previous: Mapped[str] = mapped_column(String(20), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    actor_user_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class MaintenanceWindow(Base):
+    """A scheduled maintenance: the backend is in ``maintenance`` (starts nothing) inside it."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_windows_backend_ends", "backend", "ends_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    backend: Mapped[str] = mapped_column(ForeignKey("backends.name"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+    #: ``scheduled`` or ``canceled``.
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class JobSet(Base):
     __tablename__ = "job_sets"
 

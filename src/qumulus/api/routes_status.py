@@ -1,0 +1,138 @@
+"""Backend status endpoints (``/v0.4``): the public status page, history, and administrators' changes.
+
+* ``GET  /status`` (no key): every backend's status now, its message, its wire status, and its
+  current and upcoming maintenance windows;
+* ``GET  /backends/{name}/status/history`` (no key): status changes, newest first, and windows;
+* ``PUT  /backends/{name}/status`` ``{status, message}``: administrators (audited);
+* ``POST /backends/{name}/maintenance`` ``{starts_at, ends_at, message}``: administrators;
+* ``DELETE /backends/{name}/maintenance/{id}``: administrators;
+* ``POST /backends/{name}/recalibrate``: administrators: a new drifted characterization snapshot.
+
+HTTP only: rules live in :mod:`qumulus.services.backend_status`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import StrictStr
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from qumulus.api import wire
+from qumulus.api.deps import platform_of, principal
+from qumulus.api.tenancy_bodies import _Body, parse_body
+from qumulus.auth.principal import Principal
+from qumulus.backends.catalog import resolve_backend_name
+from qumulus.backends.status import Planned
+from qumulus.services import backend_status as svc
+from qumulus.services import calibration
+from qumulus.store.models import MaintenanceWindow
+from qumulus.timeutil import iso, utcnow
+
+
+class StatusUpdate(_Body):
+    status: StrictStr
+    message: StrictStr | None = None
+
+
+class MaintenanceCreate(_Body):
+    starts_at: datetime
+    ends_at: datetime
+    message: StrictStr | None = None
+
+
+def window(row: Planned | MaintenanceWindow) -> dict[str, Any]:
+    body = {
+        "id": row.id,
+        "backend": row.backend,
+        "starts_at": iso(row.starts_at),
+        "ends_at": iso(row.ends_at),
+        "message": row.message,
+    }
+    if isinstance(row, MaintenanceWindow):
+        body["status"] = row.status
+    return body
+
+
+def backend_state(state: svc.BackendState) -> dict[str, Any]:
+    now = state.current
+    return {
+        "backend": state.backend,
+        "status": now.status,
+        "wire_status": wire.BACKEND_STATUS.get(now.status, "unavailable"),
+        "message": now.message,
+        "updated_at": iso(state.updated_at),
+        "in_maintenance_window": now.window.id if now.window is not None else None,
+        "maintenance": [window(w) for w in state.upcoming],
+    }
+
+
+async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return await run_in_threadpool(lambda: fn(*args, **kwargs))
+
+
+def build() -> APIRouter:
+    router = APIRouter(prefix="/v0.4")
+
+    @router.get("/status")
+    async def status_page(request: Request) -> JSONResponse:
+        states = await _call(svc.status_page, platform_of(request))
+        return JSONResponse({"updated_at": iso(utcnow()), "backends": [backend_state(s) for s in states]})
+
+    @router.get("/backends/{name}/status/history")
+    async def status_history(
+        name: str, request: Request, limit: int = Query(50, ge=1, le=500)
+    ) -> JSONResponse:
+        events, windows = await _call(svc.history, platform_of(request), name, limit=limit)
+        return JSONResponse(
+            {
+                "backend": resolve_backend_name(name),
+                "history": [
+                    {"at": iso(e.at), "status": e.status, "previous": e.previous, "message": e.message}
+                    for e in events
+                ],
+                "maintenance": [window(w) for w in windows],
+            }
+        )
+
+    @router.put("/backends/{name}/status")
+    async def set_status(name: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        body = await parse_body(request, StatusUpdate)
+        platform = platform_of(request)
+        backend = await _call(svc.set_status, platform, who, name, body.status, body.message)
+        return JSONResponse(wire.backend_v04(backend))
+
+    @router.post("/backends/{name}/maintenance", status_code=201)
+    async def schedule(name: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        body = await parse_body(request, MaintenanceCreate)
+        row = await _call(
+            svc.schedule_maintenance,
+            platform_of(request),
+            who,
+            name,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            message=body.message,
+        )
+        return JSONResponse(window(row), status_code=201)
+
+    @router.delete("/backends/{name}/maintenance/{window_id}")
+    async def cancel(
+        name: str, window_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        row = await _call(svc.cancel_maintenance, platform_of(request), who, name, window_id)
+        return JSONResponse(window(row))
+
+    @router.post("/backends/{name}/recalibrate", status_code=201)
+    async def recalibrate(name: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        platform = platform_of(request)
+        (row,) = await _call(calibration.recalibrate, platform, who, backends=[name])
+        states = {s.backend: s.current.status for s in await _call(svc.status_page, platform)}
+        status = wire.BACKEND_STATUS.get(states.get(row.backend, ""), "unavailable")
+        return JSONResponse(wire.characterization(row, status=status), status_code=201)
+
+    return router
