@@ -292,3 +292,23 @@ def test_an_owner_sets_a_budget_that_then_refuses_a_job_a_project_admin_cannot_s
     denied = member.post("/console/project/budget", data={"limit": "100", "csrf_token": csrf(page)})
     assert denied.status_code == 403
     assert 'data-remaining="0.000001"' in admin.get("/console/project").text
+
+
+def test_status_page_shows_maintenance_windows_and_recent_changes(idle_api: Api) -> None:
+    """An administrator's status change and a planned window appear on the public page."""
+    from datetime import timedelta
+
+    from qumulus.services import backend_status
+    from qumulus.services.access import CLI_ADMIN
+    from qumulus.timeutil import utcnow
+
+    platform = idle_api.platform
+    backend_status.set_status(platform, CLI_ADMIN, "qpu.aria-1", "degraded", "ion loading is slow today")
+    start = (utcnow() + timedelta(days=2)).replace(hour=6, minute=0, second=0, microsecond=0)
+    backend_status.schedule_maintenance(
+        platform, CLI_ADMIN, "qpu.forte-1", starts_at=start, ends_at=start + timedelta(hours=3),
+        message="trap replacement",
+    )  # fmt: skip
+    page = browser(idle_api.client.app).get("/console/status").text
+    assert "ion loading is slow today" in page and "operational → degraded" in page
+    assert f"{start:%Y-%m-%d} 06:00 – {start:%Y-%m-%d} 09:00 UTC: trap replacement" in page

@@ -17,6 +17,7 @@ from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
 from qumulus.errors import InvalidRequest, QumulusError
 from qumulus.services import (
+    backend_status,
     backends,
     budgets,
     console_sessions,
@@ -32,14 +33,20 @@ MAX_TABLE_QUBITS = 64
 USAGE_GROUPS = ("project", "backend")
 
 
+def _status_and_changes(platform: Any) -> tuple[list[Any], dict[str, list[Any]]]:
+    """Every backend's status now (maintenance windows applied) and its last five changes."""
+    states = backend_status.status_page(platform)
+    return states, {s.backend: backend_status.history(platform, s.backend, limit=5)[0] for s in states}
+
+
 def build() -> APIRouter:
     router = APIRouter(prefix=web.PREFIX, route_class=web.ConsoleRoute)
 
     @router.get("/status")
     async def status_page(request: Request) -> Response:
         """Public: no login, no tenant data; what a person checks when jobs seem slow."""
-        rows = await run_in_threadpool(backends.list_backends, web.platform_of(request))
-        return web.render(request, "status.html", {"me": None, "rows": rows})
+        states, changes = await run_in_threadpool(_status_and_changes, web.platform_of(request))
+        return web.render(request, "status.html", {"me": None, "states": states, "changes": changes})
 
     @router.get("/backends")
     async def backends_page(request: Request) -> Response:
