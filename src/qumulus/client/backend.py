@@ -173,6 +173,16 @@ class Backend:
             status_msg=str(message),
         )
 
+    def reservations(self) -> list[tuple[datetime, datetime]]:
+        """Approved reservation windows (start, end) that have not ended, as of the last
+        :meth:`status` call; whose they are is not public."""
+        windows = []
+        for window in self._data.get("reservations", []):
+            start, end = _parse(window.get("starts_at")), _parse(window.get("ends_at"))
+            if start is not None and end is not None:
+                windows.append((start, end))
+        return windows
+
     def properties(self, refresh: bool = False, datetime: datetime | None = None) -> BackendProperties | None:
         """Calibration now, or as it was at ``datetime``; None for a backend without any (simulators)."""
         params = {"at": datetime.isoformat()} if datetime is not None else None

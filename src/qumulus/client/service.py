@@ -7,6 +7,7 @@ against the server at once (``/whoami``), so a wrong key or URL fails loudly her
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from qumulus.client import accounts
@@ -138,16 +139,15 @@ def _matches(provider: Provider, organization: str | None, project: str | None) 
     return project is None or project in (who.get("project_id"), account.project)
 
 
-def least_busy(backends: list[Any]) -> Any:
-    """The operational backend with the fewest pending jobs.
-
-    Reservations: the server does not publish them yet, so none are considered (a backend reserved
-    by another organization is still listed as operational).
-    """
+def least_busy(backends: list[Any], *, reservation_lookahead: timedelta = timedelta(hours=1)) -> Any:
+    """The operational backend with the fewest pending jobs, skipping any backend that is reserved
+    now or within ``reservation_lookahead`` (the server lists approved windows, not their holders:
+    a window of your own organization is skipped too; pick that backend by name)."""
     candidates = []
+    soon = datetime.now(timezone.utc) + reservation_lookahead
     for backend in backends:
         status = backend.status()
-        if status.operational:
+        if status.operational and not any(start < soon for start, _ in backend.reservations()):
             candidates.append((status.pending_jobs, backend.name, backend))
     if not candidates:
         raise QumulusClientError("least_busy: none of these backends is operational")

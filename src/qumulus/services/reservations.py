@@ -15,6 +15,7 @@ Reach follows the tenancy rules: another organization's reservation is a 404, a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,26 @@ def list_reservations(platform: Platform, principal: Principal, organization_id:
             .order_by(Reservation.starts_at, Reservation.id)
         )
         return list(session.scalars(stmt))
+
+
+def reserved_windows(platform: Platform, *, horizon: timedelta = timedelta(days=7)) -> dict[str, list[Any]]:
+    """Approved windows that have not ended and start within ``horizon``, per backend, soonest
+    first. Public (the backends list shows them): times only, never which organization holds them."""
+    now = utcnow()
+    with platform.db.read() as session:
+        rows = session.execute(
+            select(Reservation.backend, Reservation.starts_at, Reservation.ends_at)
+            .where(
+                Reservation.status == "approved",
+                Reservation.ends_at > now,
+                Reservation.starts_at < now + horizon,
+            )
+            .order_by(Reservation.starts_at)
+        ).all()
+    windows: dict[str, list[Any]] = {}
+    for row in rows:
+        windows.setdefault(row.backend, []).append((row.starts_at, row.ends_at))
+    return windows
 
 
 def create_reservation(
