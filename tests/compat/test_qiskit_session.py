@@ -20,7 +20,7 @@ from .test_qiskit_ionq import backend, bell, provider, result  # noqa: F401  (fi
 pytestmark = pytest.mark.compat
 
 
-def test_session_runs_jobs_and_closes(backend, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_session_runs_jobs_and_closes(backend, live_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     with Session(backend, max_jobs=5, max_time=10) as session:
         assert session.status() == "created"
         jobs = [backend.run(bell(f"s{i}"), shots=200) for i in range(2)]
@@ -39,7 +39,7 @@ def test_session_runs_jobs_and_closes(backend, live_server) -> None:  # type: ig
         session.run(bell("late"), shots=10)
 
 
-def test_session_job_count_limit(backend) -> None:  # type: ignore[no-untyped-def]
+def test_session_job_count_limit(backend) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     session = Session(backend, max_jobs=1)
     result(session.run(bell("only"), shots=10))
     with pytest.raises(IonQAPIError, match="job count limit"):

@@ -8,7 +8,7 @@ from qumulus.runtime import fairshare, session_affinity
 from qumulus.scheduling.policy import select_next
 from qumulus.store.models import Execution, Job
 from qumulus.timeutil import utcnow
-from tests.api.conftest import bell_job, idle_api  # noqa: F401  (fixture)
+from tests.api.conftest import bell_job
 from tests.conftest import Api
 
 
