@@ -66,6 +66,8 @@ class JobView:
 
     job: Job
     child_ids: list[str] | None = None
+    #: Queue figures of an active job (services/queue_view.py), set by the v0.4 GET route.
+    queue: dict[str, Any] | None = None
 
 
 # submission ----------------------------------------------------------------------------------
