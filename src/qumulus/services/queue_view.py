@@ -67,16 +67,21 @@ class BackendQueue:
     pending_jobs: int = 0
     #: mean ready→started of recent jobs, milliseconds (None: no history)
     average_queue_ms: int | None = None
+    #: queued executions at the refresh
+    queued: int = 0
+
+    def place(self, job_id: str) -> tuple[int, int]:
+        """(position among jobs, executions ahead); a job newer than the refresh goes last."""
+        return self.positions.get(job_id) or (self.pending_jobs, self.queued)
 
     def figures(self, job_id: str, status: str) -> dict[str, Any]:
         """The job-object fields for one active job of this backend."""
         count = max(1, self.executions.get(job_id, 1))
         out: dict[str, Any] = {"predicted_execution_duration_ms": int(count * self.per_execution_s * 1000)}
-        place = self.positions.get(job_id)
-        if status == "started" or place is None:
+        if status == "started":
             out["predicted_wait_time_ms"] = 0
             return out
-        position, ahead = place
+        position, ahead = self.place(job_id)
         # Claimed executions beyond the slots wait in a worker's hands: they go first.
         ahead += max(0, self.running - self.slots)
         wait = math.ceil(ahead / self.slots) * self.per_execution_s
@@ -160,6 +165,7 @@ def _compute(platform: Platform, backend: str) -> BackendQueue:
         if job_id is not None and job_id not in result.positions:
             result.positions[job_id] = (len(result.positions), index)
     result.pending_jobs = len(result.positions)
+    result.queued = len(ordered)
     if queue_ms is not None:
         result.average_queue_ms = max(0, int(float(queue_ms)))
     return result
