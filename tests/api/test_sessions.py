@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
+from qumulus.store.models import Contract, new_id
 from qumulus.store.models import Session as JobSession
 from qumulus.timeutil import utcnow
 from tests.api.conftest import bell_job
@@ -67,15 +69,24 @@ def test_duration_limit_ends_the_session(api: Api) -> None:
 
 
 def test_cost_limit_from_the_usage_ledger(api: Api) -> None:
+    org = api.get("/v0.4/whoami").json()["organization_id"]
+    with api.platform.db.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(  # a contract that bills the simulator: $1 per second
+            insert(Contract).values(
+                id=new_id(),
+                organization_id=org,
+                backend="simulator",
+                rate_per_second=Decimal(1),
+                starts_at=utcnow() - timedelta(days=1),
+            )
+        )
     session = open_session(api, cost_limit={"unit": "usd", "value": 0.000001})
     first = ok(api.post("/v0.4/jobs", json=bell_job(session_id=session["id"])), 201)
-    api.wait(first["id"])
+    assert api.wait(first["id"])["status"] == "completed"
     body = ok(api.get(f"/v0.4/sessions/{session['id']}"))
-    if body["cost"] >= 0.000001:  # the default contract bills the simulator
-        assert body["state"] == "ended"
-        assert api.post("/v0.4/jobs", json=bell_job(session_id=session["id"])).status_code == 409
-    else:  # a free simulator never reaches a cost limit
-        assert body["state"] == "started"
+    assert body["cost"] >= 0.000001 and body["state"] == "ended", body
+    refused = api.post("/v0.4/jobs", json=bell_job(session_id=session["id"]))
+    assert refused.status_code == 409 and "ended" in refused.json()["message"]
 
 
 def test_list_is_newest_first_and_cursor_paged(api: Api) -> None:
