@@ -35,7 +35,7 @@ def build(version: str) -> APIRouter:
     """The job routes of one API version (``v0.4`` or ``v0.3``); only the shapes differ."""
     router = APIRouter(prefix=f"/{version}")
     shape = wire.job_v04 if version == "v0.4" else wire.job_v03
-    queued = _with_queue if version == "v0.4" else _as_is
+    with_queue = _with_queue if version == "v0.4" else _as_is
 
     # The hot routes (create, get, probabilities) take only the Request and authenticate inside:
     # FastAPI's dependency solving was a measurable share of each tiny job's CPU time.
@@ -132,7 +132,7 @@ def build(version: str) -> APIRouter:
         wait = _wait_seconds(request.query_params.get("wait"))
         platform = platform_of(request)
         if wait <= 0 or not platform.hears_completions:
-            return JSONResponse(shape(await queued(platform, await _read_job(platform, who, job_id))))
+            return JSONResponse(shape(await with_queue(platform, await _read_job(platform, who, job_id))))
         hub = platform.completions
         waiter = hub.expect(job_id)  # before reading, so a completion in between is not missed
         try:
@@ -145,7 +145,7 @@ def build(version: str) -> APIRouter:
             return JSONResponse(shape(view))  # final: no queue figures, no extra work
         if await hub.wait(job_id, waiter, wait) is not None:
             view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
-        return JSONResponse(shape(await queued(platform, view)))
+        return JSONResponse(shape(await with_queue(platform, view)))
 
     @router.put("/jobs/status/cancel")
     async def bulk_cancel(request: Request, who: Principal = Depends(principal)) -> JSONResponse:

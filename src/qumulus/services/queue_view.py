@@ -93,6 +93,7 @@ class BackendQueue:
 
 
 _CACHE: dict[tuple[str, str], tuple[float, BackendQueue]] = {}
+_REFRESH: dict[tuple[str, str], threading.Lock] = {}
 _LOCK = threading.Lock()
 
 
@@ -106,14 +107,30 @@ def cached(platform: Platform, backend: str) -> BackendQueue | None:
 
 
 def backend_queue(platform: Platform, backend: str) -> BackendQueue:
-    """The backend's figures, refreshed when older than :data:`TTL_S` (blocking: thread pool)."""
-    found = cached(platform, backend)
-    if found is not None:
-        return found
-    fresh = _compute(platform, backend)
+    """The backend's figures, refreshed when older than :data:`TTL_S` (blocking: thread pool).
+
+    One thread refreshes a backend at a time; the others meanwhile get the previous figures when
+    there are any, so a burst of polls on a long queue does not compute the order many times.
+    """
+    key = (str(platform.db.engine.url), backend)
     with _LOCK:
-        _CACHE[(str(platform.db.engine.url), backend)] = (time.monotonic(), fresh)
-    return fresh
+        hit = _CACHE.get(key)
+        refreshing = _REFRESH.setdefault(key, threading.Lock())
+    if hit is not None and time.monotonic() - hit[0] < TTL_S:
+        return hit[1]
+    if not refreshing.acquire(blocking=hit is None):
+        assert hit is not None
+        return hit[1]  # someone else is refreshing: the previous figures will do
+    try:
+        found = cached(platform, backend)  # refreshed while this thread waited
+        if found is not None:
+            return found
+        fresh = _compute(platform, backend)
+        with _LOCK:
+            _CACHE[key] = (time.monotonic(), fresh)
+        return fresh
+    finally:
+        refreshing.release()
 
 
 def invalidate() -> None:
