@@ -71,15 +71,22 @@ def test_duration_limit_ends_the_session(api: Api) -> None:
 def test_cost_limit_from_the_usage_ledger(api: Api) -> None:
     org = api.get("/v0.4/whoami").json()["organization_id"]
     with api.platform.db.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(  # a contract that bills the simulator: $1 per second
-            insert(Contract).values(
-                id=new_id(),
-                organization_id=org,
-                backend="simulator",
-                rate_per_second=Decimal(1),
-                starts_at=utcnow() - timedelta(days=1),
+        # Bill the simulator at $1 per second (bootstrap gives it a free contract; else add one).
+        billed = conn.execute(
+            update(Contract)
+            .where(Contract.organization_id == org, Contract.backend == "simulator")
+            .values(rate_per_second=Decimal(1))
+        ).rowcount
+        if not billed:
+            conn.execute(
+                insert(Contract).values(
+                    id=new_id(),
+                    organization_id=org,
+                    backend="simulator",
+                    rate_per_second=Decimal(1),
+                    starts_at=utcnow() - timedelta(days=1),
+                )
             )
-        )
     session = open_session(api, cost_limit={"unit": "usd", "value": 0.000001})
     first = ok(api.post("/v0.4/jobs", json=bell_job(session_id=session["id"])), 201)
     assert api.wait(first["id"])["status"] == "completed"

@@ -19,9 +19,9 @@ How the figures are made (approximations, stated):
   (``backends/timing.py``), since that is what the emulated device runs and bills.
 * **Wait.** Executions ahead (claimed ones beyond the parallel slots included) ÷ the backend's
   parallel slots (the worker pool size), times the mean run time, plus half a run time when every
-  slot is busy (the mean residual of the running work). A worker claims up to ``claim_batch``
-  executions at once and their jobs read as ``started`` from then on, so with a large claim batch
-  and long circuits a "started" job may still wait in a worker's hands (predicted wait 0).
+  slot is busy (the mean residual of the running work). A claimed execution's job reads as
+  ``started`` from the claim on; a claim takes many small circuits but at most one large one, so
+  only a little work waits in a worker's hands (shown as started, predicted wait 0).
 * **Backend queue time.** Mean ``ready_at → started_at`` of the backend's last
   :data:`QUEUE_SAMPLE` started jobs (one indexed query per refresh).
 """
