@@ -37,7 +37,7 @@ def one_at_a_time(settings) -> Iterator[Api]:  # type: ignore[no-untyped-def]
 def long_job(seed: int) -> dict:
     """A circuit the single simulator process needs seconds for, so the others stay queued."""
     gates = []
-    for name, qubits, angle in random_layers(22, 20, seed):
+    for name, qubits, angle in random_layers(24, 24, seed):
         if name == "cnot":
             gates.append({"gate": "cnot", "control": qubits[0], "target": qubits[1]})
         else:
@@ -46,7 +46,7 @@ def long_job(seed: int) -> dict:
         "type": "ionq.circuit.v1",
         "backend": "simulator",
         "shots": 10,
-        "input": {"qubits": 22, "circuit": gates},
+        "input": {"qubits": 24, "circuit": gates},
     }
 
 
