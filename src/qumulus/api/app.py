@@ -20,6 +20,7 @@ from qumulus.api import (
     routes_notifications,
     routes_scheduling,
     routes_sdk,
+    routes_sessions,
     routes_status,
     routes_tenancy,
     wire,
@@ -84,6 +85,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.include_router(routes_billing.build())  # contracts, allocations, budgets, usage
     app.router.routes.extend(routes_scheduling.build().routes)
     app.router.routes.extend(routes_status.build().routes)  # backend status page and lifecycle
+    app.router.routes.extend(routes_sessions.build().routes)
 
     app.include_router(routes_notifications.build())
     console.mount(app)  # the web console at /console (same services, HTML)

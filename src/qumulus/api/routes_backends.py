@@ -79,16 +79,18 @@ def build(version: str) -> APIRouter:
     @router.get("/backends")
     async def list_backends(request: Request) -> JSONResponse:
         platform = platform_of(request)
-        rows = await run_in_threadpool(svc.list_backends, platform)
-        now = await run_in_threadpool(_current, platform, [b for b, _ in rows])
-        return JSONResponse([wire.backend_v04(b, pending, current=now[b.name]) for b, pending in rows])
+        rows = await run_in_threadpool(svc.list_with_queues, platform)
+        now = await run_in_threadpool(_current, platform, [b for b, _, _ in rows])
+        return JSONResponse(
+            [wire.backend_v04(b, pending, queue_ms, current=now[b.name]) for b, pending, queue_ms in rows]
+        )
 
     @router.get("/backends/{name}")
     async def get_backend(name: str, request: Request) -> JSONResponse:
         platform = platform_of(request)
-        backend = await run_in_threadpool(svc.get_backend, platform, name)
+        backend, pending, queue_ms = await run_in_threadpool(svc.get_with_queue, platform, name)
         now = await run_in_threadpool(_current, platform, [backend])
-        return JSONResponse(wire.backend_v04(backend, current=now[backend.name]))
+        return JSONResponse(wire.backend_v04(backend, pending, queue_ms, current=now[backend.name]))
 
     @router.get("/backends/{name}/characterizations")
     async def backend_characterizations(

@@ -15,7 +15,7 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.api.job_request import parse_job_request
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import jobs, results
+from qumulus.services import jobs, queue_view, results
 from qumulus.services.platform import Platform
 from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
@@ -35,6 +35,7 @@ def build(version: str) -> APIRouter:
     """The job routes of one API version (``v0.4`` or ``v0.3``); only the shapes differ."""
     router = APIRouter(prefix=f"/{version}")
     shape = wire.job_v04 if version == "v0.4" else wire.job_v03
+    with_queue = _with_queue if version == "v0.4" else _as_is
 
     # The hot routes (create, get, probabilities) take only the Request and authenticate inside:
     # FastAPI's dependency solving was a measurable share of each tiny job's CPU time.
@@ -131,7 +132,7 @@ def build(version: str) -> APIRouter:
         wait = _wait_seconds(request.query_params.get("wait"))
         platform = platform_of(request)
         if wait <= 0 or not platform.hears_completions:
-            return JSONResponse(shape(await _read_job(platform, who, job_id)))
+            return JSONResponse(shape(await with_queue(platform, await _read_job(platform, who, job_id))))
         hub = platform.completions
         waiter = hub.expect(job_id)  # before reading, so a completion in between is not missed
         try:
@@ -141,10 +142,10 @@ def build(version: str) -> APIRouter:
             raise
         if view.job.status in jobs.TERMINAL:
             hub.forget(job_id, waiter)
-            return JSONResponse(shape(view))
+            return JSONResponse(shape(view))  # final: no queue figures, no extra work
         if await hub.wait(job_id, waiter, wait) is not None:
             view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
-        return JSONResponse(shape(view))
+        return JSONResponse(shape(await with_queue(platform, view)))
 
     @router.put("/jobs/status/cancel")
     async def bulk_cancel(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
@@ -194,6 +195,23 @@ def build(version: str) -> APIRouter:
         return JSONResponse(outcomes.tolist())
 
     return router
+
+
+async def _as_is(platform: Platform, view: jobs.JobView) -> jobs.JobView:
+    return view
+
+
+async def _with_queue(platform: Platform, view: jobs.JobView) -> jobs.JobView:
+    """Add queue position and predictions to an active job (services/queue_view.py). The backend's
+    figures are shared and refreshed every few seconds; a final job costs nothing here."""
+    job = view.job
+    if job.status not in jobs.ACTIVE or job.parent_id is not None or job.dry_run:
+        return view
+    figures = queue_view.cached_job_figures(platform, job)
+    if figures is None:
+        figures = await run_in_threadpool(queue_view.job_figures, platform, job)
+    view.queue = figures
+    return view
 
 
 async def _read_job(platform: Platform, who: Principal, job_id: str) -> jobs.JobView:

@@ -67,6 +67,8 @@ def job_v04(view: JobView) -> dict[str, Any]:
         "output": {},
         "results": None,
     }
+    if view.queue is not None:  # active jobs only: position and predictions (services/queue_view.py)
+        body.update(view.queue)
     if job.noise is not None:
         body["noise"] = job.noise
     if job.canceled_at is not None:
@@ -127,17 +129,23 @@ def job_v03(view: JobView) -> dict[str, Any]:
 
 
 def backend_v04(
-    backend: Backend, pending: int | None = None, *, current: tuple[str, str] | None = None
+    backend: Backend,
+    pending: int | None = None,
+    average_queue_ms: int | None = None,
+    *,
+    current: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """``current`` = (status, message) in force now when it differs from the row (a maintenance
-    window); ``status_detail`` is our own status name, ``status`` the ionq package's enum."""
+    window); ``status_detail`` is our own status name, ``status`` the ionq package's enum.
+    ``average_queue_time`` (ms): measured from recent jobs when given, else the catalog's figure."""
     status, message = current or (backend.status, backend.status_message)
+    queue_ms = average_queue_ms if average_queue_ms is not None else backend.average_queue_time_ms
     body: dict[str, Any] = {
         "backend": backend.name,
         "status": BACKEND_STATUS.get(status, "unavailable"),
         "status_detail": status,
         "qubits": backend.qubits,
-        "average_queue_time": int(backend.average_queue_time_ms),
+        "average_queue_time": int(queue_ms),
         "last_updated": epoch(backend.updated_at),
         "degraded": status in ("degraded", "partial_outage"),
         "kind": backend.kind,

@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from qumulus.runtime import availability
+from qumulus.runtime import availability, session_affinity
 from qumulus.scheduling import charging, decay
 from qumulus.scheduling.charging import Charge, ShareTerm, Usage
 from qumulus.scheduling.policy import Allocation, Candidate, Running, Snapshot, Window, decode_priority
@@ -315,6 +315,7 @@ def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, no
         candidates.append(
             Candidate(r.id, r.organization_id, r.project_id, b, _ts(r.created_at), own, tier, estimates[b])
         )
+    candidates, sessions = session_affinity.attach(conn, candidates)
     return Snapshot(
         now=at,
         candidates=candidates,
@@ -326,6 +327,7 @@ def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, no
         reservations=[*t.windows, *availability.closures(conn, now)],  # + backends closed now
         allocations=allocations,
         starvation_seconds=STARVATION_S,
+        sessions=sessions,
     )
 
 

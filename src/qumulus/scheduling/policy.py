@@ -15,6 +15,12 @@ Rules, in order (DESIGN §4; ``reference/architecture.md`` §2.2):
 5. **Least-served project** inside it, by the same measure with project shares.
 6. The execution's own **priority** inside its project, then **FIFO**.
 
+**Sessions run back to back.** Inside the winning tier (and below starved work), a queued execution
+of the backend's *current session* (``Snapshot.sessions``: the active session that most recently
+started a job on that backend) goes before everything else, so a session's iterative jobs do not
+each wait behind the whole queue. Rules 1 and 2 still apply to it; its usage is charged as usual,
+so the organization pays for the head start in later fair-share decisions.
+
 Running work counts as provisional usage (its predicted seconds), and every pick of a batch adds
 its own prediction before the next pick, so one claim of N executions spreads them as N successive
 decisions would, and concurrent workers do not all pile onto the same least-served project.
@@ -67,6 +73,8 @@ class Candidate:
     tier: int = 0
     #: Predicted run time, seconds: provisional usage once picked, and what draining compares.
     estimate_seconds: float = 1.0
+    #: The session its job belongs to, if any (only loaded when the backend has a current session).
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +127,8 @@ class Snapshot:
     allocations: Mapping[Key, Allocation] = field(default_factory=dict)
     #: Waiting longer than this promotes an execution (None: never).
     starvation_seconds: float | None = None
+    #: backend -> its current session (the active one that most recently started a job there).
+    sessions: Mapping[str, str] = field(default_factory=dict)
 
 
 def gate(candidate: Candidate, now: float, windows: Iterable[Window]) -> bool:
@@ -155,11 +165,16 @@ def select_next(snapshot: Snapshot, n: int = 1) -> list[Candidate]:
     def starved(c: Candidate) -> bool:
         return starve is not None and now - c.submitted_at > starve
 
+    current = snapshot.sessions
+
+    def in_session(c: Candidate) -> bool:
+        return c.session_id is not None and current.get(c.backend) == c.session_id
+
     # Rule 1 does not depend on what this call picks: filter once, then queue per project.
-    queues: dict[Key, list[tuple[tuple[int, int, int, float, str], Candidate]]] = defaultdict(list)
+    queues: dict[Key, list[tuple[tuple[int, int, int, int, float, str], Candidate]]] = defaultdict(list)
     for c in snapshot.candidates:
         if gate(c, now, windows):
-            order = (-c.tier, -int(starved(c)), -c.priority, c.submitted_at, c.id)
+            order = (-c.tier, -int(starved(c)), -int(in_session(c)), -c.priority, c.submitted_at, c.id)
             queues[(c.backend, c.project_id)].append((order, c))
     for items in queues.values():
         heapq.heapify(items)
@@ -186,7 +201,7 @@ def select_next(snapshot: Snapshot, n: int = 1) -> list[Candidate]:
                 del queues[key]
         if not heads:
             break
-        pick = _choose(snapshot, heads, starved, org_extra, project_extra)
+        pick = _choose(snapshot, heads, starved, org_extra, project_extra, in_session)
         heapq.heappop(queues[(pick.backend, pick.project_id)])
         if not queues[(pick.backend, pick.project_id)]:
             del queues[(pick.backend, pick.project_id)]
@@ -202,12 +217,16 @@ def _choose(
     starved: Callable[[Candidate], bool],
     org_extra: Mapping[Key, float],
     project_extra: Mapping[Key, float],
+    in_session: Callable[[Candidate], bool] = lambda c: False,
 ) -> Candidate:
-    """Rules 3–6 among the head execution of every project."""
+    """Rules 3–6 among the head execution of every project (sessions first, see module docstring)."""
     top = max((h.tier, starved(h)) for h in heads)
     group = [h for h in heads if (h.tier, starved(h)) == top]
     if top[1]:
         return min(group, key=lambda h: (h.submitted_at, h.id))  # starved: oldest first
+    session_heads = [h for h in group if in_session(h)]
+    if session_heads:
+        return min(session_heads, key=lambda h: (-h.priority, h.submitted_at, h.id))  # back to back
 
     def org_key(h: Candidate) -> tuple[float, float]:
         org = (h.backend, h.organization_id)

@@ -13,7 +13,7 @@ from qumulus.store.models import Backend, Characterization, Execution
 
 
 def list_backends(platform: Platform) -> list[tuple[Backend, int]]:
-    """Every backend with its number of queued executions."""
+    """Every backend with its number of queued executions (see :func:`list_with_queues`)."""
     with platform.db.read() as session:
         backends = list(session.scalars(select(Backend).order_by(Backend.kind.desc(), Backend.name)))
         pending = dict(
@@ -70,3 +70,25 @@ def characterization(platform: Platform, characterization_id: str) -> Characteri
     if row is None:
         raise NotFound(f"Characterization {characterization_id} not found.")
     return row
+
+
+def list_with_queues(platform: Platform) -> list[tuple[Backend, int, int | None]]:
+    """Every backend with its pending jobs and measured mean queue time in ms (None: no history),
+    from the per-backend figures :mod:`qumulus.services.queue_view` caches for a few seconds."""
+    from qumulus.services import queue_view
+
+    with platform.db.read() as session:
+        backends = list(session.scalars(select(Backend).order_by(Backend.kind.desc(), Backend.name)))
+    out = []
+    for b in backends:
+        q = queue_view.backend_queue(platform, b.name)
+        out.append((b, q.pending_jobs, q.average_queue_ms))
+    return out
+
+
+def get_with_queue(platform: Platform, name: str) -> tuple[Backend, int, int | None]:
+    from qumulus.services import queue_view
+
+    backend = get_backend(platform, name)
+    q = queue_view.backend_queue(platform, backend.name)
+    return backend, q.pending_jobs, q.average_queue_ms

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
+from qumulus.services import queue_view
 from qumulus.services.jobs import ACTIVE, JobView, _owned, _view
 from qumulus.services.platform import Platform
 from qumulus.store.models import Execution, Job, Project
@@ -64,8 +65,9 @@ def update_job(platform: Platform, principal: Principal, job_id: str, changes: d
 
 @dataclass
 class QueueInfo:
-    """Where a job stands. ``position`` counts executions ahead of it on its backend (FIFO order; the
-    fair-share scheduler may reorder them), ``None`` once the job is no longer queued."""
+    """Where a job stands. ``position`` is 1 + the executions ahead of it on its backend, in the order
+    the fair-share policy would start them now (services/queue_view.py), ``None`` once the job is no
+    longer queued."""
 
     job_id: str
     status: str
@@ -91,19 +93,10 @@ def queue_info(platform: Platform, principal: Principal, job_id: str) -> QueueIn
         )
         if job.status not in ACTIVE or (first_queued is None and not running):
             return QueueInfo(job.id, job.status, None, 0, None, None)
-        ahead = 0
-        if first_queued is not None:
-            ahead = int(
-                session.scalar(
-                    select(func.count()).where(
-                        Execution.backend == job.backend,
-                        Execution.state == "queued",
-                        Execution.created_at < first_queued,
-                    )
-                )
-                or 0
-            )
         per_execution = _mean_execution_seconds(session, job.backend)
+    ahead = 0
+    if first_queued is not None:  # executions ahead in the scheduler's order (services/queue_view.py)
+        ahead = queue_view.backend_queue(platform, job.backend).place(job.id)[1]
     parallel = max(1, platform.settings.pool_processes or os.cpu_count() or 1)
     now = utcnow()
     start = end = None

@@ -28,7 +28,6 @@ from qumulus.notifications.outbox import JobEvent, Outbox
 from qumulus.services import charging, job_filters, limits
 from qumulus.services.platform import Platform
 from qumulus.store.models import Backend, Execution, Job, new_id
-from qumulus.store.models import Session as JobSession
 from qumulus.timeutil import utcnow
 
 MAX_LIST_LIMIT = 1000
@@ -67,6 +66,8 @@ class JobView:
 
     job: Job
     child_ids: list[str] | None = None
+    #: Queue figures of an active job (services/queue_view.py), set by the v0.4 GET route.
+    queue: dict[str, Any] | None = None
 
 
 # submission ----------------------------------------------------------------------------------
@@ -192,19 +193,10 @@ def _max_qubits(platform: Platform, backend: Backend, noise: dict[str, Any] | No
 
 
 def _check_session(conn: Connection, principal: Principal, session_id: str, backend: str) -> None:
-    row = conn.execute(
-        select(JobSession.project_id, JobSession.status, JobSession.backend).where(
-            JobSession.id == session_id
-        )
-    ).first()
-    if row is None or row.project_id != principal.project_id:
-        raise NotFound(f"session_id: session {session_id} not found", field="session_id")
-    if row.status == "ended":
-        raise Conflict(f"session_id: session {session_id} has ended", field="session_id")
-    if row.backend != backend:
-        raise InvalidRequest(
-            f"session_id: session {session_id} is on {row.backend}, not {backend}", field="backend"
-        )
+    """Existence, tenancy, backend, end and limits: :func:`qumulus.services.sessions.admit`."""
+    from qumulus.services.sessions import admit
+
+    admit(conn, principal, session_id, backend)
 
 
 def _insert(

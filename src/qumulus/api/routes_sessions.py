@@ -1,0 +1,102 @@
+"""Session endpoints (``/v0.4``, wire spec §8.1), what ``qiskit_ionq.Session`` calls.
+
+* ``POST /sessions`` ``{"backend", "settings": {job_count_limit, duration_limit_min, cost_limit}}``;
+* ``GET /sessions`` (``limit``, ``next``: newest first, cursor paged) and ``GET /sessions/{id}``;
+* ``POST|PUT /sessions/{id}/end``: always answers the session object (clients call ``.json()``).
+
+The session object carries both ``status`` (IonQ's documented name) and ``state`` (what the
+clients read), and ``usage_time`` in seconds. Rules live in :mod:`qumulus.services.sessions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from qumulus.api.body import read_json
+from qumulus.api.deps import platform_of, principal
+from qumulus.api.tenancy_bodies import MAX_BODY_BYTES
+from qumulus.auth.principal import Principal
+from qumulus.errors import InvalidRequest
+from qumulus.services import sessions
+from qumulus.services.sessions import SessionView
+from qumulus.timeutil import iso
+
+
+def session_v04(view: SessionView, organization_id: str) -> dict[str, Any]:
+    row = view.row
+    body: dict[str, Any] = {
+        "id": row.id,
+        "organization_id": organization_id,
+        "project_id": row.project_id,
+        "backend": row.backend,
+        "creator_id": row.creator_id,
+        "ender_id": row.ender_id,
+        "settings": row.settings or {},
+        "status": row.status,
+        "state": row.status,
+        "active": row.status != sessions.ENDED,
+        "created_at": iso(row.created_at),
+        "started_at": iso(row.started_at),
+        "ended_at": iso(row.ended_at),
+        "job_count": view.job_count,
+        "usage_time": view.usage_seconds,
+        "cost": float(view.cost),
+    }
+    return body
+
+
+def _limit(request: Request) -> int | None:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidRequest(f"limit: must be an integer, got {raw!r}", field="limit") from None
+
+
+def build() -> APIRouter:
+    router = APIRouter(prefix="/v0.4")
+
+    @router.post("/sessions", status_code=201)
+    async def create(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        document = await read_json(request, MAX_BODY_BYTES)
+        if not isinstance(document, dict):
+            raise InvalidRequest("body: expected a JSON object", field="body")
+        view = await run_in_threadpool(
+            sessions.create_session,
+            platform_of(request),
+            who,
+            document.get("backend"),
+            document.get("settings"),
+        )
+        return JSONResponse(session_v04(view, who.organization_id), status_code=201)
+
+    @router.get("/sessions")
+    async def list_(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        limit = _limit(request)
+        cursor = request.query_params.get("next")
+        page, following = await run_in_threadpool(
+            lambda: sessions.list_sessions(platform_of(request), who, limit=limit, cursor=cursor)
+        )
+        body: dict[str, Any] = {"sessions": [session_v04(v, who.organization_id) for v in page]}
+        if following is not None:
+            body["next"] = following  # omitted on the last page (wire spec §6)
+        return JSONResponse(body)
+
+    @router.get("/sessions/{session_id}")
+    async def get(session_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        view = await run_in_threadpool(sessions.get_session, platform_of(request), who, session_id)
+        return JSONResponse(session_v04(view, who.organization_id))
+
+    async def end(session_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        view = await run_in_threadpool(sessions.end_session, platform_of(request), who, session_id)
+        return JSONResponse(session_v04(view, who.organization_id))
+
+    router.add_api_route("/sessions/{session_id}/end", end, methods=["POST", "PUT"])
+    return router
