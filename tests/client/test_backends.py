@@ -81,3 +81,34 @@ def test_job_limit_and_remaining(sdk_server, simulator, blocker) -> None:  # typ
     finally:
         with sqlite3.connect(sdk_server.data_dir / "qumulus.db") as db:
             db.execute("UPDATE projects SET max_queued_jobs = NULL")
+
+
+def test_least_busy_skips_a_backend_reserved_within_the_hour(tmp_path, sdk_home) -> None:  # type: ignore[no-untyped-def]
+    """The backend list shows approved windows (times only), and least_busy avoids one starting soon."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from qumulus import Qumulus
+    from tests.conftest import start_server, stop_server
+
+    server = start_server(tmp_path / "data")  # its own server: a reservation would hold others' jobs
+    try:
+        headers = {"Authorization": f"apiKey {server.key}"}
+        org = httpx.get(f"{server.url}/v0.4/whoami", headers=headers).json()["organization_id"]
+        start = datetime.now(UTC) + timedelta(minutes=30)
+        window = {
+            "backend": "qpu.aria-1",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+        }
+        made = httpx.post(f"{server.url}/v0.4/organizations/{org}/reservations", json=window, headers=headers)
+        assert made.status_code == 201, made.text
+        provider = Qumulus.enable_account(server.key, url=server.url)
+        arias = [provider.get_backend("qpu.aria-1"), provider.get_backend("qpu.aria-2")]
+        assert least_busy(arias).name == "qpu.aria-2"  # equally idle, but aria-1 is reserved in 30 min
+        (shown,) = arias[0].reservations()
+        assert abs(shown[0] - start) < timedelta(seconds=1) and shown[1] - shown[0] == timedelta(hours=2)
+        assert least_busy(arias, reservation_lookahead=timedelta(minutes=10)).name == "qpu.aria-1"
+    finally:
+        stop_server(server)

@@ -16,7 +16,7 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import DEFAULT_QPU
 from qumulus.errors import InvalidRequest, NotFound
-from qumulus.services import backend_status
+from qumulus.services import backend_status, reservations
 from qumulus.services import backends as svc
 from qumulus.timeutil import parse_iso
 
@@ -81,8 +81,12 @@ def build(version: str) -> APIRouter:
         platform = platform_of(request)
         rows = await run_in_threadpool(svc.list_with_queues, platform)
         now = await run_in_threadpool(_current, platform, [b for b, _, _ in rows])
+        windows = await run_in_threadpool(reservations.reserved_windows, platform)
         return JSONResponse(
-            [wire.backend_v04(b, pending, queue_ms, current=now[b.name]) for b, pending, queue_ms in rows]
+            [
+                wire.backend_v04(b, pending, queue_ms, current=now[b.name], reserved=windows.get(b.name, []))
+                for b, pending, queue_ms in rows
+            ]
         )
 
     @router.get("/backends/{name}")
@@ -90,7 +94,11 @@ def build(version: str) -> APIRouter:
         platform = platform_of(request)
         backend, pending, queue_ms = await run_in_threadpool(svc.get_with_queue, platform, name)
         now = await run_in_threadpool(_current, platform, [backend])
-        return JSONResponse(wire.backend_v04(backend, pending, queue_ms, current=now[backend.name]))
+        windows = await run_in_threadpool(reservations.reserved_windows, platform)
+        reserved = windows.get(backend.name, [])
+        return JSONResponse(
+            wire.backend_v04(backend, pending, queue_ms, current=now[backend.name], reserved=reserved)
+        )
 
     @router.get("/backends/{name}/characterizations")
     async def backend_characterizations(

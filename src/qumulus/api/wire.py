@@ -11,6 +11,7 @@ Rules that matter to real clients and are easy to break:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from qumulus.backends.catalog import emulation_target
@@ -134,10 +135,12 @@ def backend_v04(
     average_queue_ms: int | None = None,
     *,
     current: tuple[str, str] | None = None,
+    reserved: list[tuple[datetime, datetime]] | None = None,
 ) -> dict[str, Any]:
     """``current`` = (status, message) in force now when it differs from the row (a maintenance
     window); ``status_detail`` is our own status name, ``status`` the ionq package's enum.
-    ``average_queue_time`` (ms): measured from recent jobs when given, else the catalog's figure."""
+    ``average_queue_time`` (ms): measured from recent jobs when given, else the catalog's figure.
+    ``reservations``: approved windows ahead (times only; whose they are is not public)."""
     status, message = current or (backend.status, backend.status_message)
     queue_ms = average_queue_ms if average_queue_ms is not None else backend.average_queue_time_ms
     body: dict[str, Any] = {
@@ -156,6 +159,8 @@ def backend_v04(
         body["status_message"] = message
     if pending is not None:
         body["pending_jobs"] = pending
+    if reserved is not None:
+        body["reservations"] = [{"starts_at": iso(a), "ends_at": iso(b)} for a, b in reserved]
     if backend.characterization_id:
         body["characterization_id"] = backend.characterization_id
         body["characterization_url"] = f"/characterizations/{backend.characterization_id}"
