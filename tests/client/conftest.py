@@ -26,7 +26,7 @@ def bell(name: str | None = "bell") -> dict:
     return {**circuit, "name": name} if name else circuit
 
 
-def long_circuit(qubits: int = 20, layers: int = 20) -> dict:
+def long_circuit(qubits: int = 22, layers: int = 60) -> dict:
     """Seconds of simulation on the test machine: holds the one-process queue."""
     layer = [{"gate": "h", "target": q} for q in range(qubits)]
     layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
