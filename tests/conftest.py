@@ -64,21 +64,51 @@ def postgres_server() -> Iterator[str]:
 SESSION_TAG = uuid.uuid4().hex[:8]
 
 
-def fresh_postgres_url(admin_url: str) -> str:
+def fresh_postgres_url(admin_url: str, *, template: str | None = None) -> str:
     import psycopg
 
     name = f"qumulus_test_{SESSION_TAG}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file at the newest migration, made once per session: each test copies it instead of
+    running every migration again (the suite has over a thousand database tests)."""
+    import sqlite3
+
+    from qumulus.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "qumulus.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before copying
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server: str) -> str:
+    """A PostgreSQL database at the newest migration, made once per session: the template of each
+    test's database (``CREATE DATABASE ... TEMPLATE`` copies it in a fraction of a migration run)."""
+    from qumulus.store.migrate import upgrade
+
+    url = fresh_postgres_url(postgres_server)
+    upgrade(url)
+    return url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database already at the newest migration (the platform still checks and finds it at head)."""
+    import shutil
+
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "qumulus.db")
         return f"sqlite:///{tmp_path / 'qumulus.db'}"
     admin = request.getfixturevalue("postgres_server")
-    return fresh_postgres_url(admin)
+    return fresh_postgres_url(admin, template=request.getfixturevalue("migrated_postgres"))
 
 
 @pytest.fixture
