@@ -147,13 +147,13 @@ _T = JobSession.__table__
 def _row(conn: Connection, principal: Principal, session_id: str, *, lock: bool = False) -> Any:
     """The session's row (Core ``Row``: attribute access); 404 outside the caller's project."""
     if not isinstance(session_id, str) or len(session_id) > 64:
-        raise NotFound(f"session {session_id} not found", field="session_id")
+        raise NotFound(f"session_id: session {session_id} not found", field="session_id")
     stmt = select(_T).where(_T.c.id == session_id)
     if lock and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).first()
     if row is None or row.project_id != principal.project_id:
-        raise NotFound(f"session {session_id} not found", field="session_id")
+        raise NotFound(f"session_id: session {session_id} not found", field="session_id")
     return row
 
 
