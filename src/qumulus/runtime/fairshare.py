@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -59,6 +58,7 @@ from qumulus.store.models import (
     UsageLedger,
     UTCDateTime,
 )
+from qumulus.store.patterns import backend_condition
 
 #: Half-life of decayed usage, seconds (``QUMULUS_FAIRSHARE_HALF_LIFE_S``; default 7 days).
 HALF_LIFE_S = float(os.environ.get("QUMULUS_FAIRSHARE_HALF_LIFE_S") or decay.DEFAULT_HALF_LIFE_S)
@@ -160,24 +160,16 @@ def _load_terms(conn: Connection, now: datetime) -> Terms:
         if c.allocation_seconds is not None:
             start = period_start(c.period, now, c.starts_at)
             out.limits[(c.organization_id, c.backend)] = (float(c.allocation_seconds), start)
-    if out.limits:
-        since = min(start for _, start in out.limits.values())
-        orgs = sorted({org for org, _ in out.limits})
-        rows = conn.execute(
-            select(
-                UsageLedger.organization_id,
-                UsageLedger.backend,
-                UsageLedger.recorded_at,
-                UsageLedger.usage_seconds,
-            ).where(UsageLedger.organization_id.in_(orgs), UsageLedger.recorded_at >= since)
+    # Summed in SQL per allocation, on the backends it covers: the ledger grows with every job and
+    # these terms are reloaded every second, so the index (organization_id, backend, recorded_at)
+    # must do the work (a qpu.* allocation never reads the simulator's rows).
+    for (org, pattern), (_, start) in out.limits.items():
+        total = select(func.sum(UsageLedger.usage_seconds)).where(
+            UsageLedger.organization_id == org,
+            backend_condition(UsageLedger.backend, pattern),
+            UsageLedger.recorded_at >= start,
         )
-        per: dict[tuple[str, str, datetime], float] = defaultdict(float)
-        for r in rows:
-            for (org, pattern), (_, start) in out.limits.items():
-                if org == r.organization_id and r.recorded_at >= start and _matches(pattern, r.backend):
-                    per[(org, pattern, start)] += float(r.usage_seconds)
-        for (org, pattern), (_, start) in out.limits.items():
-            out.used[(org, pattern)] = per.get((org, pattern, start), 0.0)
+        out.used[(org, pattern)] = float(conn.scalar(total) or 0.0)
     return out
 
 

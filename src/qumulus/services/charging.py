@@ -48,6 +48,7 @@ from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import Forbidden, PaymentRequired
 from qumulus.store.db import core
 from qumulus.store.models import Backend, Budget, Contract, Execution, Job, Money, UsageLedger, new_id
+from qumulus.store.patterns import backend_condition
 from qumulus.timeutil import iso, utcnow
 
 
@@ -331,7 +332,7 @@ def _check_allocation(
         # see the same room left (SQLite serializes writers anyway)
         conn.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
     start, end = allocation_window(contract, now)
-    recorded = usage_by_backend(conn, organization_id, start, end)
+    recorded = usage_by_backend(conn, organization_id, start, end, contract.backend_pattern)
     for name, seconds in in_flight_by_backend(conn, organization_id, contract.backend_pattern).items():
         recorded[name] = recorded.get(name, 0.0) + seconds
     used = used_seconds(contract, terms, recorded, now)
@@ -347,14 +348,21 @@ def _check_allocation(
 
 
 def usage_by_backend(
-    conn: Connection | Session, organization_id: str, start: datetime, end: datetime | None
+    conn: Connection | Session,
+    organization_id: str,
+    start: datetime,
+    end: datetime | None,
+    pattern: str = "*",
 ) -> dict[str, float]:
-    """Recorded usage seconds per backend of an organization in ``[start, end)``."""
+    """Recorded usage seconds per backend of an organization in ``[start, end)``, on the backends
+    matching ``pattern`` (the ledger grows with every job: the index skips other backends' rows)."""
     stmt = (
         select(UsageLedger.backend, func.sum(UsageLedger.usage_seconds))
         .where(UsageLedger.organization_id == organization_id, UsageLedger.recorded_at >= start)
         .group_by(UsageLedger.backend)
     )
+    if pattern != "*":
+        stmt = stmt.where(backend_condition(UsageLedger.backend, pattern))
     if end is not None:
         stmt = stmt.where(UsageLedger.recorded_at < end)
     return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
@@ -371,11 +379,8 @@ def in_flight_by_backend(
         .where(Execution.organization_id == organization_id, Execution.state.in_(("queued", "running")))
         .group_by(Execution.backend)
     )
-    if pattern.endswith(".*"):
-        prefix = pattern[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Execution.backend.like(prefix + "%", escape="\\"))
-    elif pattern != "*":
-        stmt = stmt.where(Execution.backend == pattern)
+    if pattern != "*":
+        stmt = stmt.where(backend_condition(Execution.backend, pattern))
     return {backend: float(total or 0.0) for backend, total in core(conn).execute(stmt)}
 
 

@@ -219,7 +219,8 @@ def allocation_report(session: Session, organization_id: str, at: datetime | Non
     report = []
     for t in sorted(terms, key=lambda t: (t.starts_at, t.id)):
         start, end = allocation_window(t, at)
-        used = used_seconds(t, terms, usage_by_backend(session, organization_id, start, end), at)
+        recorded = usage_by_backend(session, organization_id, start, end, t.backend_pattern)
+        used = used_seconds(t, terms, recorded, at)
         report.append(
             Allocation(
                 contract=rows[t.id],

@@ -92,6 +92,13 @@ def _presented(header: str) -> ParsedKey:
         raise Unauthorized(f"Invalid key provided: {exc}.") from None
 
 
+def _key_id_of(header: str) -> str | None:
+    try:
+        return _presented(header).key_id
+    except Unauthorized:
+        return None
+
+
 class Authenticator:
     """Turns an ``Authorization`` header into a :class:`Principal`, or raises 401."""
 
@@ -100,6 +107,10 @@ class Authenticator:
         self.secret = secret
         self.ttl = ttl
         self._rows: dict[str, tuple[float, Any]] = {}
+        # header -> (cached at, principal, expiry as a POSIX time or None): a header already checked
+        # against its key's hash skips parsing and the HMAC on repeat requests. Only verified keys
+        # get here, so it holds at most one entry per live key (and per spelling of its header).
+        self._verified: dict[str, tuple[float, Principal, float | None]] = {}
         self._last_written: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -110,15 +121,27 @@ class Authenticator:
         """
         if not header:
             return None
+        now = time.monotonic()
+        verified = self._verified.get(header)
+        if verified is not None:
+            at, found, expires = verified
+            if now - at < self.ttl and (expires is None or time.time() < expires):
+                self._touch(found.api_key_id, background=True)
+                return found
         try:
             parsed = _presented(header)
         except Unauthorized:
             return None
         with self._lock:
             hit = self._rows.get(parsed.key_id)
-        if hit is None or time.monotonic() - hit[0] >= self.ttl:
+        if hit is None or now - hit[0] >= self.ttl:
             return None
-        return self._principal(parsed, hit[1])
+        found = self._principal(parsed, hit[1], background=True)
+        expires_at = hit[1].expires_at
+        with self._lock:
+            if self._rows.get(parsed.key_id) is hit:  # not invalidated meanwhile
+                self._verified[header] = (hit[0], found, expires_at.timestamp() if expires_at else None)
+        return found
 
     def authenticate(self, header: str | None) -> Principal:
         if not header:
@@ -126,14 +149,14 @@ class Authenticator:
         parsed = _presented(header)
         return self._principal(parsed, self._lookup(parsed.key_id))
 
-    def _principal(self, parsed: ParsedKey, row: Any) -> Principal:
+    def _principal(self, parsed: ParsedKey, row: Any, *, background: bool = False) -> Principal:
         if row is None or not verify_key(self.secret, parsed.full, row.secret_hash):
             raise Unauthorized("Invalid key provided.")
         if row.revoked_at is not None:
             raise Unauthorized("This API key has been revoked.")
         if row.expires_at is not None and row.expires_at <= utcnow():
             raise Unauthorized("This API key has expired.")
-        self._touch(row.id)
+        self._touch(row.id, background=background)
         return Principal(
             organization_id=row.organization_id,
             project_id=row.project_id,
@@ -150,8 +173,12 @@ class Authenticator:
         with self._lock:
             if key_id is None:
                 self._rows.clear()
+                self._verified.clear()
             else:
                 self._rows.pop(key_id, None)
+                for header in list(self._verified):
+                    if _key_id_of(header) == key_id:
+                        del self._verified[header]
 
     def _lookup(self, key_id: str) -> Any:
         now = time.monotonic()
@@ -196,12 +223,20 @@ class Authenticator:
                 self._rows[key_id] = (now, row)
         return row
 
-    def _touch(self, key_row_id: str) -> None:
+    def _touch(self, key_row_id: str, *, background: bool = False) -> None:
+        """Record the key's use, at most once a minute. ``background`` (on the event loop, which
+        must never wait for the writer): on a thread of its own."""
         now = time.monotonic()
         with self._lock:
             if now - self._last_written.get(key_row_id, -1e9) < LAST_USED_RESOLUTION_S:
                 return
             self._last_written[key_row_id] = now
+        if background:
+            threading.Thread(target=self._write_last_used, args=(key_row_id,), daemon=True).start()
+        else:
+            self._write_last_used(key_row_id)
+
+    def _write_last_used(self, key_row_id: str) -> None:
         try:
             with self.db.write(durable=False) as session:
                 session.execute(update(ApiKey).where(ApiKey.id == key_row_id).values(last_used_at=utcnow()))

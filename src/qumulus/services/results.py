@@ -86,22 +86,23 @@ def result_rows(
 
     Rows carry ``qubits``, ``probabilities``, ``path``, ``sampled``, and ``shots`` if ``with_shots``.
     """
-    with platform.db.connect() as conn:
-        row = conn.execute(_JOB_AND_RESULT[with_shots], {"job_id": job_id}).first()
-        if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
-            raise NotFound(f"Job {job_id} not found.")
-        if row.status in ("submitted", "ready", "started"):
-            raise Conflict(f"Job {job_id} is {row.status}; results are available once it completes.")
-        if row.status != "completed":
-            raise InvalidRequest(f"Job {job_id} is {row.status} and has no results.")
-        if row.dry_run:
-            raise InvalidRequest(f"Job {job_id} was a dry run and has no results.")
-        if row.type == "ionq.multi-circuit.v1":
-            children = conn.execute(_CHILD_RESULTS[with_shots], {"job_id": job_id}).all()
-            return True, [(child.id, child) for child in children]
-        if row.qubits is None:
-            raise Conflict(f"Job {job_id} has no stored result yet.")
-        return False, [(job_id, row)]
+    db = platform.db
+    found = db.hot_rows(_JOB_AND_RESULT[with_shots], {"job_id": job_id})
+    row = found[0] if found else None
+    if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
+        raise NotFound(f"Job {job_id} not found.")
+    if row.status in ("submitted", "ready", "started"):
+        raise Conflict(f"Job {job_id} is {row.status}; results are available once it completes.")
+    if row.status != "completed":
+        raise InvalidRequest(f"Job {job_id} is {row.status} and has no results.")
+    if row.dry_run:
+        raise InvalidRequest(f"Job {job_id} was a dry run and has no results.")
+    if row.type == "ionq.multi-circuit.v1":
+        children = db.hot_rows(_CHILD_RESULTS[with_shots], {"job_id": job_id})
+        return True, [(child.id, child) for child in children]
+    if row.qubits is None:
+        raise Conflict(f"Job {job_id} has no stored result yet.")
+    return False, [(job_id, row)]
 
 
 def _load(platform: Platform, result: Any, *, sharpen: bool = False) -> Distribution:

@@ -444,6 +444,8 @@ class UsageLedger(Base):
     """Exactly one row per charged job, written in the completion transaction."""
 
     __tablename__ = "usage_ledger"
+    # allocation usage: one organization's seconds on the backends a contract covers, since a date
+    __table_args__ = (Index("ix_usage_ledger_org_backend_at", "organization_id", "backend", "recorded_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
