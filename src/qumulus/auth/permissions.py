@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Action(StrEnum):
@@ -132,6 +133,7 @@ class Actor:
     project_role: str | None = None
 
 
+@lru_cache(maxsize=1024)  # pure, and asked on every request: a handful of distinct actors exist
 def role_grants(actor: Actor, *, owns_target: bool = False) -> frozenset[Action]:
     """Every action the actor's roles allow on this target, before key scopes."""
     if actor.is_admin:

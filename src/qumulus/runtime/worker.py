@@ -142,11 +142,12 @@ class WorkerPool:
                 self._running.difference_update(by_id)
 
     def _claim(self) -> list[Claimed]:
-        with self.db.read() as session:  # a lock-free look first: most wake-ups of an idle pool find nothing
-            if not queue.has_queued(session, backends=self.backends):
-                return []
-        with self.db.write(durable=False) as session:
-            return self._claim_in(session)
+        # A lock-free look first (one read on SQLite's own driver): most wake-ups of an idle pool
+        # find nothing, and they should not take the write lock to learn it.
+        if not queue.has_queued_fast(self.db, backends=self.backends):
+            return []
+        with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
+            return self._claim_in(conn)
 
     def _claim_in(self, session: Connection) -> list[Claimed]:
         return queue.claim(
@@ -223,9 +224,9 @@ class WorkerPool:
         self, by_id: dict[str, Claimed], outcomes: list[Outcome], *, claim_next: bool = False
     ) -> list[Claimed]:
         ahead: list[Claimed] = []
-        with self.db.write(durable=False) as session:
+        with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
             finished = complete(
-                session,
+                conn,
                 owner=self.owner,
                 claimed=by_id,
                 outcomes=outcomes,
@@ -234,7 +235,7 @@ class WorkerPool:
                 outbox=self.outbox,
             )
             if claim_next:
-                ahead = self._claim_in(session)
+                ahead = self._claim_in(conn)
         if finished and self.on_finished is not None:
             self.on_finished(finished)
         return ahead

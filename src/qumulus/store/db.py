@@ -146,7 +146,9 @@ class Database:
         :class:`~qumulus.store.fast_read.FastReader` (safe on the event loop: a WAL read never
         waits), elsewhere through a Core connection."""
         if self._fast is not None:
-            return self._fast.rows(stmt, params)
+            found = self._fast.rows(stmt, params)
+            if found is not None:
+                return found
         with self.engine.connect() as conn:
             return list(conn.execute(stmt, params).all())
 

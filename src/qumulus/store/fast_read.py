@@ -25,8 +25,9 @@ class _Prepared:
     stmt: Any  # held so that its id() is never reused while cached
     sql: str
     names: tuple[str, ...]  # bound parameter names, in the order of the ``?`` marks
+    defaults: dict[str, Any]  # values bound in the statement itself (literals, LIMIT)
     processors: tuple[Any, ...]  # per column: SQLAlchemy's result processor, or None
-    row: type  # a namedtuple class with the statement's column names
+    row: type | None  # a namedtuple class with the statement's column names; None: not supported
 
 
 class FastReader:
@@ -40,11 +41,17 @@ class FastReader:
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    def rows(self, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
+    def rows(self, stmt: Select[Any], params: dict[str, Any]) -> list[Any] | None:
+        """The rows, or None for a statement this reader cannot run (an expanding ``IN``, whose SQL
+        depends on the values): the caller then reads through SQLAlchemy."""
         prepared = self._prepared.get(id(stmt))
         if prepared is None or prepared.stmt is not stmt:
             prepared = self._prepare(stmt)
-        cursor = self._connection().execute(prepared.sql, [params[n] for n in prepared.names])
+        if prepared.row is None:
+            return None
+        defaults = prepared.defaults
+        values = [params[n] if n in params else defaults[n] for n in prepared.names]
+        cursor = self._connection().execute(prepared.sql, values)
         make, processors = prepared.row._make, prepared.processors
         return [
             make(v if p is None or v is None else p(v) for v, p in zip(raw, processors, strict=True))
@@ -73,11 +80,16 @@ class FastReader:
         dialect = self._engine.dialect
         compiled = stmt.compile(dialect=dialect)
         columns = list(stmt.selected_columns)
+        if any(b.expanding for b in compiled.binds.values()):
+            unsupported = _Prepared(stmt=stmt, sql="", names=(), defaults={}, processors=(), row=None)
+            self._prepared[id(stmt)] = unsupported
+            return unsupported
         processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
         prepared = _Prepared(
             stmt=stmt,
             sql=str(compiled),
             names=tuple(compiled.positiontup or ()),
+            defaults=dict(compiled.params),
             processors=processors,
             row=namedtuple("Row", [c.key for c in columns], rename=True),  # type: ignore[misc]
         )
