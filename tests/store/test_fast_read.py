@@ -15,7 +15,8 @@ from qumulus.store.models import Backend, Job, Organization, Project, Result
 from qumulus.timeutil import utcnow
 
 STMT = (
-    select(Job.id, Job.status, Job.submitted_at, Job.deleted_at, Job.input, Result.probabilities, Result.qubits)
+    select(Job.id, Job.status, Job.submitted_at, Job.deleted_at, Job.input)
+    .add_columns(Result.probabilities, Result.qubits)
     .outerjoin(Result, Result.job_id == Job.id)
     .where(Job.id == bindparam("job_id"))
 )
