@@ -233,3 +233,24 @@ def test_get_with_wait_returns_once_the_job_is_final(api: Api) -> None:
     job = api.get(f"/v0.4/jobs/{created['id']}", params={"wait": 60}).json()  # the most one may ask
     assert job["status"] == "completed"
     assert api.get(f"/v0.4/jobs/{created['id']}", params={"wait": 120}).status_code == 400  # over the cap
+
+
+def test_hot_routes_are_served_ahead_of_fastapi_and_still_documented(api: Api) -> None:
+    """Create, get and probabilities run as plain Starlette routes (no dependency solving), and the
+    OpenAPI document a user browses at /docs still lists them."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Match, Route
+
+    app = api.client.app  # type: ignore[attr-defined]
+    for method, path in [
+        ("POST", "/v0.4/jobs"),
+        ("GET", "/v0.4/jobs/abc"),
+        ("GET", "/v0.4/jobs/abc/results/probabilities"),
+        ("GET", "/v0.3/jobs/abc"),
+    ]:
+        scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+        first = next(r for r in app.router.routes if r.matches(scope)[0] == Match.FULL)
+        assert isinstance(first, Route) and not isinstance(first, APIRoute), (method, path, first)
+    paths = api.get("/openapi.json").json()["paths"]
+    assert "post" in paths["/v0.4/jobs"] and "get" in paths["/v0.4/jobs/{job_id}"]
+    assert "get" in paths["/v0.4/jobs/{job_id}/results/probabilities"]

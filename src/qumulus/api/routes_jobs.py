@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -75,6 +76,8 @@ def build(version: str) -> APIRouter:
             payload = {"id": job.id, "status": payload["status"]}
         return JSONResponse(payload, status_code=201)
 
+    _ahead(router, "/jobs", ["POST"], create_job)
+
     @router.get("/jobs")
     async def list_jobs(
         request: Request,
@@ -147,6 +150,11 @@ def build(version: str) -> APIRouter:
             view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
         return JSONResponse(shape(await with_queue(platform, view)))
 
+    async def get_job_fast(request: Request) -> Response:
+        return await get_job(request.path_params["job_id"], request)
+
+    _ahead(router, "/jobs/{job_id}", ["GET"], get_job_fast)
+
     @router.put("/jobs/status/cancel")
     async def bulk_cancel(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         return await _bulk(request, who, "cancel")
@@ -176,6 +184,11 @@ def build(version: str) -> APIRouter:
     async def probabilities(job_id: str, request: Request) -> Response:
         return await _probabilities(request, await principal(request), job_id, aggregated=False)
 
+    async def probabilities_fast(request: Request) -> Response:
+        return await probabilities(request.path_params["job_id"], request)
+
+    _ahead(router, "/jobs/{job_id}/results/probabilities", ["GET"], probabilities_fast)
+
     @router.get("/jobs/{job_id}/results/probabilities/aggregated")
     async def aggregated(job_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
         return await _probabilities(request, who, job_id, aggregated=True)
@@ -195,6 +208,18 @@ def build(version: str) -> APIRouter:
         return JSONResponse(outcomes.tolist())
 
     return router
+
+
+def _ahead(
+    router: APIRouter, path: str, methods: list[str], endpoint: Callable[[Request], Awaitable[Response]]
+) -> None:
+    """Serve the FastAPI route just declared for ``path`` through a plain Starlette route placed
+    right before it: the hottest routes skip FastAPI's per-request dependency solving (about 30 µs
+    a request, a tenth of a tiny job's HTTP cost). The FastAPI route stays behind it, never
+    matched, so that the OpenAPI document still lists the endpoint."""
+    documented = router.routes.pop()
+    router.add_route(router.prefix + path, endpoint, methods=methods, include_in_schema=False)
+    router.routes.append(documented)
 
 
 async def _as_is(platform: Platform, view: jobs.JobView) -> jobs.JobView:

@@ -67,6 +67,7 @@ class WorkerPool:
         self.data_dir = data_dir
         self.results_dir = data_dir / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        self._results_prefix = os.path.join(self.results_dir, "")  # a string join per task, not a Path
         self.backends = list(backends) if backends is not None else None
         self.claim_batch = claim_batch
         self.lease_seconds = lease_seconds
@@ -211,7 +212,7 @@ class WorkerPool:
             input=item.input,
             shots=item.shots,
             noise=item.noise,
-            result_path=str(self.results_dir / f"{item.job_id}.npz"),
+            result_path=f"{self._results_prefix}{item.job_id}.npz",
             inline_limit=self.inline_limit,
             qubits=qubits,
             settings=item.settings,
