@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.accounting.budget import charge as billable
@@ -27,6 +27,7 @@ from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
 from qumulus.services.charging import settle as settle_budgets
 from qumulus.store.db import core
+from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
 
@@ -141,10 +142,9 @@ def complete(
         finished.append((item.job_id, "completed" if outcome.ok else "failed"))
         if item.parent_id:
             parents.add(item.parent_id)
-    if results:
-        conn.execute(insert(Result), results)
+    insert_rows(conn, Result.__table__, results)
     if ledger:
-        conn.execute(insert(UsageLedger), ledger)
+        insert_rows(conn, UsageLedger.__table__, ledger)
         fairshare.charge_completed(conn, ((row.item, row.outcome.seconds) for row in applied), now)
     settle_budgets(conn, {row.item.job_id: row.charge for row in applied})  # holds become spend
     postgres = conn.dialect.name == "postgresql"

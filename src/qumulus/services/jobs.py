@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from qumulus.errors import Conflict, InvalidCircuit, InvalidRequest, NotFound
 from qumulus.notifications.outbox import JobEvent, Outbox
 from qumulus.services import charging, job_filters, limits
 from qumulus.services.platform import Platform
+from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Backend, Execution, Job, new_id
 from qumulus.timeutil import utcnow
 
@@ -276,11 +277,12 @@ def _insert(
                 }
             )
     # executemany takes its column list from the first row: every row carries the same keys.
-    connection.execute(insert(Job), [_columns(row) for row in rows])
+    insert_rows(connection, Job.__table__, [_columns(row) for row in rows])
     if not spec.dry_run:
         runnable = rows[1:] if multi else rows
-        connection.execute(
-            insert(Execution),
+        insert_rows(
+            connection,
+            Execution.__table__,
             [
                 {
                     "id": new_id(),

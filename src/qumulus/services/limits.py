@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from qumulus.circuits.model import CircuitBatch
 from qumulus.errors import InvalidRequest, PayloadTooLarge, RateLimited
+from qumulus.store.fast_write import first_row
 
 #: PostgreSQL: take the project's row lock before counting, so parallel submissions from any number
 #: of processes count one after another (in READ COMMITTED each statement sees what committed before
@@ -100,7 +101,7 @@ def check_queue_room(conn: Connection, project_id: str, *, default_cap: int) -> 
     params = {"project_id": project_id, "default_cap": default_cap}
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK, {"project_id": project_id})
-    row = conn.execute(_ROOM, params).first()
+    row = first_row(conn, _ROOM, params)
     if row is None:
         return  # no such project: the insert's foreign key refuses it
     project_cap, active = row[0], row[1] or 0
