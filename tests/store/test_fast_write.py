@@ -12,7 +12,6 @@ from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Backend, Execution, Job, Organization, Project, UsageLedger
 from qumulus.timeutil import utcnow
 
-
 SUBMITTED = utcnow() - timedelta(seconds=3)
 
 

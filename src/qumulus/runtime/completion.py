@@ -26,6 +26,7 @@ from qumulus.runtime import fairshare, queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
 from qumulus.services.charging import settle as settle_budgets
+from qumulus.store import fast_sql
 from qumulus.store.db import core
 from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
@@ -185,10 +186,10 @@ class _Row:
 
 def _apply_one(conn: Connection, row: _Row, owner: str, now: datetime) -> bool:
     """Fenced updates of one execution and its job; False if either was lost (nothing to record)."""
-    if (conn.execute(queue.FINISH, {**row.execution, "owner": owner, "now": now}).rowcount or 0) != 1:
+    if fast_sql.execute(conn, queue.FINISH, {**row.execution, "owner": owner, "now": now}) != 1:
         return False  # reaped, retried or canceled meanwhile: the lease is not ours any more
-    job = conn.execute(_FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now})
-    return (job.rowcount or 0) == 1  # canceled or deleted meanwhile: nothing to record or charge
+    # canceled or deleted meanwhile: nothing to record or charge
+    return fast_sql.execute(conn, _FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now}) == 1
 
 
 def _apply_batched(conn: Connection, rows: list[_Row], owner: str, now: datetime) -> list[_Row] | None:
@@ -201,11 +202,11 @@ def _apply_batched(conn: Connection, rows: list[_Row], owner: str, now: datetime
         return None
     savepoint = conn.begin_nested()
     executions = [{**r.execution, "owner": owner, "now": now} for r in rows]
-    matched = conn.execute(queue.FINISH, executions).rowcount or 0
+    matched = fast_sql.execute(conn, queue.FINISH, executions)
     for ok in (True, False):
         jobs = [{**r.job, "b_completed_at": now} for r in rows if r.outcome.ok is ok]
         if jobs:
-            matched += conn.execute(_FINISH_JOB[ok], jobs).rowcount or 0
+            matched += fast_sql.execute(conn, _FINISH_JOB[ok], jobs)
     if matched != 2 * len(rows):
         savepoint.rollback()
         return None

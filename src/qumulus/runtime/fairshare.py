@@ -49,6 +49,7 @@ from qumulus.runtime import availability, session_affinity
 from qumulus.scheduling import charging, decay
 from qumulus.scheduling.charging import Charge, ShareTerm, Usage
 from qumulus.scheduling.policy import Allocation, Candidate, Running, Snapshot, Window, decode_priority
+from qumulus.store import fast_sql
 from qumulus.store.models import (
     Contract,
     Execution,
@@ -271,7 +272,7 @@ def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, no
     params: dict[str, Any] = {"k": max(1, limit)}
     if backends is not None:
         params["backends"] = list(backends)
-    rows = conn.execute(_WINDOW[backends is not None], params).all()
+    rows = fast_sql.rows(conn, _WINDOW[backends is not None], params)
     at = _ts(now)
     t = terms(conn, now)
     h = HALF_LIFE_S
@@ -374,7 +375,7 @@ def charge(conn: Connection, usages: Iterable[Usage], now: datetime) -> None:
                 "b_addn": c.count * a.weight,
                 "b_epoch": a.epoch,
             }
-            if (conn.execute(_ACCRUE, params).rowcount or 0) == 1:
+            if fast_sql.execute(conn, _ACCRUE, params) == 1:
                 _EPOCHS[(url, key)] = a.epoch
             else:
                 _EPOCHS.pop((url, key), None)

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
-from qumulus.store.fast_read import FastReader
+from qumulus.store.fast_sql import FastReader
 
 _WRITE = "qumulus_write"
 
@@ -143,7 +143,7 @@ class Database:
 
     def hot_rows(self, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
         """The rows of one ``SELECT``, as cheaply as the database allows: on SQLite through
-        :class:`~qumulus.store.fast_read.FastReader` (safe on the event loop: a WAL read never
+        :class:`~qumulus.store.fast_sql.FastReader` (safe on the event loop: a WAL read never
         waits), elsewhere through a Core connection."""
         if self._fast is not None:
             found = self._fast.rows(stmt, params)

@@ -74,3 +74,35 @@ def test_the_fast_connection_is_read_only(db: Database) -> None:
     assert db._fast is not None
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         db._fast._connection().execute("DELETE FROM jobs")
+
+
+def test_dml_in_the_callers_transaction_matches_core(db: Database) -> None:
+    """An executemany UPDATE with a datetime parameter: rows matched, values stored as Core stores
+    them, and a rollback undoes it (it ran in the caller's transaction)."""
+    from datetime import timedelta
+
+    from qumulus.store import fast_sql
+
+    finish = (
+        update(Job)
+        .where(Job.id == bindparam("job_id"), Job.status != "canceled")
+        .values(status=bindparam("b_status"), completed_at=bindparam("b_at"))
+    )
+    when = utcnow() - timedelta(minutes=5)
+    with db.begin() as conn:
+        matched = fast_sql.execute(conn, finish, [{"job_id": "j1", "b_status": "failed", "b_at": when}])
+        missing = fast_sql.execute(conn, finish, {"job_id": "nope", "b_status": "failed", "b_at": when})
+        inside = fast_sql.rows(
+            conn, select(Job.status, Job.completed_at).where(Job.id == bindparam("i")), {"i": "j1"}
+        )
+    assert (matched, missing) == (1, 0)
+    assert inside[0].status == "failed" and inside[0].completed_at == when  # tz-aware, as Core returns it
+    with db.engine.connect() as conn:
+        assert conn.execute(select(Job.completed_at).where(Job.id == "j1")).scalar_one() == when
+    try:
+        with db.begin() as conn:
+            fast_sql.execute(conn, finish, {"job_id": "j1", "b_status": "completed", "b_at": when})
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert db.hot_rows(STMT, {"job_id": "j1"})[0].status == "failed"
