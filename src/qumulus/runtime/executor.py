@@ -88,9 +88,12 @@ class _Slot:
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.close()
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join(5)
+        process = self.process
+        if process.pid is None:
+            return  # being replaced by another thread (a restart racing a shutdown): not started yet
+        if process.is_alive():
+            process.terminate()
+        process.join(5)
 
 
 class LocalExecutor:

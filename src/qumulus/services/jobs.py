@@ -368,14 +368,15 @@ _CHILD_IDS = select(Job.id).where(Job.parent_id == bindparam("job_id")).order_by
 def get_job(platform: Platform, principal: Principal, job_id: str) -> JobView:
     """One job as a read-only row with the ``Job`` attribute names (no ORM object to build)."""
     principal.require(Action.JOB_READ)
-    with platform.db.connect() as conn:
-        row = conn.execute(_JOB_BY_ID, {"job_id": job_id}).first() if len(job_id) <= 64 else None
-        if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
-            raise NotFound(f"Job {job_id} not found.")
-        child_ids = None
-        if row.type == "ionq.multi-circuit.v1":
-            child_ids = list(conn.scalars(_CHILD_IDS, {"job_id": job_id}))
-        return JobView(job=row, child_ids=child_ids)  # type: ignore[arg-type]
+    db = platform.db
+    found = db.hot_rows(_JOB_BY_ID, {"job_id": job_id}) if len(job_id) <= 64 else []
+    row = found[0] if found else None
+    if row is None or row.project_id != principal.project_id or row.deleted_at is not None:
+        raise NotFound(f"Job {job_id} not found.")
+    child_ids = None
+    if row.type == "ionq.multi-circuit.v1":
+        child_ids = [child[0] for child in db.hot_rows(_CHILD_IDS, {"job_id": job_id})]
+    return JobView(job=row, child_ids=child_ids)  # type: ignore[arg-type]
 
 
 @dataclass
