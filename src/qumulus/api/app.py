@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
@@ -48,6 +51,16 @@ class RejectNulMiddleware:
         await self.app(scope, receive, send)
 
 
+def _telemetry_options() -> dict[str, Any]:
+    """FastAPI's native OpenTelemetry (FastAPI ≥ 0.165) asks on every request whether a provider is
+    configured, a measurable share of a tiny job's request cost. Qumulus turns it on only when
+    ``QUMULUS_OTEL=1``; then FastAPI's own spans and metrics go to the configured OTel providers."""
+    if "telemetry" not in inspect.signature(FastAPI).parameters:
+        return {}
+    on = os.environ.get("QUMULUS_OTEL", "") == "1"
+    return {"telemetry": {"tracing": on, "metrics": on, "logs": on}}
+
+
 def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     """Build the app. ``run_jobs`` starts the embedded runtime (pool + workers) with the app."""
 
@@ -67,6 +80,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        **_telemetry_options(),
     )
     app.state.platform = platform
     app.state.authenticator = Authenticator(platform.db, platform.secret)
