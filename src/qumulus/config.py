@@ -83,6 +83,9 @@ class Settings:
     webhook_allow_private: bool = False
     #: Seconds between recalibrations of the emulated QPUs by the embedded server (0 = never).
     recalibrate_seconds: float = 0.0
+    #: Whether ``GET /metrics`` (Prometheus, unauthenticated, aggregate figures only) is served;
+    #: off, it is a 404 (docs/architecture.md "Metrics").
+    metrics: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -119,6 +122,7 @@ class Settings:
             "smtp_starttls": _env_bool("QUMULUS_SMTP_STARTTLS", True),
             "webhook_allow_private": _env_bool("QUMULUS_WEBHOOK_ALLOW_PRIVATE", False),
             "recalibrate_seconds": float(os.environ.get("QUMULUS_RECALIBRATE_SECONDS") or 0),
+            "metrics": _env_bool("QUMULUS_METRICS", True),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

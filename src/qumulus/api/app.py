@@ -20,6 +20,7 @@ from qumulus.api import (
     routes_billing,
     routes_events,
     routes_jobs,
+    routes_metrics,
     routes_notifications,
     routes_scheduling,
     routes_sdk,
@@ -102,6 +103,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.router.routes.extend(routes_sessions.build().routes)
 
     app.include_router(routes_notifications.build())
+    app.include_router(routes_metrics.build(platform))  # GET /metrics (Prometheus), scrape-time only
     console.mount(app)  # the web console at /console (same services, HTML)
     platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON
 
