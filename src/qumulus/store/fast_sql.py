@@ -11,8 +11,9 @@ columns through the same result processors, so values are exactly what a Core ex
 * :class:`FastReader` runs single reads on a per-thread read-only connection in autocommit (for the
   event loop: a WAL read never waits for the writer).
 
-Statements this cannot run (an expanding ``IN`` or a bound ``LIMIT``, whose SQL depends on the values; Python-side
-``onupdate``/``default`` values computed per execution) and other databases go through Core.
+Statements this cannot run (an expanding ``IN`` or a bound ``LIMIT``, whose SQL depends on the
+values; Python-side ``onupdate``/``default`` values computed per execution) and other databases go
+through Core.
 """
 
 from __future__ import annotations
