@@ -87,7 +87,8 @@ def _compile(stmt: Executable, dialect: Dialect) -> Compiled | None:
     return Compiled(stmt, str(c), names, dict(c.params), binds, results, row)
 
 
-def _driver(conn: Connection) -> sqlite3.Connection | None:
+def driver(conn: Connection) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection under ``conn`` (and so inside its transaction); None elsewhere."""
     if conn.dialect.name != "sqlite":
         return None
     return conn.connection.driver_connection  # type: ignore[return-value]
@@ -96,11 +97,11 @@ def _driver(conn: Connection) -> sqlite3.Connection | None:
 def rows(conn: Connection, stmt: Executable, params: Mapping[str, Any] | None = None) -> list[Any]:
     """The rows of a ``SELECT`` in the caller's transaction."""
     params = params or {}
-    driver = _driver(conn)
-    prepared = compiled(stmt, conn.dialect) if driver is not None else None
-    if prepared is None or driver is None:
+    driver_ = driver(conn)
+    prepared = compiled(stmt, conn.dialect) if driver_ is not None else None
+    if prepared is None or driver_ is None:
         return list(conn.execute(stmt, dict(params)).all())  # type: ignore[arg-type]
-    return prepared.make_rows(driver.execute(prepared.sql, prepared.parameters(params)).fetchall())
+    return prepared.make_rows(driver_.execute(prepared.sql, prepared.parameters(params)).fetchall())
 
 
 def execute(
@@ -109,15 +110,15 @@ def execute(
     """Run a DML statement (once, or once per parameter set) in the caller's transaction; returns
     the number of rows it matched."""
     many = not isinstance(params, Mapping)
-    driver = _driver(conn)
-    prepared = compiled(stmt, conn.dialect) if driver is not None else None
-    if prepared is None or driver is None:
+    driver_ = driver(conn)
+    prepared = compiled(stmt, conn.dialect) if driver_ is not None else None
+    if prepared is None or driver_ is None:
         result = conn.execute(stmt, list(params) if many else dict(params))  # type: ignore[arg-type]
         return result.rowcount or 0
     if many:
-        cursor = driver.executemany(prepared.sql, [prepared.parameters(p) for p in params])  # type: ignore[union-attr]
+        cursor = driver_.executemany(prepared.sql, [prepared.parameters(p) for p in params])  # type: ignore[union-attr]
     else:
-        cursor = driver.execute(prepared.sql, prepared.parameters(params))  # type: ignore[arg-type]
+        cursor = driver_.execute(prepared.sql, prepared.parameters(params))  # type: ignore[arg-type]
     return cursor.rowcount
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, TextClause, insert
 from sqlalchemy.engine import Dialect
 
+from qumulus.store.fast_sql import driver
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -35,18 +37,17 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     """``INSERT`` ``rows`` (every row with the same keys: column names) into ``table``."""
     if not rows:
         return
-    prepared = _prepare(table, tuple(rows[0]), conn.dialect) if conn.dialect.name == "sqlite" else None
-    if prepared is None:
+    raw = driver(conn)  # the transaction's own sqlite3 connection, on SQLite
+    prepared = _prepare(table, tuple(rows[0]), conn.dialect) if raw is not None else None
+    if prepared is None or raw is None:
         conn.execute(insert(table), list(rows))
         return
     keys, processors, defaults = prepared.keys, prepared.processors, prepared.defaults
     values = []
     for row in rows:
-        raw = [row[k] for k in keys[: len(keys) - len(defaults)]] + [make() for _, make in defaults]
-        values.append([v if p is None or v is None else p(v) for v, p in zip(raw, processors, strict=True)])
-    driver = conn.connection.driver_connection  # the transaction's own sqlite3 connection
-    assert driver is not None
-    driver.executemany(prepared.sql, values)
+        given = [row[k] for k in keys[: len(keys) - len(defaults)]] + [make() for _, make in defaults]
+        values.append([v if p is None or v is None else p(v) for v, p in zip(given, processors, strict=True)])
+    raw.executemany(prepared.sql, values)
 
 
 def _prepare(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Prepared | None:
@@ -91,8 +92,7 @@ def first_row(conn: Connection, stmt: TextClause, params: Mapping[str, Any]) -> 
     """The first row of a ``text()`` statement in the caller's transaction. On SQLite the driver
     runs the SQL as written (it understands ``:name`` parameters): no SQLAlchemy round on a check
     every submission makes inside the serialized insert transaction."""
-    if conn.dialect.name != "sqlite":
+    raw = driver(conn)
+    if raw is None:
         return conn.execute(stmt, params).first()
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    return driver.execute(stmt.text, params).fetchone()
+    return raw.execute(stmt.text, params).fetchone()
