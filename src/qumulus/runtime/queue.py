@@ -110,14 +110,9 @@ _START_JOBS = (
 )
 
 
-def has_queued(session: Session | Connection, *, backends: Sequence[str] | None) -> bool:
-    """Whether anything is queued (for these backends), without taking any lock."""
-    params = {} if backends is None else {"backends": list(backends)}
-    return core(session).scalar(_HAS_QUEUED[backends is not None], params) is not None
-
-
-def has_queued_fast(db: Database, *, backends: Sequence[str] | None) -> bool:
-    """:func:`has_queued` through :meth:`Database.hot_rows` (SQLite's own driver when it can)."""
+def has_queued(db: Database, *, backends: Sequence[str] | None) -> bool:
+    """Whether anything is queued (for these backends), without taking any lock: one read through
+    :meth:`Database.hot_rows` (SQLite's own driver when it can)."""
     params = {} if backends is None else {"backends": list(backends)}
     return bool(db.hot_rows(_HAS_QUEUED[backends is not None], params))
 

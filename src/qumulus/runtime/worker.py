@@ -145,7 +145,7 @@ class WorkerPool:
     def _claim(self) -> list[Claimed]:
         # A lock-free look first (one read on SQLite's own driver): most wake-ups of an idle pool
         # find nothing, and they should not take the write lock to learn it.
-        if not queue.has_queued_fast(self.db, backends=self.backends):
+        if not queue.has_queued(self.db, backends=self.backends):
             return []
         with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
             return self._claim_in(conn)
