@@ -77,7 +77,7 @@ def rb1_circuit(rng: np.random.Generator, m: int) -> dict:
 def rb2_circuit(rng: np.random.Generator, m: int, native_2q: str) -> dict:
     from qiskit.quantum_info import Clifford, Operator
 
-    from qumulus.sim.compile import native_from_qiskit, to_qiskit
+    from qumulus.circuits.compile import native_from_qiskit, to_qiskit
 
     ops: list[Operation] = []
     for _ in range(m):

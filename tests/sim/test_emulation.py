@@ -13,7 +13,7 @@ from qumulus.backends.device import COHERENT_2Q_SHARE, DeviceModel, device_model
 from qumulus.backends.timing import estimate_execution_seconds, execution_seconds, schedule
 from qumulus.circuits.gates import circuit_unitary
 from qumulus.circuits.model import Circuit, Operation
-from qumulus.sim.compile import compile_native
+from qumulus.circuits.compile import compile_native
 from qumulus.sim.emulator import aggregate_average, aggregate_plurality, emulate
 from qumulus.sim.noise import NoiseBuilder, depolarizing_parameter
 

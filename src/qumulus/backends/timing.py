@@ -82,7 +82,7 @@ def estimate_execution_seconds(
     batch = circuits.circuits if isinstance(circuits, CircuitBatch) else (circuits,)
     qubits = max((c.qubits for c in batch), default=0)
     device = device_model(backend_characterization, max(qubits, _snapshot_qubits(backend_characterization)))
-    from qumulus.sim.compile import compile_native
+    from qumulus.circuits.compile import compile_native
 
     return sum(execution_seconds([compile_native(c, device.native_2q).circuit], device, shots) for c in batch)
 

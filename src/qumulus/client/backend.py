@@ -10,15 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qumulus.client.circuit import as_circuit_list, job_input
 from qumulus.client.errors import ApiError
-from qumulus.client.job import Job
+from qumulus.client.job import Job, parse_time
+from qumulus.client.protocols import ProviderAPI
 from qumulus.client.status import ACTIVE
-
-if TYPE_CHECKING:
-    from qumulus.client.provider import Provider
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ class BackendProperties:
 
 
 class Backend:
-    def __init__(self, provider: Provider, data: dict[str, Any]) -> None:
+    def __init__(self, provider: ProviderAPI, data: dict[str, Any]) -> None:
         self._provider = provider
         self._data = data
         self.name = str(data["backend"])
@@ -137,7 +135,7 @@ class Backend:
         return f"<Backend {self.name}>"
 
     @property
-    def provider(self) -> Provider:
+    def provider(self) -> ProviderAPI:
         return self._provider
 
     @property
@@ -265,6 +263,4 @@ class Backend:
 
 
 def _parse(value: str | None) -> datetime | None:
-    from qumulus.client.job import parse_time
-
     return parse_time(value)

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from qumulus import __version__
+from qumulus._version import __version__
 from qumulus.client.errors import ApiError, ConnectionFailedError
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})

@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from qumulus.client import events
 from qumulus.client.errors import JobCancelledError, JobFailureError
+from qumulus.client.events import wait_final
+from qumulus.client.protocols import ProviderAPI
 from qumulus.client.result import ExperimentResult, Result
 from qumulus.client.status import JOB_FINAL_STATES, SERVER_FINAL, JobStatus, from_server
-
-if TYPE_CHECKING:
-    from qumulus.client.provider import Provider
 
 StatusCallback = Callable[[str, JobStatus, "Job"], None]
 
@@ -39,7 +37,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 class Job:
-    def __init__(self, provider: Provider, data: dict[str, Any], *, memory: bool = False) -> None:
+    def __init__(self, provider: ProviderAPI, data: dict[str, Any], *, memory: bool = False) -> None:
         self._provider = provider
         self._data = data
         self._memory = memory
@@ -171,7 +169,7 @@ class Job:
 
         if callback is not None:
             on_update(self._data)
-        events.wait_final(
+        wait_final(
             self._transport,
             self.job_id(),
             timeout=timeout,

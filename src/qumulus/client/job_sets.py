@@ -11,11 +11,12 @@ import time
 import uuid
 from typing import Any
 
+from qumulus.client import active
 from qumulus.client.backend import Backend
 from qumulus.client.circuit import as_circuit_list
 from qumulus.client.errors import JobCancelledError, JobFailureError, JobTimeoutError
 from qumulus.client.job import Job
-from qumulus.client.provider import Provider
+from qumulus.client.protocols import ProviderAPI
 from qumulus.client.result import ExperimentResult, Result
 from qumulus.client.status import JobStatus, from_server
 
@@ -56,7 +57,7 @@ class ManagedResults(Result):
 
 class ManagedJobSet:
     def __init__(
-        self, provider: Provider, data: dict[str, Any], circuits: list[dict[str, Any]] | None = None
+        self, provider: ProviderAPI, data: dict[str, Any], circuits: list[dict[str, Any]] | None = None
     ) -> None:
         self._provider = provider
         self._data = data
@@ -180,17 +181,15 @@ def job_result_at(job: Job, first_experiment: int) -> list[ExperimentResult]:
 class JobManager:
     """Submits and finds job sets; the provider defaults to the active account's."""
 
-    def __init__(self, provider: Provider | None = None) -> None:
+    def __init__(self, provider: ProviderAPI | None = None) -> None:
         self._provider = provider
 
-    def _resolve(self, backend: Any = None) -> Provider:
+    def _resolve(self, backend: Any = None) -> ProviderAPI:
         if isinstance(backend, Backend):
             return backend.provider
         if self._provider is not None:
             return self._provider
-        from qumulus.client.service import Qumulus
-
-        return Qumulus.active_provider()
+        return active.current()  # type: ignore[no-any-return]
 
     def run(
         self,
@@ -222,5 +221,5 @@ class JobManager:
         data = provider._submit("/job_sets", body, key, kind="job_set", backend=backend_name, name=set_name)
         return ManagedJobSet(provider, data, circuits=items)
 
-    def retrieve_job_set(self, job_set_id: str, provider: Provider | None = None) -> ManagedJobSet:
+    def retrieve_job_set(self, job_set_id: str, provider: ProviderAPI | None = None) -> ManagedJobSet:
         return (provider or self._resolve()).retrieve_job_set(job_set_id)

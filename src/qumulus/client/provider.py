@@ -11,6 +11,7 @@ from qumulus.client.backend import Backend
 from qumulus.client.errors import ApiError, QumulusClientError
 from qumulus.client.http import Transport
 from qumulus.client.job import Job
+from qumulus.client.job_sets import ManagedJobSet
 from qumulus.client.journal import Journal, JournalEntry
 from qumulus.client.status import JobStatus, from_server, server_statuses
 
@@ -194,9 +195,7 @@ class Provider:
 
     # job sets ------------------------------------------------------------------------------
 
-    def retrieve_job_set(self, job_set_id: str) -> Any:
-        from qumulus.client.job_sets import ManagedJobSet
-
+    def retrieve_job_set(self, job_set_id: str) -> ManagedJobSet:
         return ManagedJobSet(self, self.transport.request("GET", f"/job_sets/{job_set_id}"))
 
     def job_sets(self, limit: int = 10) -> list[dict[str, Any]]:

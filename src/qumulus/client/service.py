@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from qumulus.client import accounts
+from qumulus.client import accounts, active
 from qumulus.client.accounts import DEFAULT_NAME, DEFAULT_URL, SESSION_NAME, Account
 from qumulus.client.errors import AccountError, QumulusClientError
 from qumulus.client.journal import JournalEntry
@@ -19,8 +19,6 @@ from qumulus.client.provider import Provider
 
 class Qumulus:
     """Class-level state, like ``IBMQ``: one active account per Python session."""
-
-    _active: Provider | None = None
 
     @classmethod
     def save_account(
@@ -58,21 +56,18 @@ class Qumulus:
     def _activate(cls, account: Account) -> Provider:
         provider = Provider(account)
         provider.whoami()  # fail now on a bad key or URL
-        if cls._active is not None:
-            cls._active.transport.close()
-        cls._active = provider
+        active.replace(provider)
         return provider
 
     @classmethod
     def disable_account(cls) -> None:
-        if cls._active is not None:
-            cls._active.transport.close()
-        cls._active = None
+        active.replace(None)
 
     @classmethod
     def active_account(cls) -> dict[str, Any] | None:
         """The active account (key masked), or None."""
-        return cls._active.account.public() if cls._active is not None else None
+        provider = active.peek()
+        return provider.account.public() if provider is not None else None
 
     @classmethod
     def stored_account(cls, name: str | None = None) -> dict[str, Any]:
@@ -92,11 +87,7 @@ class Qumulus:
 
     @classmethod
     def active_provider(cls) -> Provider:
-        if cls._active is None:
-            raise AccountError(
-                "no active account: call Qumulus.load_account() or Qumulus.enable_account(token, url=)"
-            )
-        return cls._active
+        return active.current()  # type: ignore[no-any-return]
 
     @classmethod
     def providers(cls, organization: str | None = None, project: str | None = None) -> list[Provider]:

@@ -2,7 +2,7 @@
 
 ``emulate`` is what a job on ``qpu.*`` (or on ``simulator`` with ``noise.model`` = a QPU name) runs:
 
-1. compile to the device's native gates (:mod:`qumulus.sim.compile`);
+1. compile to the device's native gates (:mod:`qumulus.circuits.compile`);
 2. schedule them as the timing model does (:mod:`qumulus.backends.timing`) and put each idle gap's
    and each gate's noise channel where it happens (:mod:`qumulus.sim.noise`);
 3. sample ``shots`` with qiskit-aer, seeded: exact density matrix up to
@@ -32,7 +32,7 @@ from qumulus.backends.device import DeviceModel
 from qumulus.backends.timing import execution_seconds, gate_seconds, schedule
 from qumulus.circuits.gates import matrix
 from qumulus.circuits.model import Circuit
-from qumulus.sim.compile import compile_native
+from qumulus.circuits.compile import compile_native
 from qumulus.sim.noise import NoiseBuilder
 
 #: Up to this many qubits the exact density matrix is sampled; above, trajectories (see docs).

@@ -31,7 +31,7 @@ from typing import Any
 from qumulus.circuits.gates import controlled_matrix, matrix
 from qumulus.circuits.model import Circuit, Operation
 
-#: Standard qiskit gates with our exact semantics (see sim/aer.py): our name -> qiskit method.
+#: Standard qiskit gates with our exact semantics (see qumulus.sim.aer): our name -> qiskit method.
 _STANDARD = {
     "x": "x", "y": "y", "z": "z", "h": "h", "s": "s", "si": "sdg", "t": "t", "ti": "tdg",
     "v": "sx", "vi": "sxdg", "rx": "rx", "ry": "ry", "rz": "rz", "phase": "p",
