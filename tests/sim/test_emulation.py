@@ -11,9 +11,9 @@ import pytest
 from qumulus.backends.catalog import BY_NAME, CATALOG
 from qumulus.backends.device import COHERENT_2Q_SHARE, DeviceModel, device_model, pair_key
 from qumulus.backends.timing import estimate_execution_seconds, execution_seconds, schedule
+from qumulus.circuits.compile import compile_native
 from qumulus.circuits.gates import circuit_unitary
 from qumulus.circuits.model import Circuit, Operation
-from qumulus.circuits.compile import compile_native
 from qumulus.sim.emulator import aggregate_average, aggregate_plurality, emulate
 from qumulus.sim.noise import NoiseBuilder, depolarizing_parameter
 

@@ -30,9 +30,9 @@ import numpy as np
 
 from qumulus.backends.device import DeviceModel
 from qumulus.backends.timing import execution_seconds, gate_seconds, schedule
+from qumulus.circuits.compile import compile_native
 from qumulus.circuits.gates import matrix
 from qumulus.circuits.model import Circuit
-from qumulus.circuits.compile import compile_native
 from qumulus.sim.noise import NoiseBuilder
 
 #: Up to this many qubits the exact density matrix is sampled; above, trajectories (see docs).
