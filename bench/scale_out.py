@@ -43,8 +43,8 @@ def _platform(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
 
     from qumulus.auth.principal import Principal
     from qumulus.config import Settings
-    from qumulus.services.bootstrap import bootstrap_tenancy
-    from qumulus.services.distributed import enable_notifications, open_platform
+    from qumulus.platform.bootstrap import bootstrap_tenancy
+    from qumulus.platform.distributed import enable_notifications, open_platform
     from qumulus.store.models import Project
 
     platform = open_platform(Settings(data_dir=data_dir, database_url=url, secret_key="bench"))

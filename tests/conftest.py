@@ -158,8 +158,8 @@ class Api:
 
 
 def make_platform(settings):  # type: ignore[no-untyped-def]
-    from qumulus.services.bootstrap import bootstrap_tenancy
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
+    from qumulus.platform.bootstrap import bootstrap_tenancy
 
     platform = Platform(settings)
     with platform.db.write() as session:

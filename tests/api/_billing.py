@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from qumulus.accounting.budget import money
-from qumulus.services.keys import create_api_key
+from qumulus.services.tenancy.keys import create_api_key
 from qumulus.store.models import (
     Backend,
     Budget,

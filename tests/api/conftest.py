@@ -32,7 +32,7 @@ def two_apps(settings) -> Iterator[tuple[Api, Api]]:  # type: ignore[no-untyped-
     from fastapi.testclient import TestClient
 
     from qumulus.api.app import create_app
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
 
     first, key = make_platform(settings)
     second = Platform(settings)

@@ -260,7 +260,7 @@ def test_concurrent_transactions_never_hold_past_the_limit(idle_api: Api) -> Non
     from qumulus.auth.principal import Principal
     from qumulus.circuits.ionq_json import parse_input
     from qumulus.errors import PaymentRequired
-    from qumulus.services.charging import reserve
+    from qumulus.services.billing.charging import reserve
 
     set_simulator_rate(idle_api, "1")
     made = create_budget(idle_api, str(10 * HOLD))

@@ -78,7 +78,7 @@ def test_only_administrators_recalibrate_and_only_emulated_qpus(idle_api: Api) -
 
 
 def test_the_periodic_recalibrator_writes_snapshots_and_a_recent_one_is_not_redone(idle_api: Api) -> None:
-    from qumulus.services.calibration import Recalibrator, recalibrate
+    from qumulus.services.backends.calibration import Recalibrator, recalibrate
     from qumulus.store.models import Characterization
 
     platform = idle_api.platform

@@ -121,7 +121,7 @@ def test_debiasing_raises_the_ghz_fidelity(api: Api) -> None:
 def test_qpus_parked_by_an_older_release_are_enabled_at_start(settings) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
-    from qumulus.services.bootstrap import seed_backends
+    from qumulus.platform.bootstrap import seed_backends
     from qumulus.store.models import Backend
 
     platform, _ = make_platform(settings)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from qumulus.auth.principal import Principal
 from qumulus.errors import RateLimited
 from qumulus.services import jobs
-from qumulus.services.keys import Authenticator, create_api_key
+from qumulus.services.tenancy.keys import Authenticator, create_api_key
 from qumulus.store.models import Job, Project
 from tests.api.conftest import BELL, bell_job
 from tests.conftest import Api, make_platform
@@ -126,7 +126,7 @@ def test_without_a_project_limit_the_setting_applies(make_api: MakeApi) -> None:
 
 def test_parallel_submissions_from_two_api_processes_cannot_overshoot_the_limit(settings) -> None:  # type: ignore[no-untyped-def]
     """Two platforms (two engines, two group committers) on one database: 50 at once, room for 10."""
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
 
     first, key = make_platform(settings)
     second = Platform(settings)

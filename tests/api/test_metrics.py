@@ -128,7 +128,7 @@ def test_figures_are_computed_at_scrape_time_off_the_event_loop(
 ) -> None:
     """Requests other than a scrape run nothing of the collector; a scrape runs it once, in a
     thread without an event loop (its queries block)."""
-    from qumulus.services import metrics
+    from qumulus.platform import metrics
 
     calls: list[bool] = []
     original = metrics.PlatformCollector.collect

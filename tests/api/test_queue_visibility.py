@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from qumulus.services import queue_view
+from qumulus.services.jobs import queue_view
 from qumulus.store.models import Job
 from tests.api.conftest import bell_job
 from tests.compat._util import random_layers

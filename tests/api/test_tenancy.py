@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from qumulus.services.access import CLI_ADMIN
-from qumulus.services.users import check_login, set_password
+from qumulus.services.tenancy.access import CLI_ADMIN
+from qumulus.services.tenancy.users import check_login, set_password
 from tests.api.conftest import bell_job
 from tests.api.tenants import as_key, make_key, make_tenant, ok
 from tests.conftest import Api

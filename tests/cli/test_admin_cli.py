@@ -39,7 +39,7 @@ def _client(data_dir: Path, database_url: str):  # type: ignore[no-untyped-def]
 
     from qumulus.api.app import create_app
     from qumulus.config import Settings
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
 
     settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=SECRET, pool_processes=1)
     platform = Platform(settings)
@@ -81,7 +81,7 @@ def test_an_operator_builds_a_tenant_and_its_key_works_until_revoked(cli) -> Non
         assert who["scopes"] == ["jobs:read", "jobs:write"]
         assert client.post("/v0.4/jobs", json=bell_job(), headers=headers).status_code == 201
         # a password set through the CLI logs in; the hash is argon2id
-        from qumulus.services.users import check_login
+        from qumulus.services.tenancy.users import check_login
         from qumulus.store.models import AuditEvent, User
 
         assert check_login(platform, "bob@acme.test", "a long password") is not None

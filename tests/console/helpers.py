@@ -7,8 +7,8 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
-from qumulus.services import users
-from qumulus.services.access import CLI_ADMIN
+from qumulus.services.tenancy import users
+from qumulus.services.tenancy.access import CLI_ADMIN
 
 PASSWORD = "console test password"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -298,8 +298,8 @@ def test_status_page_shows_maintenance_windows_and_recent_changes(idle_api: Api)
     """An administrator's status change and a planned window appear on the public page."""
     from datetime import timedelta
 
-    from qumulus.services import backend_status
-    from qumulus.services.access import CLI_ADMIN
+    from qumulus.services.backends import status as backend_status
+    from qumulus.services.tenancy.access import CLI_ADMIN
     from qumulus.timeutil import utcnow
 
     platform = idle_api.platform

@@ -67,8 +67,8 @@ def platform(pg_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     from qumulus.auth.principal import Principal
     from qumulus.config import Settings
-    from qumulus.services.bootstrap import bootstrap_tenancy
-    from qumulus.services.distributed import enable_notifications, open_platform
+    from qumulus.platform.bootstrap import bootstrap_tenancy
+    from qumulus.platform.distributed import enable_notifications, open_platform
     from qumulus.store.models import Project
 
     settings = Settings(

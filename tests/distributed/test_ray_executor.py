@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from qumulus.config import Settings
+from qumulus.platform.distributed import start_worker
 from qumulus.services import jobs
-from qumulus.services.distributed import start_worker
 from qumulus.store.models import Execution
 from tests.distributed._cluster import random_circuit
 
@@ -31,8 +31,8 @@ def ray_platform(tmp_path: Path):  # type: ignore[no-untyped-def]
     from sqlalchemy import select as sa_select
 
     from qumulus.auth.principal import Principal
-    from qumulus.services.bootstrap import bootstrap_tenancy
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
+    from qumulus.platform.bootstrap import bootstrap_tenancy
     from qumulus.store.models import Project
 
     settings = Settings(

@@ -12,8 +12,11 @@ from qumulus.auth.principal import Principal
 from qumulus.runtime import fairshare, queue
 from qumulus.runtime.completion import complete
 from qumulus.runtime.tasks import Outcome
-from qumulus.services import jobs, organizations, priority, projects, reservations
-from qumulus.services.access import CLI_ADMIN
+from qumulus.services import jobs
+from qumulus.services.backends import reservations
+from qumulus.services.jobs import priority
+from qumulus.services.tenancy import organizations, projects
+from qumulus.services.tenancy.access import CLI_ADMIN
 from qumulus.store.models import Contract, FairShareUsage, UsageLedger
 from qumulus.timeutil import utcnow
 from tests.conftest import make_platform

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select, update
 
 from qumulus.notifications import signing, webhook
-from qumulus.services.keys import Authenticator, create_api_key
+from qumulus.services.tenancy.keys import Authenticator, create_api_key
 from qumulus.store.models import (
     Job,
     NotificationOutbox,

@@ -7,8 +7,8 @@ import pytest
 from qumulus.auth.permissions import Actor
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import tenancy_rules as rules
-from qumulus.services.access import CLI_ADMIN, project_visible, reaches_org
+from qumulus.services.tenancy import rules
+from qumulus.services.tenancy.access import CLI_ADMIN, project_visible, reaches_org
 
 
 def test_slug_from_any_name_is_a_valid_slug() -> None:

@@ -27,11 +27,10 @@ from qumulus.api import (
     routes_sessions,
     routes_status,
     routes_tenancy,
-    wire,
 )
 from qumulus.api.ratelimit import RateLimiter
-from qumulus.services.keys import Authenticator
-from qumulus.services.platform import Platform
+from qumulus.platform import Platform
+from qumulus.services.tenancy.keys import Authenticator
 
 
 class RejectNulMiddleware:
@@ -105,7 +104,6 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.include_router(routes_notifications.build())
     app.include_router(routes_metrics.build(platform))  # GET /metrics (Prometheus), scrape-time only
     console.mount(app)  # the web console at /console (same services, HTML)
-    platform.job_renderer = wire.job_v04  # webhook payloads: the job's v0.4 JSON
 
     @app.get("/health")
     async def health() -> JSONResponse:

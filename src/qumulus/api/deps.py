@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from qumulus.auth.principal import Principal
-from qumulus.services.platform import Platform
+from qumulus.platform import Platform
 
 
 def platform_of(request: Request) -> Platform:

@@ -10,15 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api import wire
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import DEFAULT_QPU
 from qumulus.errors import InvalidRequest, NotFound
-from qumulus.services import backend_status, reservations
-from qumulus.services import backends as svc
+from qumulus.services.backends import catalog as svc
+from qumulus.services.backends import reservations
+from qumulus.services.backends import status as backend_status
 from qumulus.timeutil import parse_iso
+from qumulus.wire import jobs as wire
 
 
 def _current(platform: Any, backends: list[Any]) -> dict[str, tuple[str, str]]:

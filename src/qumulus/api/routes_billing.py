@@ -21,8 +21,8 @@ from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import budgets, contracts, usage
-from qumulus.services.budgets import BudgetSpec
+from qumulus.services.billing import budgets, contracts, usage
+from qumulus.services.billing.budgets import BudgetSpec
 from qumulus.timeutil import iso, parse_iso
 
 MAX_BODY = 64 * 1024

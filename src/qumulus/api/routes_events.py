@@ -25,12 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from qumulus.api import wire
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
+from qumulus.platform import Platform
 from qumulus.services import jobs
-from qumulus.services.platform import Platform
+from qumulus.wire import jobs as wire
 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 300.0

@@ -10,17 +10,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from qumulus.api import results_json, sdk_filters, wire
+from qumulus.api import sdk_filters
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
-from qumulus.api.job_request import parse_job_request
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import jobs, queue_view, results
-from qumulus.services.platform import Platform
+from qumulus.platform import Platform
+from qumulus.services import jobs
+from qumulus.services.jobs import queue_view, results
 from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
 from qumulus.timeutil import utcnow
+from qumulus.wire import jobs as wire
+from qumulus.wire import results as results_json
+from qumulus.wire.requests import parse_job_request
 
 #: Status names clients filter by that are not API statuses (qiskit's Session.cancel sends ``queued``).
 STATUS_ALIASES = {"queued": ["submitted", "ready"], "running": ["started"]}

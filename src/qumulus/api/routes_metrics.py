@@ -1,6 +1,6 @@
 """``GET /metrics``: Prometheus text exposition, no key (aggregate figures only).
 
-Figures are computed when scraped (:mod:`qumulus.services.metrics`), in the thread pool since they
+Figures are computed when scraped (:mod:`qumulus.platform.metrics`), in the thread pool since they
 read the database; no middleware counts requests, so the job routes pay nothing for this one.
 ``QUMULUS_METRICS=0`` leaves the route out (a 404).
 """
@@ -12,8 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from qumulus.services.metrics import registry_for
-from qumulus.services.platform import Platform
+from qumulus.platform import Platform
+from qumulus.platform.metrics import registry_for
 
 
 def build(platform: Platform) -> APIRouter:

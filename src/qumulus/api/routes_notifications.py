@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api import tenancy_wire
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import webhooks as svc
+from qumulus.services.tenancy import webhooks as svc
 from qumulus.timeutil import iso
+from qumulus.wire import tenancy as tenancy_wire
 
 BODY_LIMIT = 64 * 1024
 

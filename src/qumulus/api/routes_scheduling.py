@@ -1,8 +1,8 @@
 """Scheduling endpoints (``/v0.4``): reservations and the administrators' priority tier.
 
 HTTP only, like :mod:`qumulus.api.routes_tenancy`: parse, call one service in the thread pool,
-render. Rules, reach and audit live in :mod:`qumulus.services.reservations` and
-:mod:`qumulus.services.priority`.
+render. Rules, reach and audit live in :mod:`qumulus.services.backends.reservations` and
+:mod:`qumulus.services.jobs.priority`.
 
 * ``GET  /organizations/{org_id}/reservations``: the organization's current and future windows;
 * ``POST /organizations/{org_id}/reservations``: an owner's request, or an administrator's window;
@@ -25,7 +25,8 @@ from starlette.responses import JSONResponse
 from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
-from qumulus.services import priority, reservations
+from qumulus.services.backends import reservations
+from qumulus.services.jobs import priority
 from qumulus.store.models import Reservation
 from qumulus.timeutil import iso
 

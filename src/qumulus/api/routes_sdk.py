@@ -20,15 +20,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api import sdk_filters, wire
+from qumulus.api import sdk_filters
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
-from qumulus.api.job_request import MAX_NAME, _object, _shots
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest, NotFound
-from qumulus.services import backends as backend_svc
-from qumulus.services import job_extras, job_sets, properties
+from qumulus.services.backends import catalog as backend_svc
+from qumulus.services.backends import properties
+from qumulus.services.jobs import extras as job_extras
+from qumulus.services.jobs import sets as job_sets
 from qumulus.timeutil import iso
+from qumulus.wire import jobs as wire
+from qumulus.wire.requests import MAX_NAME, _object, _shots
 
 MAX_BULK_STATUS = 1000
 

@@ -5,7 +5,7 @@
 * ``POST|PUT /sessions/{id}/end``: always answers the session object (clients call ``.json()``).
 
 The session object carries both ``status`` (IonQ's documented name) and ``state`` (what the
-clients read), and ``usage_time`` in seconds. Rules live in :mod:`qumulus.services.sessions`.
+clients read), and ``usage_time`` in seconds. Rules live in :mod:`qumulus.services.jobs.sessions`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import MAX_BODY_BYTES
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
-from qumulus.services import sessions
-from qumulus.services.sessions import SessionView
+from qumulus.services.jobs import sessions
+from qumulus.services.jobs.sessions import SessionView
 from qumulus.timeutil import iso
 
 

@@ -8,7 +8,7 @@
 * ``DELETE /backends/{name}/maintenance/{id}``: administrators;
 * ``POST /backends/{name}/recalibrate``: administrators: a new drifted characterization snapshot.
 
-HTTP only: rules live in :mod:`qumulus.services.backend_status`.
+HTTP only: rules live in :mod:`qumulus.services.backends.status`.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api import wire
 from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import resolve_backend_name
 from qumulus.backends.status import Planned
-from qumulus.services import backend_status as svc
-from qumulus.services import calibration
+from qumulus.services.backends import calibration
+from qumulus.services.backends import status as svc
 from qumulus.store.models import MaintenanceWindow
 from qumulus.timeutil import iso, utcnow
+from qumulus.wire import jobs as wire
 
 
 class StatusUpdate(_Body):

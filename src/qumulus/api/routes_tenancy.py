@@ -1,7 +1,7 @@
 """Tenancy endpoints (``/v0.4``): organizations, members, projects, project members, keys, audit.
 
 HTTP only: each route parses its body (:mod:`qumulus.api.tenancy_bodies`), calls one service in
-the thread pool, and renders the result (:mod:`qumulus.api.tenancy_wire`). Reach, roles and the
+the thread pool, and renders the result (:mod:`qumulus.wire.tenancy`). Reach, roles and the
 audit trail are the services' business. Any change that can affect a key (revocation, roles,
 membership) drops the Authenticator's cached key rows so it takes effect at once in this process.
 """
@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from qumulus.api import tenancy_wire as wire
 from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import (
     KeyCreate,
@@ -30,7 +29,8 @@ from qumulus.api.tenancy_bodies import (
     parse_body,
 )
 from qumulus.auth.principal import Principal
-from qumulus.services import audit, key_admin, organizations, projects, users
+from qumulus.services.tenancy import audit, key_admin, organizations, projects, users
+from qumulus.wire import tenancy as wire
 
 
 def _forget_keys(request: Request) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from qumulus.api.job_request import MAX_NAME, MAX_TAGS
 from qumulus.errors import InvalidRequest
 from qumulus.timeutil import parse_iso
+from qumulus.wire.requests import MAX_NAME, MAX_TAGS
 
 
 def when(value: str | None, field: str) -> datetime | None:

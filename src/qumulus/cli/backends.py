@@ -34,7 +34,7 @@ def backends_main(ctx: typer.Context, profile: Profile = None) -> None:
 @backends_app.command("status")
 def backends_status(data_dir: DataDir = None) -> None:
     """Every backend's status now (what GET /v0.4/status shows), with upcoming maintenance."""
-    from qumulus.services.backend_status import status_page
+    from qumulus.services.backends.status import status_page
     from qumulus.timeutil import iso
 
     table = Table("backend", "status", "message", "maintenance")
@@ -56,8 +56,8 @@ def backends_set_status(
     data_dir: DataDir = None,
 ) -> None:
     """Set a backend's status now."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.backend_status import set_status
+    from qumulus.services.backends.status import set_status
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = set_status(platform, CLI_ADMIN, backend, status, message)
@@ -73,8 +73,8 @@ def backends_maintenance(
     data_dir: DataDir = None,
 ) -> None:
     """Schedule a maintenance window: no job starts on the backend inside it (it drains before)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.backend_status import schedule_maintenance
+    from qumulus.services.backends.status import schedule_maintenance
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = schedule_maintenance(
@@ -88,8 +88,8 @@ def backends_maintenance(
 @backends_app.command("cancel-maintenance")
 def backends_cancel_maintenance(backend: str, window_id: str, data_dir: DataDir = None) -> None:
     """Cancel a scheduled maintenance window."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.backend_status import cancel_maintenance
+    from qumulus.services.backends.status import cancel_maintenance
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = cancel_maintenance(platform, CLI_ADMIN, backend, window_id)
@@ -102,8 +102,8 @@ def backends_recalibrate(
     data_dir: DataDir = None,
 ) -> None:
     """Write a new, drifted characterization snapshot for emulated QPUs (history is kept)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.calibration import recalibrate
+    from qumulus.services.backends.calibration import recalibrate
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         made = recalibrate(platform, CLI_ADMIN, backends=backend or None)

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from qumulus.cli.common import open_platform
+
 contracts_app = typer.Typer(
     help="Contracts: rates and allocations per organization and backend.", no_args_is_help=True
 )
@@ -33,12 +35,6 @@ OrgOption = Annotated[
 ProjectOption = Annotated[
     str | None, typer.Option("--project", help="Project id or name (default: the first one).")
 ]
-
-
-def _platform(data_dir: Path | None) -> Any:
-    from qumulus.cli.main import _platform as make
-
-    return make(data_dir)
 
 
 def _fail(message: str) -> None:
@@ -121,7 +117,7 @@ def contracts_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a contract for an organization."""
-    from qumulus.services.contracts import add_contract, describe
+    from qumulus.services.billing.contracts import add_contract, describe
 
     values: dict[str, Any] = {
         "backend": backend,
@@ -135,7 +131,7 @@ def contracts_create(
         values["starts_at"] = _when("starts", starts)
     if ends:
         values["ends_at"] = _when("ends", ends)
-    platform = _platform(data_dir)
+    platform = open_platform(data_dir)
     with platform.db.write() as session:
         organization = _org(session, org)
         contract = _run(lambda: add_contract(session, organization.id, values))
@@ -152,10 +148,10 @@ def contracts_list(org: OrgOption = None, data_dir: DataDir = None) -> None:
     """List an organization's contracts with their current allocation: used and left."""
     from rich.table import Table
 
-    from qumulus.services.contracts import allocation_report
+    from qumulus.services.billing.contracts import allocation_report
     from qumulus.timeutil import iso
 
-    platform = _platform(data_dir)
+    platform = open_platform(data_dir)
     table = Table("id", "backend", "rate/s", "allocation s", "period", "used s", "left s", "starts", "ends")
     with platform.db.read() as session:
         organization = _org(session, org)
@@ -200,14 +196,14 @@ def budgets_set(
     from sqlalchemy import select
 
     from qumulus.accounting.budget import money
-    from qumulus.services import access, audit
-    from qumulus.services.budgets import BudgetSpec, add_budget, describe
+    from qumulus.services.billing.budgets import BudgetSpec, add_budget, describe
+    from qumulus.services.tenancy import access, audit
     from qumulus.store.models import Budget
     from qumulus.timeutil import utcnow
 
     amount = _amount("limit", limit)
     spec = BudgetSpec(amount, period, _when("start", start), _when("end", end), recurring, currency)
-    platform = _platform(data_dir)
+    platform = open_platform(data_dir)
     with platform.db.write() as session:
         row = _project(session, project)
         at = spec.period_start or utcnow()
@@ -247,10 +243,10 @@ def budgets_list(project: ProjectOption = None, data_dir: DataDir = None) -> Non
     from rich.table import Table
     from sqlalchemy import select
 
-    from qumulus.services.budgets import describe
+    from qumulus.services.billing.budgets import describe
     from qumulus.store.models import Budget
 
-    platform = _platform(data_dir)
+    platform = open_platform(data_dir)
     table = Table("id", "period", "from", "to", "limit", "spent", "held", "remaining", "in force")
     with platform.db.read() as session:
         row = _project(session, project)
@@ -286,7 +282,7 @@ def usage_report(
     """Usage and cost from the ledger, aggregated."""
     from rich.table import Table
 
-    from qumulus.services.usage import UsageQuery, aggregate
+    from qumulus.services.billing.usage import UsageQuery, aggregate
 
     query = UsageQuery(
         group_by=[g.strip() for g in group_by.split(",") if g.strip()],
@@ -294,7 +290,7 @@ def usage_report(
         start=_when("from", since),
         end=_when("to", until),
     )
-    platform = _platform(data_dir)
+    platform = open_platform(data_dir)
     with platform.db.read() as session:
         organization = _org(session, org)
         report = _run(lambda: aggregate(session, query, organization_id=organization.id, project_id=project))

@@ -28,6 +28,20 @@ DataDir = Annotated[
 ]
 
 
+def open_platform(data_dir: Path | None, **overrides: object) -> Platform:
+    """The platform on ``--data-dir`` / ``QUMULUS_DATABASE_URL`` (settings ``overrides`` applied),
+    without the job runtime; a clear message and exit 1 when the server extra is not installed."""
+    try:
+        from qumulus.config import Settings
+        from qumulus.platform import Platform
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        err_console.print(
+            f"[red]The server is not installed ({exc.name} missing): pip install 'qumulus[server]'[/red]"
+        )
+        raise typer.Exit(1) from None
+    return Platform(Settings.from_env(data_dir=data_dir, **overrides))
+
+
 @contextmanager
 def admin_platform(data_dir: Path | None) -> Iterator[Platform]:
     """The platform on ``--data-dir`` / ``QUMULUS_DATABASE_URL``, without the job runtime.

@@ -29,7 +29,7 @@ DataDir = Annotated[
 
 def _open(data_dir: Path | None, **overrides: object):  # type: ignore[no-untyped-def]
     from qumulus.config import Settings
-    from qumulus.services.distributed import open_platform
+    from qumulus.platform.distributed import open_platform
 
     return open_platform(Settings.from_env(data_dir=data_dir, **overrides))
 
@@ -53,8 +53,8 @@ def api(
     import uvicorn
 
     from qumulus.api.app import create_app
-    from qumulus.services.bootstrap import bootstrap_tenancy, write_bootstrap_key
-    from qumulus.services.distributed import enable_notifications, startup_lock
+    from qumulus.platform.bootstrap import bootstrap_tenancy, write_bootstrap_key
+    from qumulus.platform.distributed import enable_notifications, startup_lock
 
     sys.setswitchinterval(float(os.environ.get("QUMULUS_SWITCH_INTERVAL", "0.0005")))
     platform = _open(data_dir, host=host, port=port)
@@ -82,16 +82,13 @@ def scheduler(
 
     platform = _open(data_dir, bootstrap=False)
     if platform.db.is_postgres:
-        from qumulus.services.distributed import enable_notifications
+        from qumulus.platform.distributed import enable_notifications
 
         enable_notifications(platform, work=False, done=False)  # to wake workers after a reap
     job = Scheduler(platform.db, interval=interval, on_queued=platform.waker.notify)
     job.start()
     # Schedulers also deliver the notification outbox (webhooks, e-mail) that API and worker
     # processes fill; several notifiers are safe (each claims a row before sending it).
-    from qumulus.api import wire
-
-    platform.job_renderer = wire.job_v04
     platform.start_notifier()
     console.print(f"[bold]Qumulus scheduler[/bold] running every {interval} s (pid {os.getpid()})")
     try:
@@ -119,7 +116,7 @@ def worker(
     data_dir: DataDir = None,
 ) -> None:
     """Claim and run executions (no HTTP); run any number, on any machines."""
-    from qumulus.services.distributed import release_leases, start_worker
+    from qumulus.platform.distributed import release_leases, start_worker
 
     if executor not in ("local", "ray"):
         console.print(f"[red]--executor must be local or ray, not {executor!r}[/red]")

@@ -19,6 +19,7 @@ from qumulus.cli import distributed as distributed_cli
 from qumulus.cli import scheduling as scheduling_cli
 from qumulus.cli import tenancy as tenancy_cli
 from qumulus.cli import user as user_cli
+from qumulus.cli.common import open_platform
 
 app = typer.Typer(help="Qumulus: a self-hostable quantum cloud.", no_args_is_help=True)
 app.add_typer(tenancy_cli.orgs_app, name="orgs")
@@ -44,19 +45,6 @@ DataDir = Annotated[
 ]
 
 
-def _platform(data_dir: Path | None, **overrides: object):  # type: ignore[no-untyped-def]
-    try:
-        from qumulus.config import Settings
-        from qumulus.services.platform import Platform
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        console.print(
-            f"[red]The server is not installed ({exc.name} missing): pip install 'qumulus[server]'[/red]"
-        )
-        raise typer.Exit(1) from None
-    settings = Settings.from_env(data_dir=data_dir, **overrides)
-    return Platform(settings)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(envvar="QUMULUS_HOST", help="Interface to listen on.")] = "127.0.0.1",
@@ -71,12 +59,12 @@ def serve(
     import uvicorn
 
     from qumulus.api.app import create_app
-    from qumulus.services.bootstrap import bootstrap_tenancy, write_bootstrap_key
+    from qumulus.platform.bootstrap import bootstrap_tenancy, write_bootstrap_key
 
     # The event loop, request threads and worker threads hand the GIL to each other constantly;
     # CPython's default 5 ms switch interval then shows up directly as request latency.
     sys.setswitchinterval(float(os.environ.get("QUMULUS_SWITCH_INTERVAL", "0.0005")))
-    platform = _platform(data_dir, host=host, port=port, worker_threads=workers)
+    platform = open_platform(data_dir, host=host, port=port, worker_threads=workers)
     key = None
     if platform.settings.bootstrap:
         with platform.db.write() as session:

@@ -32,8 +32,8 @@ def _org(platform: object, ref: str) -> str:
 @reservations_app.command("list")
 def reservations_list(org: OrgRef, data_dir: DataDir = None) -> None:
     """An organization's reservations that have not ended."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.reservations import list_reservations
+    from qumulus.services.backends.reservations import list_reservations
+    from qumulus.services.tenancy.access import CLI_ADMIN
     from qumulus.timeutil import iso
 
     table = Table("id", "backend", "starts", "ends", "status")
@@ -52,8 +52,8 @@ def reservations_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create an approved window (the backend drains before it)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.reservations import create_reservation
+    from qumulus.services.backends.reservations import create_reservation
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = create_reservation(
@@ -65,8 +65,8 @@ def reservations_create(
 @reservations_app.command("approve")
 def reservations_approve(reservation_id: str, data_dir: DataDir = None) -> None:
     """Approve an owner's request."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.reservations import approve_reservation
+    from qumulus.services.backends.reservations import approve_reservation
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = approve_reservation(platform, CLI_ADMIN, reservation_id)
@@ -76,8 +76,8 @@ def reservations_approve(reservation_id: str, data_dir: DataDir = None) -> None:
 @reservations_app.command("cancel")
 def reservations_cancel(reservation_id: str, data_dir: DataDir = None) -> None:
     """Cancel a requested or approved window."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.reservations import cancel_reservation
+    from qumulus.services.backends.reservations import cancel_reservation
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         row = cancel_reservation(platform, CLI_ADMIN, reservation_id)
@@ -91,8 +91,8 @@ def priority_set(
     data_dir: DataDir = None,
 ) -> None:
     """Set a job's priority tier (its queued executions)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.priority import set_tier
+    from qumulus.services.jobs.priority import set_tier
+    from qumulus.services.tenancy.access import CLI_ADMIN
 
     with admin_platform(data_dir) as platform:
         changed = set_tier(platform, CLI_ADMIN, job_id, tier)

@@ -1,7 +1,7 @@
 """Admin CLI for tenancy: ``qumulus orgs|projects|users|members|keys ...``.
 
 The commands work directly on the database of ``--data-dir`` / ``QUMULUS_DATABASE_URL`` as the
-platform administrator (:data:`qumulus.services.access.CLI_ADMIN`), through the same services as the
+platform administrator (:data:`qumulus.services.tenancy.access.CLI_ADMIN`), through the same services as the
 REST API, so the same rules hold and every change is audited (``details.via = "cli"``).
 A key's secret is printed once, by ``keys create``, on the last line of its output.
 """
@@ -93,8 +93,8 @@ def orgs_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create an organization with its first owner."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.organizations import create_organization
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.organizations import create_organization
 
     with admin_platform(data_dir) as platform:
         org = create_organization(platform, CLI_ADMIN, name=name, slug=slug, owner_email=owner)
@@ -104,8 +104,8 @@ def orgs_create(
 @orgs_app.command("list")
 def orgs_list(data_dir: DataDir = None) -> None:
     """List organizations."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.organizations import list_organizations
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.organizations import list_organizations
 
     table = Table("id", "slug", "name", "created")
     with admin_platform(data_dir) as platform:
@@ -130,8 +130,8 @@ def projects_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a project in an organization."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.projects import create_project
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.projects import create_project
 
     with admin_platform(data_dir) as platform:
         with platform.db.read() as session:
@@ -178,8 +178,8 @@ def users_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a user (add them to organizations and projects with `qumulus members add`)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.users import create_user
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.users import create_user
 
     secret = _read_password(password_stdin) if (password or password_stdin) else None
     with admin_platform(data_dir) as platform:
@@ -190,8 +190,8 @@ def users_create(
 @users_app.command("list")
 def users_list(data_dir: DataDir = None) -> None:
     """List users with their organizations."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.users import list_users
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.users import list_users
 
     table = Table("id", "email", "name", "admin", "password", "organizations")
     with admin_platform(data_dir) as platform:
@@ -216,8 +216,8 @@ def users_set_password(
     data_dir: DataDir = None,
 ) -> None:
     """Set a user's console password (argon2id; the password itself is never stored)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.users import set_password
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.users import set_password
 
     secret = _read_password(password_stdin, "New password")
     with admin_platform(data_dir) as platform:
@@ -239,9 +239,9 @@ def members_add(
     data_dir: DataDir = None,
 ) -> None:
     """Add a user to an organization (--org) or to a project (--project) with a role."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.organizations import add_org_member
-    from qumulus.services.projects import add_project_member
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.organizations import add_org_member
+    from qumulus.services.tenancy.projects import add_project_member
 
     if org is None and project is None:
         raise _fail("Give --org (organization membership) or --project (project membership).")
@@ -282,8 +282,8 @@ def keys_create(
 
     from sqlalchemy import select
 
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.key_admin import create_key
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.key_admin import create_key
     from qumulus.store.models import OrganizationMember, Project, User
     from qumulus.timeutil import utcnow
 
@@ -329,8 +329,8 @@ def keys_list(
     data_dir: DataDir = None,
 ) -> None:
     """List keys (public part only; the secret is never shown again)."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.key_admin import all_keys
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.key_admin import all_keys
 
     table = Table("key", "name", "project", "user", "scopes", "created", "expires", "last used", "revoked")
     with admin_platform(data_dir) as platform:
@@ -359,8 +359,8 @@ def keys_revoke(
     data_dir: DataDir = None,
 ) -> None:
     """Revoke a key. A running server stops accepting it within 2 seconds."""
-    from qumulus.services.access import CLI_ADMIN
-    from qumulus.services.key_admin import revoke_key
+    from qumulus.services.tenancy.access import CLI_ADMIN
+    from qumulus.services.tenancy.key_admin import revoke_key
 
     with admin_platform(data_dir) as platform:
         view = revoke_key(platform, CLI_ADMIN, None, key)

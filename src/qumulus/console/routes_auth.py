@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from qumulus.console import web
-from qumulus.services import console_sessions, users
+from qumulus.services.tenancy import console_sessions, users
 
 
 def build() -> APIRouter:

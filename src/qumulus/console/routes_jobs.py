@@ -14,8 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
 from qumulus.errors import InvalidRequest, QumulusError
-from qumulus.services import backends, console_sessions, job_input, jobs, results
-from qumulus.services.jobs import ACTIVE, JobQuery, JobSpec
+from qumulus.services import jobs
+from qumulus.services.backends import catalog as backends
+from qumulus.services.jobs import ACTIVE, JobQuery, JobSpec, results
+from qumulus.services.jobs import inputs as job_input
+from qumulus.services.tenancy import console_sessions
 
 STATUSES = ("submitted", "ready", "started", "completed", "failed", "canceled")
 STEPS = ("submitted_at", "ready_at", "started_at", "completed_at", "canceled_at")
@@ -221,7 +224,7 @@ def _detail(platform: Any, principal: Principal, job_id: str) -> dict[str, Any]:
                 "drawing": charts.circuit_text(circuit),
             }
         )
-    from qumulus.api import wire  # the same JSON the REST API returns for this job
+    from qumulus.wire import jobs as wire  # the same JSON the REST API returns for this job
 
     raw = json.dumps(wire.job_v04(view), indent=2, default=str)
     return {

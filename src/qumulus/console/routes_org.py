@@ -16,18 +16,11 @@ from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
 from qumulus.console import charts, web
 from qumulus.errors import InvalidRequest, QumulusError
-from qumulus.services import (
-    backend_status,
-    backends,
-    budgets,
-    console_sessions,
-    contracts,
-    key_admin,
-    organizations,
-    projects,
-    reservations,
-    usage,
-)
+from qumulus.services.backends import catalog as backends
+from qumulus.services.backends import reservations
+from qumulus.services.backends import status as backend_status
+from qumulus.services.billing import budgets, contracts, usage
+from qumulus.services.tenancy import console_sessions, key_admin, organizations, projects
 
 MAX_TABLE_QUBITS = 64
 USAGE_GROUPS = ("project", "backend")

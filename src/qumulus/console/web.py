@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from qumulus.errors import Forbidden, QumulusError
-from qumulus.services import console_sessions
-from qumulus.services.console_sessions import ConsoleUser
-from qumulus.services.platform import Platform
+from qumulus.platform import Platform
+from qumulus.services.tenancy import console_sessions
+from qumulus.services.tenancy.console_sessions import ConsoleUser
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, select, update
 from qumulus.config import Settings
 from qumulus.notifications import backoff, email, guard, webhook
 from qumulus.notifications.outbox import Outbox
+from qumulus.notifications.payload import job_payload
 from qumulus.store.db import Database
 from qumulus.store.models import NotificationOutbox, ProjectWebhook
 from qumulus.timeutil import utcnow
@@ -49,7 +50,7 @@ class Notifier:
         settings: Settings,
         outbox: Outbox,
         *,
-        load_job: Callable[[str], dict[str, Any] | None],
+        load_job: Callable[[str], dict[str, Any] | None] | None = None,
         poll_seconds: float = 1.0,
         batch: int = 50,
         resolve: guard.Resolver = guard.system_resolver,
@@ -58,7 +59,8 @@ class Notifier:
         self.db = db
         self.settings = settings
         self.outbox = outbox
-        self.load_job = load_job
+        #: A job as its notification shows it (default: its v0.4 JSON, read at delivery time).
+        self.load_job = load_job or (lambda job_id: job_payload(db, job_id))
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.resolve = resolve

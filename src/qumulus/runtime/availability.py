@@ -11,7 +11,7 @@ organization's work on that backend:
   reservation — the backend *drains* before it: work predicted to run into the window waits.
 
 Running work is never interrupted. The two small reads are cached per database for
-:data:`TTL_S` seconds; :mod:`qumulus.services.backend_status` calls :func:`invalidate` after a
+:data:`TTL_S` seconds; :mod:`qumulus.services.backends.status` calls :func:`invalidate` after a
 change (other processes see it within the TTL).
 """
 

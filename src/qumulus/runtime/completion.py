@@ -25,10 +25,10 @@ from qumulus.notifications.outbox import Outbox, job_events
 from qumulus.runtime import fairshare, queue
 from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
-from qumulus.services.charging import settle as settle_budgets
 from qumulus.store import fast_sql
 from qumulus.store.db import core
 from qumulus.store.fast_write import insert_rows
+from qumulus.store.holds import settle as settle_budgets
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
 

@@ -1,0 +1,148 @@
+"""The composition root: builds the running platform from its settings and starts its runtime.
+
+:class:`Platform` is a :class:`~qumulus.services.context.Context` (what every use case receives) that
+also owns the moving parts: the simulator process pool and worker threads, the notifier, the
+maintenance and recalibration timers, and (distributed mode, :mod:`qumulus.platform.distributed`) the
+LISTEN/NOTIFY bus. Entry points (``qumulus serve``, ``api``, ``worker``, the admin CLI, tests) build
+one; nothing below this package imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from qumulus.config import Settings
+from qumulus.notifications.notifier import Notifier
+from qumulus.platform.bootstrap import seed_backends
+from qumulus.services.context import Context
+from qumulus.store.db import Database
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The HMAC key for API keys: ``QUMULUS_SECRET_KEY``, else a file made once in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret-key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+class Platform(Context):
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            from qumulus.store.migrate import upgrade
+
+            upgrade(settings.database_url)
+        db = Database(settings.database_url, synchronous=settings.sqlite_synchronous)
+        super().__init__(settings, db, load_secret(settings))
+        self.workers: Any = None
+        self.executor: Any = None
+        self.notifier: Notifier | None = None
+        #: Periodic recalibration of the emulated QPUs (``QUMULUS_RECALIBRATE_SECONDS``), if on.
+        self.recalibrator: Any = None
+        #: LISTEN/NOTIFY between processes (distributed mode), see ``platform.distributed``.
+        self.bus: Any = None
+        #: Periodic maintenance (lease reaping) in embedded mode; ``qumulus scheduler`` elsewhere.
+        self.maintenance: Any = None
+        with self.db.write() as session:
+            seed_backends(session)
+
+    @property
+    def hears_completions(self) -> bool:
+        """Whether job completions reach :attr:`completions`: from workers in this process, or
+        (distributed mode) as notifications from workers elsewhere. Requests only wait if so."""
+        return self.workers is not None or self.bus is not None
+
+    def start_runtime(self) -> None:
+        """Start the process pool and worker threads (embedded mode)."""
+        from qumulus.runtime.executor import LocalExecutor
+        from qumulus.runtime.worker import WorkerPool
+
+        if self.workers is not None:
+            return
+        # Embedded mode owns the database: anything left running by a previous process is orphaned.
+        with self.db.write() as session:
+            _requeue_orphans(session)
+        self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
+        if self.settings.warm_engines:
+            self.executor.prestart()  # the first job should not pay for spawning and imports
+        self.workers = WorkerPool(
+            self.db,
+            self.executor,
+            self.waker,
+            data_dir=self.data_dir,
+            threads=self.settings.worker_threads,
+            claim_batch=self.settings.claim_batch,
+            lease_seconds=self.settings.lease_seconds,
+            inline_limit=self.settings.inline_result_entries,
+            on_finished=self.completions.publish,
+            outbox=self.outbox,
+        )
+        self.workers.start()
+        self.start_notifier()
+        from qumulus.runtime.maintenance import Scheduler
+
+        self.maintenance = Scheduler(self.db, on_queued=self.waker.notify)
+        self.maintenance.start()
+        if self.settings.recalibrate_seconds > 0 and self.recalibrator is None:
+            from qumulus.services.backends.calibration import Recalibrator
+
+            self.recalibrator = Recalibrator(self, self.settings.recalibrate_seconds)
+            self.recalibrator.start()
+
+    def start_notifier(self) -> None:
+        """Deliver the notification outbox in a background thread (started with the runtime)."""
+        if self.notifier is None:
+            self.notifier = Notifier(self.db, self.settings, self.outbox)
+            self.notifier.start()
+
+    def work_canceled(self) -> None:
+        """Jobs were canceled: let this process's workers stop any simulation of them now.
+
+        (Workers in other processes notice by NOTIFY in distributed mode, else at their next
+        heartbeat.)"""
+        if self.workers is not None:
+            self.workers.check_leases()
+        if self.bus is not None:  # distributed mode: workers elsewhere hear it by NOTIFY
+            self.bus.publish_cancel()
+
+    def stop(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
+            self.maintenance = None
+        if self.recalibrator is not None:
+            self.recalibrator.stop()
+            self.recalibrator = None
+        if self.notifier is not None:
+            self.notifier.stop()
+            self.notifier = None
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
+        if self.bus is not None:
+            self.bus.close()
+            self.bus = None
+        self.committer.close()
+        self.db.dispose()
+
+
+def _requeue_orphans(session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from qumulus.runtime import queue
+    from qumulus.store.models import Execution
+
+    owners = set(session.scalars(select(Execution.lease_owner).where(Execution.state == "running")))
+    for owner in owners:
+        if owner:
+            queue.reap(session, owner=owner)
