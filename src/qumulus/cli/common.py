@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from qumulus.services.platform import Platform
+    from qumulus.platform import Platform
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -48,16 +48,9 @@ def admin_platform(data_dir: Path | None) -> Iterator[Platform]:
 
     A service error (bad input, a conflict, not found) is printed in red and exits with status 1.
     """
-    try:
-        from qumulus.config import Settings
-        from qumulus.errors import QumulusError
-        from qumulus.services.platform import Platform
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        err_console.print(
-            f"[red]The server is not installed ({exc.name} missing): pip install 'qumulus[server]'[/red]"
-        )
-        raise typer.Exit(1) from None
-    platform = Platform(Settings.from_env(data_dir=data_dir))
+    platform = open_platform(data_dir)
+    from qumulus.errors import QumulusError
+
     try:
         yield platform
     except QumulusError as exc:
