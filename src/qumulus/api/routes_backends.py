@@ -19,7 +19,7 @@ from qumulus.services.backends import catalog as svc
 from qumulus.services.backends import reservations
 from qumulus.services.backends import status as backend_status
 from qumulus.timeutil import parse_iso
-from qumulus.wire import jobs as wire
+from qumulus.wire import backends as wire
 
 
 def _current(platform: Any, backends: list[Any]) -> dict[str, tuple[str, str]]:

@@ -23,31 +23,7 @@ from qumulus.api.tenancy_bodies import MAX_BODY_BYTES
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services.jobs import sessions
-from qumulus.services.jobs.sessions import SessionView
-from qumulus.timeutil import iso
-
-
-def session_v04(view: SessionView, organization_id: str) -> dict[str, Any]:
-    row = view.row
-    body: dict[str, Any] = {
-        "id": row.id,
-        "organization_id": organization_id,
-        "project_id": row.project_id,
-        "backend": row.backend,
-        "creator_id": row.creator_id,
-        "ender_id": row.ender_id,
-        "settings": row.settings or {},
-        "status": row.status,
-        "state": row.status,
-        "active": row.status != sessions.ENDED,
-        "created_at": iso(row.created_at),
-        "started_at": iso(row.started_at),
-        "ended_at": iso(row.ended_at),
-        "job_count": view.job_count,
-        "usage_time": view.usage_seconds,
-        "cost": float(view.cost),
-    }
-    return body
+from qumulus.wire.sessions import session_v04
 
 
 def _limit(request: Request) -> int | None:

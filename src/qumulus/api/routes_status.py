@@ -31,7 +31,7 @@ from qumulus.services.backends import calibration
 from qumulus.services.backends import status as svc
 from qumulus.store.models import MaintenanceWindow
 from qumulus.timeutil import iso, utcnow
-from qumulus.wire import jobs as wire
+from qumulus.wire import backends as wire
 
 
 class StatusUpdate(_Body):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,7 +29,7 @@ from qumulus.api.tenancy_bodies import (
     parse_body,
 )
 from qumulus.auth.principal import Principal
-from qumulus.services.tenancy import audit, key_admin, organizations, projects, users
+from qumulus.services.tenancy import audit, key_admin, members, organizations, projects, users
 from qumulus.wire import tenancy as wire
 
 
@@ -93,56 +93,7 @@ def build() -> APIRouter:
         )
         return JSONResponse(wire.organization(org))
 
-    # organization members ------------------------------------------------------------------------
-
-    @router.get("/organizations/{org_id}/members")
-    async def list_org_members(
-        org_id: str,
-        request: Request,
-        who: Principal = Depends(principal),
-        limit: int | None = Query(None),
-        next: str | None = Query(None),
-    ) -> JSONResponse:
-        rows, cursor = await _call(
-            organizations.list_org_members, platform_of(request), who, org_id, limit=limit, cursor=next
-        )
-        return JSONResponse(wire.page("members", [wire.member(m) for m in rows], cursor))
-
-    @router.post("/organizations/{org_id}/members", status_code=201)
-    async def add_org_member(
-        org_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        body = await parse_body(request, OrgMemberCreate)
-        view = await _call(
-            organizations.add_org_member,
-            platform_of(request),
-            who,
-            org_id,
-            email=body.email,
-            role=body.role,
-            name=body.name,
-            password=body.password,
-        )
-        return JSONResponse(wire.member(view), status_code=201)
-
-    @router.patch("/organizations/{org_id}/members/{user_id}")
-    async def update_org_member(
-        org_id: str, user_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        body = await parse_body(request, MemberUpdate)
-        view = await _call(
-            organizations.update_org_member, platform_of(request), who, org_id, user_id, role=body.role
-        )
-        _forget_keys(request)
-        return JSONResponse(wire.member(view))
-
-    @router.delete("/organizations/{org_id}/members/{user_id}")
-    async def remove_org_member(
-        org_id: str, user_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        revoked = await _call(organizations.remove_org_member, platform_of(request), who, org_id, user_id)
-        _forget_keys(request)
-        return JSONResponse({"user_id": user_id, "status": "removed", "revoked_keys": revoked})
+    _member_routes(router, members.ORGANIZATION, "organizations", "org_id", OrgMemberCreate)
 
     # projects ------------------------------------------------------------------------------------
 
@@ -211,56 +162,7 @@ def build() -> APIRouter:
         _forget_keys(request)
         return JSONResponse({**wire.project(row), "revoked_keys": revoked})
 
-    # project members -------------------------------------------------------------------------------
-
-    @router.get("/projects/{project_id}/members")
-    async def list_project_members(
-        project_id: str,
-        request: Request,
-        who: Principal = Depends(principal),
-        limit: int | None = Query(None),
-        next: str | None = Query(None),
-    ) -> JSONResponse:
-        rows, cursor = await _call(
-            projects.list_project_members, platform_of(request), who, project_id, limit=limit, cursor=next
-        )
-        return JSONResponse(wire.page("members", [wire.member(m) for m in rows], cursor))
-
-    @router.post("/projects/{project_id}/members", status_code=201)
-    async def add_project_member(
-        project_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        body = await parse_body(request, ProjectMemberCreate)
-        view = await _call(
-            projects.add_project_member,
-            platform_of(request),
-            who,
-            project_id,
-            role=body.role,
-            user_id=body.user_id,
-            email=body.email,
-        )
-        _forget_keys(request)
-        return JSONResponse(wire.member(view), status_code=201)
-
-    @router.patch("/projects/{project_id}/members/{user_id}")
-    async def update_project_member(
-        project_id: str, user_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        body = await parse_body(request, MemberUpdate)
-        view = await _call(
-            projects.update_project_member, platform_of(request), who, project_id, user_id, role=body.role
-        )
-        _forget_keys(request)
-        return JSONResponse(wire.member(view))
-
-    @router.delete("/projects/{project_id}/members/{user_id}")
-    async def remove_project_member(
-        project_id: str, user_id: str, request: Request, who: Principal = Depends(principal)
-    ) -> JSONResponse:
-        revoked = await _call(projects.remove_project_member, platform_of(request), who, project_id, user_id)
-        _forget_keys(request)
-        return JSONResponse({"user_id": user_id, "status": "removed", "revoked_keys": revoked})
+    _member_routes(router, members.PROJECT, "projects", "project_id", ProjectMemberCreate)
 
     # keys --------------------------------------------------------------------------------------------
 
@@ -338,3 +240,61 @@ def build() -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+def _member_routes(
+    router: APIRouter, scope: members.Scope, collection: str, param: str, create_body: type[Any]
+) -> None:
+    """``/{collection}/{param}/members`` (list, add) and ``…/members/{user_id}`` (change role, remove):
+    one set of routes for organizations and projects, over :mod:`qumulus.services.tenancy.members`."""
+    base = f"/{collection}/{{{param}}}/members"
+    target: Any = Path(alias=param)
+    kind = scope.event.split("_")[0]
+
+    async def list_members(
+        request: Request,
+        target_id: str = target,
+        who: Principal = Depends(principal),
+        limit: int | None = Query(None),
+        next: str | None = Query(None),
+    ) -> JSONResponse:
+        rows, cursor = await _call(
+            members.list_members, platform_of(request), who, scope, target_id, limit=limit, cursor=next
+        )
+        return JSONResponse(wire.page("members", [wire.member(m) for m in rows], cursor))
+
+    async def add_member(
+        request: Request, target_id: str = target, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        body = await parse_body(request, create_body)
+        view = await _call(
+            members.add_member, platform_of(request), who, scope, target_id, **body.model_dump()
+        )
+        _forget_keys(request)
+        return JSONResponse(wire.member(view), status_code=201)
+
+    async def update_member(
+        request: Request, target_id: str = target, user_id: str = Path(), who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        body = await parse_body(request, MemberUpdate)
+        view = await _call(
+            members.update_member, platform_of(request), who, scope, target_id, user_id, role=body.role
+        )
+        _forget_keys(request)
+        return JSONResponse(wire.member(view))
+
+    async def remove_member(
+        request: Request, target_id: str = target, user_id: str = Path(), who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        revoked = await _call(members.remove_member, platform_of(request), who, scope, target_id, user_id)
+        _forget_keys(request)
+        return JSONResponse({"user_id": user_id, "status": "removed", "revoked_keys": revoked})
+
+    router.add_api_route(base, list_members, methods=["GET"], name=f"list_{kind}_members")
+    router.add_api_route(base, add_member, methods=["POST"], status_code=201, name=f"add_{kind}_member")
+    router.add_api_route(
+        f"{base}/{{user_id}}", update_member, methods=["PATCH"], name=f"update_{kind}_member"
+    )
+    router.add_api_route(
+        f"{base}/{{user_id}}", remove_member, methods=["DELETE"], name=f"remove_{kind}_member"
+    )

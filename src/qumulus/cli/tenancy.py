@@ -239,23 +239,26 @@ def members_add(
     data_dir: DataDir = None,
 ) -> None:
     """Add a user to an organization (--org) or to a project (--project) with a role."""
+    from qumulus.services.tenancy import members
     from qumulus.services.tenancy.access import CLI_ADMIN
-    from qumulus.services.tenancy.organizations import add_org_member
-    from qumulus.services.tenancy.projects import add_project_member
 
     if org is None and project is None:
         raise _fail("Give --org (organization membership) or --project (project membership).")
     with admin_platform(data_dir) as platform:
-        if project is not None:
-            with platform.db.read() as session:
-                project_id = _project_id(session, project, org)
-            view = add_project_member(platform, CLI_ADMIN, project_id, email=email, role=role or "member")
-            where = f"project {project}"
-        else:
-            with platform.db.read() as session:
-                org_id = _org_id(session, org or "")
-            view = add_org_member(platform, CLI_ADMIN, org_id, email=email, role=role or "member")
-            where = f"organization {org}"
+        with platform.db.read() as session:
+            if project is not None:
+                scope, target_id, where = (
+                    members.PROJECT,
+                    _project_id(session, project, org),
+                    f"project {project}",
+                )
+            else:
+                scope, target_id, where = (
+                    members.ORGANIZATION,
+                    _org_id(session, org or ""),
+                    f"organization {org}",
+                )
+        view = members.add_member(platform, CLI_ADMIN, scope, target_id, email=email, role=role or "member")
     console.print(f"Added {view.email} to {where} as {view.role}.")
 
 

@@ -20,7 +20,7 @@ from qumulus.services.backends import catalog as backends
 from qumulus.services.backends import reservations
 from qumulus.services.backends import status as backend_status
 from qumulus.services.billing import budgets, contracts, usage
-from qumulus.services.tenancy import console_sessions, key_admin, organizations, projects
+from qumulus.services.tenancy import console_sessions, key_admin, members, organizations, projects
 
 MAX_TABLE_QUBITS = 64
 USAGE_GROUPS = ("project", "backend")
@@ -132,9 +132,10 @@ def build() -> APIRouter:
     async def add_member(request: Request) -> Response:
         return await _org_change(
             request,
-            lambda platform, who, form: organizations.add_org_member(
+            lambda platform, who, form: members.add_member(
                 platform,
                 who,
+                members.ORGANIZATION,
                 who.organization_id,
                 email=str(form.get("email") or ""),
                 role=str(form.get("role")),
@@ -145,8 +146,8 @@ def build() -> APIRouter:
     async def change_role(request: Request, user_id: str) -> Response:
         return await _org_change(
             request,
-            lambda platform, who, form: organizations.update_org_member(
-                platform, who, who.organization_id, user_id, role=str(form.get("role"))
+            lambda platform, who, form: members.update_member(
+                platform, who, members.ORGANIZATION, who.organization_id, user_id, role=str(form.get("role"))
             ),
         )
 
@@ -265,14 +266,14 @@ def _backend(platform: Any, name: str) -> dict[str, Any]:
 def _project(platform: Any, principal: Principal) -> dict[str, Any]:
     project = projects.get_project(platform, principal, principal.project_id)
     try:
-        members, _ = projects.list_project_members(platform, principal, project.id, limit=100)
+        people, _ = members.list_members(platform, principal, members.PROJECT, project.id, limit=100)
     except QumulusError:
-        members = []
+        people = []
     keys, _ = key_admin.list_keys(platform, principal, project.id, limit=100)
     return {
         **_money(platform, principal, project.id),
         "project": project,
-        "members": members,
+        "members": people,
         "keys": keys,
         "can_revoke_any": allowed(principal.actor(), Action.KEY_REVOKE),
         "can_manage_budget": allowed(principal.actor(), Action.BUDGET_MANAGE),
@@ -297,9 +298,9 @@ def _money(platform: Any, principal: Principal, project_id: str) -> dict[str, An
 def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
     org = organizations.get_organization(platform, principal, principal.organization_id)
     try:
-        members, _ = organizations.list_org_members(platform, principal, org.id, limit=100)
+        people, _ = members.list_members(platform, principal, members.ORGANIZATION, org.id, limit=100)
     except QumulusError:  # the role may not list the organization's users: the page shows the rest
-        members = None
+        people = None
     rows, _ = projects.list_projects(platform, principal, org.id, limit=100)
     try:
         allocations = contracts.allocations(platform, principal, org.id)
@@ -317,7 +318,7 @@ def _organization(platform: Any, principal: Principal) -> dict[str, Any]:
         "allocations": allocations,
         "usage_rows": usage_rows,
         "organization": org,
-        "org_members": members,
+        "org_members": people,
         "org_projects": rows,
         "is_owner": principal.org_role == "owner" or principal.is_admin,
         "switchable": {p.id for p, _ in console_sessions.visible_projects(platform, principal.user_id or "")},

@@ -1,29 +1,24 @@
-"""Organizations and their members: create, read, update; invite, change role, remove.
+"""Organizations: create, read, update (their members: :mod:`qumulus.services.tenancy.members`).
 
 Every function takes the caller's :class:`Principal` (the admin CLI passes
 :data:`qumulus.services.tenancy.access.CLI_ADMIN`), resolves reach and roles relative to the target with
 :mod:`qumulus.services.tenancy.access`, asks the permission matrix, and makes its change and its audit row in
-one transaction. An organization always keeps at least one owner.
-
-Memberships and keys: a key lives only as long as its user's membership. Removing a user from the
-organization also removes their project memberships there and revokes their keys in every project
-of it.
+one transaction.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qumulus.auth.permissions import Action, Actor
 from qumulus.auth.principal import Principal
-from qumulus.domain import MemberView
-from qumulus.errors import Conflict, InvalidRequest, NotFound
+from qumulus.errors import Conflict, InvalidRequest
 from qumulus.services import paging
 from qumulus.services.context import Context
 from qumulus.services.tenancy import access, audit, common, rules
 from qumulus.services.tenancy.users import user_for_invite
-from qumulus.store.models import Organization, OrganizationMember, Project, ProjectMember, User
+from qumulus.store.models import Organization, OrganizationMember, User
 
 # organizations --------------------------------------------------------------------------------
 
@@ -130,137 +125,3 @@ def update_organization(
                 details=changes,
             )
         return org
-
-
-# organization members and users ----------------------------------------------------------------
-
-
-def list_org_members(
-    platform: Context,
-    principal: Principal,
-    organization_id: str,
-    *,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> tuple[list[MemberView], str | None]:
-    with platform.db.read() as session:
-        target = access.organization(session, principal, organization_id)
-        access.require(target.actor, Action.ORG_MEMBERS_READ)
-        stmt = (
-            select(User.id, User.email, User.name, OrganizationMember.role)
-            .join(OrganizationMember, OrganizationMember.user_id == User.id)
-            .where(OrganizationMember.organization_id == target.organization.id)
-        )
-        return common.member_page(session, stmt, limit, cursor)
-
-
-def add_org_member(
-    platform: Context,
-    principal: Principal,
-    organization_id: str,
-    *,
-    email: str,
-    role: str = "member",
-    name: str | None = None,
-    password: str | None = None,
-) -> MemberView:
-    """Invite: add a user to the organization, creating the user when the email is new."""
-    email = rules.clean_email(email)
-    rules.check_org_role(role)
-    with common.writing(platform) as session:
-        target = access.organization(session, principal, organization_id)
-        access.require(target.actor, Action.ORG_MEMBERS_MANAGE)
-        org = target.organization
-        user = user_for_invite(session, principal, email, name, password=password, organization_id=org.id)
-        if access.org_role(session, user.id, org.id) is not None:
-            raise Conflict(f"email: {email} is already a member of this organization", field="email")
-        session.add(OrganizationMember(organization_id=org.id, user_id=user.id, role=role))
-        audit.record(
-            session,
-            principal,
-            "org_member.add",
-            target_type="user",
-            target_id=user.id,
-            organization_id=org.id,
-            details={"email": email, "role": role},
-        )
-        return MemberView(user.id, user.email, user.name, role)
-
-
-def update_org_member(
-    platform: Context, principal: Principal, organization_id: str, user_id: str, *, role: str
-) -> MemberView:
-    rules.check_org_role(role)
-    with common.writing(platform) as session:
-        target = access.organization(session, principal, organization_id)
-        access.require(target.actor, Action.ORG_MEMBERS_MANAGE)
-        org = target.organization
-        member, user = _org_member(session, org.id, user_id)
-        if member.role != role:
-            _keep_an_owner(session, org.id, user_id, role)
-            audit.record(
-                session,
-                principal,
-                "org_member.update",
-                target_type="user",
-                target_id=user_id,
-                organization_id=org.id,
-                details={"email": user.email, "role": role, "previous_role": member.role},
-            )
-            member.role = role
-        return MemberView(user.id, user.email, user.name, role)
-
-
-def remove_org_member(
-    platform: Context, principal: Principal, organization_id: str, user_id: str
-) -> list[str]:
-    """Remove a user from the organization and its projects; returns the key ids revoked."""
-    with common.writing(platform) as session:
-        target = access.organization(session, principal, organization_id)
-        access.require(target.actor, Action.ORG_MEMBERS_MANAGE)
-        org = target.organization
-        member, user = _org_member(session, org.id, user_id)
-        _keep_an_owner(session, org.id, user_id, None)
-        project_ids = list(session.scalars(select(Project.id).where(Project.organization_id == org.id)))
-        if project_ids:
-            session.execute(
-                delete(ProjectMember).where(
-                    ProjectMember.project_id.in_(project_ids), ProjectMember.user_id == user_id
-                )
-            )
-        revoked = common.revoke_keys_of(
-            session, principal, org.id, project_ids, user_id, reason="org_member.remove"
-        )
-        session.delete(member)
-        audit.record(
-            session,
-            principal,
-            "org_member.remove",
-            target_type="user",
-            target_id=user_id,
-            organization_id=org.id,
-            details={"email": user.email, "role": member.role, "revoked_keys": len(revoked)},
-        )
-        return revoked
-
-
-def _org_member(session: Session, organization_id: str, user_id: str) -> tuple[OrganizationMember, User]:
-    member = session.get(OrganizationMember, (organization_id, user_id)) if len(user_id) <= 64 else None
-    if member is None:
-        raise NotFound(f"User {user_id} is not a member of this organization.")
-    return member, session.get(User, user_id)
-
-
-def _keep_an_owner(session: Session, organization_id: str, user_id: str, new_role: str | None) -> None:
-    owners = list(
-        session.scalars(
-            select(OrganizationMember.user_id)
-            .where(OrganizationMember.organization_id == organization_id, OrganizationMember.role == "owner")
-            .with_for_update()
-        )
-    )
-    if rules.leaves_no_owner(owners, user_id, new_role):
-        raise Conflict(
-            "role: this would leave the organization without an owner; make another member owner first",
-            field="role",
-        )

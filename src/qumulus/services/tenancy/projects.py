@@ -1,8 +1,7 @@
-"""Projects and their members: create, read, update, archive; add, change role, remove.
+"""Projects: create, read, update, archive (their members: :mod:`qumulus.services.tenancy.members`).
 
-Same shape as :mod:`qumulus.services.tenancy.organizations`. A project member must already belong to the
-project's organization. Removing a member revokes their keys in the project; archiving a project
-revokes all of its keys (its jobs and audit trail stay readable).
+Same shape as :mod:`qumulus.services.tenancy.organizations`. Archiving a project revokes all of its
+keys (its jobs and audit trail stay readable).
 """
 
 from __future__ import annotations
@@ -12,12 +11,11 @@ from sqlalchemy.orm import Session
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
-from qumulus.domain import MemberView
-from qumulus.errors import Conflict, InvalidRequest, NotFound
+from qumulus.errors import Conflict
 from qumulus.services import paging
 from qumulus.services.context import Context
 from qumulus.services.tenancy import access, audit, common, rules
-from qumulus.store.models import OrganizationMember, Project, ProjectMember, User
+from qumulus.store.models import Project, ProjectMember
 from qumulus.timeutil import utcnow
 
 # projects ---------------------------------------------------------------------------------------
@@ -144,135 +142,3 @@ def archive_project(platform: Context, principal: Principal, project_id: str) ->
             details={"name": project.name, "revoked_keys": len(revoked)},
         )
         return project, revoked
-
-
-# project members ----------------------------------------------------------------------------------
-
-
-def list_project_members(
-    platform: Context,
-    principal: Principal,
-    project_id: str,
-    *,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> tuple[list[MemberView], str | None]:
-    with platform.db.read() as session:
-        target = access.project(session, principal, project_id)
-        access.require(target.actor, Action.PROJECT_MEMBERS_READ)
-        stmt = (
-            select(User.id, User.email, User.name, ProjectMember.role)
-            .join(ProjectMember, ProjectMember.user_id == User.id)
-            .where(ProjectMember.project_id == target.project.id)
-        )
-        return common.member_page(session, stmt, limit, cursor)
-
-
-def add_project_member(
-    platform: Context,
-    principal: Principal,
-    project_id: str,
-    *,
-    role: str,
-    user_id: str | None = None,
-    email: str | None = None,
-) -> MemberView:
-    """Add a member of the organization to the project (invite them to the organization first)."""
-    rules.check_project_role(role)
-    if (user_id is None) == (email is None):
-        raise InvalidRequest("user_id: give exactly one of user_id and email", field="user_id")
-    with common.writing(platform) as session:
-        target = access.project(session, principal, project_id)
-        access.require(target.actor, Action.PROJECT_MEMBERS_MANAGE)
-        project = target.project
-        if project.archived_at is not None:
-            raise Conflict(f"Project {project_id} is archived and cannot be changed.")
-        user = _org_user(session, project.organization_id, user_id=user_id, email=email)
-        if access.project_role(session, user.id, project.id) is not None:
-            raise Conflict(f"user_id: {user.email} is already a member of this project", field="user_id")
-        session.add(ProjectMember(project_id=project.id, user_id=user.id, role=role))
-        audit.record(
-            session,
-            principal,
-            "project_member.add",
-            target_type="user",
-            target_id=user.id,
-            organization_id=project.organization_id,
-            project_id=project.id,
-            details={"email": user.email, "role": role},
-        )
-        return MemberView(user.id, user.email, user.name, role)
-
-
-def _org_user(session: Session, organization_id: str, *, user_id: str | None, email: str | None) -> User:
-    field = "user_id" if user_id is not None else "email"
-    stmt = select(User).join(OrganizationMember, OrganizationMember.user_id == User.id)
-    stmt = stmt.where(OrganizationMember.organization_id == organization_id)
-    if user_id is not None:
-        stmt = stmt.where(User.id == user_id)
-    else:
-        stmt = stmt.where(User.email == rules.clean_email(email or ""))
-    user = session.scalars(stmt).one_or_none()
-    if user is None:
-        raise InvalidRequest(
-            f"{field}: {user_id or email} is not a member of this project's organization; invite them first",
-            field=field,
-        )
-    return user
-
-
-def update_project_member(
-    platform: Context, principal: Principal, project_id: str, user_id: str, *, role: str
-) -> MemberView:
-    rules.check_project_role(role)
-    with common.writing(platform) as session:
-        target = access.project(session, principal, project_id)
-        access.require(target.actor, Action.PROJECT_MEMBERS_MANAGE)
-        project = target.project
-        member, user = _project_member(session, project.id, user_id)
-        if member.role != role:
-            audit.record(
-                session,
-                principal,
-                "project_member.update",
-                target_type="user",
-                target_id=user_id,
-                organization_id=project.organization_id,
-                project_id=project.id,
-                details={"email": user.email, "role": role, "previous_role": member.role},
-            )
-            member.role = role
-        return MemberView(user.id, user.email, user.name, role)
-
-
-def remove_project_member(
-    platform: Context, principal: Principal, project_id: str, user_id: str
-) -> list[str]:
-    """Remove a member; their keys in the project are revoked. Returns the key ids revoked."""
-    with common.writing(platform) as session:
-        target = access.project(session, principal, project_id)
-        access.require(target.actor, Action.PROJECT_MEMBERS_MANAGE)
-        project = target.project
-        member, user = _project_member(session, project.id, user_id)
-        revoked = common.revoke_keys_of(
-            session, principal, project.organization_id, [project.id], user_id, reason="project_member.remove"
-        )
-        session.delete(member)
-        audit.record(
-            session,
-            principal,
-            "project_member.remove",
-            target_type="user",
-            target_id=user_id,
-            organization_id=project.organization_id,
-            project_id=project.id,
-            details={"email": user.email, "role": member.role, "revoked_keys": len(revoked)},
-        )
-        return revoked
-
-
-def _project_member(session: Session, project_id: str, user_id: str) -> tuple[ProjectMember, User]:
-    member = session.get(ProjectMember, (project_id, user_id)) if len(user_id) <= 64 else None
-    if member is None:
-        raise NotFound(f"User {user_id} is not a member of this project.")
-    return member, session.get(User, user_id)

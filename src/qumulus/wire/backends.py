@@ -1,0 +1,85 @@
+"""Backends and their characterizations → IonQ wire JSON (wire spec §7), with each client's quirks:
+qiskit reads ``status`` from a characterization, cirq the legacy ``/calibrations`` shape, the ionq
+package epoch-integer dates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from qumulus.store.models import Backend, Characterization
+from qumulus.timeutil import epoch, iso
+
+#: Internal backend status → the ionq package's status enum (wire spec §7.1).
+#: Our statuses → the ionq package's enum (available, unavailable, running, reserved, calibrating,
+#: offline, retired). A backend that still starts jobs is ``available`` (qiskit's ``status()`` is
+#: True only then), with ``degraded: true`` when it is not at its best; one that holds jobs is not.
+BACKEND_STATUS = {
+    "operational": "available",
+    "degraded": "available",
+    "partial_outage": "available",
+    "major_outage": "unavailable",
+    "maintenance": "offline",
+    "retired": "retired",
+}
+
+
+def backend_v04(
+    backend: Backend,
+    pending: int | None = None,
+    average_queue_ms: int | None = None,
+    *,
+    current: tuple[str, str] | None = None,
+    reserved: list[tuple[datetime, datetime]] | None = None,
+) -> dict[str, Any]:
+    """``current`` = (status, message) in force now when it differs from the row (a maintenance
+    window); ``status_detail`` is our own status name, ``status`` the ionq package's enum.
+    ``average_queue_time`` (ms): measured from recent jobs when given, else the catalog's figure.
+    ``reservations``: approved windows ahead (times only; whose they are is not public)."""
+    status, message = current or (backend.status, backend.status_message)
+    queue_ms = average_queue_ms if average_queue_ms is not None else backend.average_queue_time_ms
+    body: dict[str, Any] = {
+        "backend": backend.name,
+        "status": BACKEND_STATUS.get(status, "unavailable"),
+        "status_detail": status,
+        "qubits": backend.qubits,
+        "average_queue_time": int(queue_ms),
+        "last_updated": epoch(backend.updated_at),
+        "degraded": status in ("degraded", "partial_outage"),
+        "kind": backend.kind,
+        "gatesets": backend.gatesets,
+        "accepting_jobs": backend.accepting_jobs and status != "retired",
+    }
+    if message:
+        body["status_message"] = message
+    if pending is not None:
+        body["pending_jobs"] = pending
+    if reserved is not None:
+        body["reservations"] = [{"starts_at": iso(a), "ends_at": iso(b)} for a, b in reserved]
+    if backend.characterization_id:
+        body["characterization_id"] = backend.characterization_id
+        body["characterization_url"] = f"/characterizations/{backend.characterization_id}"
+    return body
+
+
+def characterization(row: Characterization, *, status: str, epoch_date: bool = False) -> dict[str, Any]:
+    """qiskit and cirq want ISO dates (``epoch_date=False``); the ionq package's paths want ints."""
+    data = row.data
+    return {
+        "id": row.id,
+        "backend": row.backend,
+        "date": epoch(row.date) if epoch_date else iso(row.date),
+        "qubits": row.qubits,
+        "connectivity": data.get("connectivity", []),
+        "fidelity": data.get("fidelity", {}),
+        "timing": data.get("timing", {}),
+        "status": status,
+    }
+
+
+def calibration(row: Characterization, *, status: str) -> dict[str, Any]:
+    """cirq's legacy ``/calibrations`` shape: ``target`` instead of ``backend``."""
+    body = characterization(row, status=status)
+    body["target"] = body.pop("backend")
+    return body
