@@ -28,7 +28,8 @@ H = {"gate": "h", "target": 0}
 # (id, job type, input, expected path, words the reason must contain)
 CASES: list[tuple[str, str | None, Any, str, str]] = [
     # job type and input shape
-    ("qasm3", "ionq.qasm3.v1", {"qubits": 1, "data": "OPENQASM 3.0;"}, "type", "not handled"),
+    ("qasm3-no-qubits", "ionq.qasm3.v1", {"data": "OPENQASM 3.0;"}, "input.data", "no qubits"),
+    ("qasm3-no-data", "ionq.qasm3.v1", {"qubits": 1}, "input.data", "missing"),
     ("unknown-type", "ionq.foo.v1", {}, "type", "unsupported job type"),
     ("non-string-type", 3, {}, "type", "unsupported job type"),
     ("input-none", V1, None, "input", "JSON object"),
@@ -591,7 +592,7 @@ def test_error_attributes_multi_circuit() -> None:
 
 def test_job_type_error_has_no_input_prefix() -> None:
     with pytest.raises(CircuitError) as info:
-        parse_input("ionq.qasm3.v1", {})
+        parse_input("ionq.quantum-function.v9", {})
     assert (info.value.path, info.value.field, info.value.circuit_index) == ("type", "type", None)
 
 

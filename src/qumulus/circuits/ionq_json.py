@@ -14,6 +14,7 @@ circuit parses in about 5–10 µs, the largest allowed job (150 000 gates) in w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from numbers import Integral, Real
 from typing import Any
@@ -26,6 +27,8 @@ MULTI_CIRCUIT_V1 = "ionq.multi-circuit.v1"
 QASM3_V1 = "ionq.qasm3.v1"
 #: ``input.format`` of the legacy v0.3 body (no job ``type``).
 CIRCUIT_V0_FORMAT = "ionq.circuit.v0"
+#: ``input.format`` of a v0.3 OpenQASM body (``input.data`` holds the program).
+OPENQASM_FORMAT = "openqasm"
 
 #: Per-job limits from the v0.4 API (wire spec §3.2).
 MAX_CIRCUITS = 5_000
@@ -108,13 +111,11 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
     elif job_type == MULTI_CIRCUIT_V1:
         multi = True
     elif job_type is None:
+        if isinstance(payload, dict) and payload.get("format") == OPENQASM_FORMAT:
+            return _parse_openqasm(payload, max_qubits)
         multi = isinstance(payload, dict) and payload.get("circuits") is not None
     elif job_type == QASM3_V1:
-        raise CircuitError(
-            f"{QASM3_V1} (OpenQASM 3) input is not handled by the IonQ JSON circuit parser",
-            field="type",
-            prefix="",
-        )
+        return _parse_openqasm(payload, max_qubits)
     else:
         raise CircuitError(
             f"unsupported job type {_show(job_type)}; expected {CIRCUIT_V1!r} or {MULTI_CIRCUIT_V1!r}",
@@ -128,7 +129,7 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
         if fmt is not None and fmt != CIRCUIT_V0_FORMAT:
             raise _err(
                 f"unsupported input format {_show(fmt)}; a body without a job type must use "
-                f"{CIRCUIT_V0_FORMAT!r}",
+                f"{CIRCUIT_V0_FORMAT!r} or {OPENQASM_FORMAT!r}",
                 "format",
             )
 
@@ -191,6 +192,33 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
         budget -= len(item.get("circuit"))
         circuits.append(circuit)
     return CircuitBatch(circuits=tuple(circuits), multi=True)
+
+
+def _parse_openqasm(payload: Any, max_qubits: int | None) -> CircuitBatch:
+    """``{"data": "<OpenQASM 2 or 3>", "qubits"?: n}`` (``ionq.qasm3.v1``, v0.3 ``format: openqasm``).
+
+    ``qubits`` (qiskit-ionq sends the circuit's width) may widen the program; it may not narrow it.
+    The parser is imported here, on first use: it needs the server install (qiskit).
+    """
+    from qumulus.circuits.openqasm import parse_openqasm
+
+    if not isinstance(payload, dict):
+        raise _err(f"input must be a JSON object, got {_kind(payload)}")
+    if payload.get("data") is None:
+        raise _err("missing: the OpenQASM program goes in input.data (a string)", "data")
+    declared = _declared_qubits(payload.get("qubits"), None)
+    name = payload.get("name")
+    circuit = parse_openqasm(payload.get("data"), name=name if isinstance(name, str) else None)
+    if declared is not None:
+        if declared < circuit.qubits:
+            raise _err(f"{declared} is fewer than the {circuit.qubits} qubits the program declares", "qubits")
+        if declared > circuit.qubits:
+            circuit = dataclasses.replace(circuit, qubits=declared)
+    if circuit.qubits < 1:
+        raise _err("the program declares no qubits (qubit[n] q; or qreg q[n];)", "data")
+    if max_qubits is not None and circuit.qubits > max_qubits:
+        raise _err(_too_wide(circuit.qubits, max_qubits), "qubits" if declared is not None else "data")
+    return CircuitBatch(circuits=(circuit,), multi=False)
 
 
 def _parse_circuit(
