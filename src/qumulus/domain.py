@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from qumulus.backends.status import Effective, Planned
 from qumulus.store.models import Job
 
 #: Job statuses before and after the end of a job's life.
@@ -92,3 +93,26 @@ class MemberView:
     email: str
     name: str
     role: str
+
+
+@dataclass(frozen=True)
+class BackendState:
+    """One backend on the status page."""
+
+    backend: str
+    stored: str
+    current: Effective
+    updated_at: datetime
+    upcoming: list[Planned]
+
+
+@dataclass
+class WebhookView:
+    id: str
+    project_id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    #: Only when just created: the signing secret is shown once.
+    secret: str | None = None

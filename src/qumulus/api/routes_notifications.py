@@ -18,24 +18,10 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services.tenancy import webhooks as svc
-from qumulus.timeutil import iso
 from qumulus.wire import tenancy as tenancy_wire
+from qumulus.wire import tenancy as wire
 
 BODY_LIMIT = 64 * 1024
-
-
-def _webhook(view: svc.WebhookView) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": view.id,
-        "project_id": view.project_id,
-        "url": view.url,
-        "events": view.events,
-        "active": view.active,
-        "created_at": iso(view.created_at),
-    }
-    if view.secret is not None:
-        body["secret"] = view.secret  # shown once
-    return body
 
 
 def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
@@ -55,7 +41,7 @@ def build() -> APIRouter:
         project_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         views = await run_in_threadpool(svc.list_webhooks, platform_of(request), who, project_id)
-        return JSONResponse({"webhooks": [_webhook(v) for v in views]})
+        return JSONResponse({"webhooks": [wire.webhook(v) for v in views]})
 
     @router.post("/projects/{project_id}/webhooks", status_code=201)
     async def create_webhook(
@@ -67,7 +53,7 @@ def build() -> APIRouter:
         view = await run_in_threadpool(
             svc.create_webhook, platform_of(request), who, project_id, body["url"], body.get("events")
         )
-        return JSONResponse(_webhook(view), status_code=201)
+        return JSONResponse(wire.webhook(view), status_code=201)
 
     @router.delete("/projects/{project_id}/webhooks/{webhook_id}")
     async def delete_webhook(

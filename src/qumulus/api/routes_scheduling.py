@@ -27,8 +27,7 @@ from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.services.backends import reservations
 from qumulus.services.jobs import priority
-from qumulus.store.models import Reservation
-from qumulus.timeutil import iso
+from qumulus.wire import backends as backend_wire
 
 
 class ReservationCreate(_Body):
@@ -39,19 +38,6 @@ class ReservationCreate(_Body):
 
 class TierUpdate(_Body):
     tier: StrictInt
-
-
-def reservation(row: Reservation) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "organization_id": row.organization_id,
-        "backend": row.backend,
-        "starts_at": iso(row.starts_at),
-        "ends_at": iso(row.ends_at),
-        "status": row.status,
-        "created_by": row.created_by,
-        "created_at": iso(row.created_at),
-    }
 
 
 async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -66,7 +52,7 @@ def build() -> APIRouter:
         org_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         rows = await _call(reservations.list_reservations, platform_of(request), who, org_id)
-        return JSONResponse({"reservations": [reservation(r) for r in rows]})
+        return JSONResponse({"reservations": [backend_wire.reservation(r) for r in rows]})
 
     @router.post("/organizations/{org_id}/reservations", status_code=201)
     async def create_reservation(
@@ -82,21 +68,21 @@ def build() -> APIRouter:
             starts_at=body.starts_at,
             ends_at=body.ends_at,
         )
-        return JSONResponse(reservation(row), status_code=201)
+        return JSONResponse(backend_wire.reservation(row), status_code=201)
 
     @router.post("/reservations/{reservation_id}/approve")
     async def approve_reservation(
         reservation_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         row = await _call(reservations.approve_reservation, platform_of(request), who, reservation_id)
-        return JSONResponse(reservation(row))
+        return JSONResponse(backend_wire.reservation(row))
 
     @router.delete("/reservations/{reservation_id}")
     async def cancel_reservation(
         reservation_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         row = await _call(reservations.cancel_reservation, platform_of(request), who, reservation_id)
-        return JSONResponse(reservation(row))
+        return JSONResponse(backend_wire.reservation(row))
 
     @router.put("/jobs/{job_id}/priority")
     async def set_priority(

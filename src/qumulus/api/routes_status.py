@@ -26,10 +26,8 @@ from qumulus.api.deps import platform_of, principal
 from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import resolve_backend_name
-from qumulus.backends.status import Planned
 from qumulus.services.backends import calibration
 from qumulus.services.backends import status as svc
-from qumulus.store.models import MaintenanceWindow
 from qumulus.timeutil import iso, utcnow
 from qumulus.wire import backends as wire
 
@@ -45,32 +43,6 @@ class MaintenanceCreate(_Body):
     message: StrictStr | None = None
 
 
-def window(row: Planned | MaintenanceWindow) -> dict[str, Any]:
-    body = {
-        "id": row.id,
-        "backend": row.backend,
-        "starts_at": iso(row.starts_at),
-        "ends_at": iso(row.ends_at),
-        "message": row.message,
-    }
-    if isinstance(row, MaintenanceWindow):
-        body["status"] = row.status
-    return body
-
-
-def backend_state(state: svc.BackendState) -> dict[str, Any]:
-    now = state.current
-    return {
-        "backend": state.backend,
-        "status": now.status,
-        "wire_status": wire.BACKEND_STATUS.get(now.status, "unavailable"),
-        "message": now.message,
-        "updated_at": iso(state.updated_at),
-        "in_maintenance_window": now.window.id if now.window is not None else None,
-        "maintenance": [window(w) for w in state.upcoming],
-    }
-
-
 async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(lambda: fn(*args, **kwargs))
 
@@ -81,7 +53,9 @@ def build() -> APIRouter:
     @router.get("/status")
     async def status_page(request: Request) -> JSONResponse:
         states = await _call(svc.status_page, platform_of(request))
-        return JSONResponse({"updated_at": iso(utcnow()), "backends": [backend_state(s) for s in states]})
+        return JSONResponse(
+            {"updated_at": iso(utcnow()), "backends": [wire.backend_state(s) for s in states]}
+        )
 
     @router.get("/backends/{name}/status/history")
     async def status_history(
@@ -95,7 +69,7 @@ def build() -> APIRouter:
                     {"at": iso(e.at), "status": e.status, "previous": e.previous, "message": e.message}
                     for e in events
                 ],
-                "maintenance": [window(w) for w in windows],
+                "maintenance": [wire.window(w) for w in windows],
             }
         )
 
@@ -118,14 +92,14 @@ def build() -> APIRouter:
             ends_at=body.ends_at,
             message=body.message,
         )
-        return JSONResponse(window(row), status_code=201)
+        return JSONResponse(wire.window(row), status_code=201)
 
     @router.delete("/backends/{name}/maintenance/{window_id}")
     async def cancel(
         name: str, window_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         row = await _call(svc.cancel_maintenance, platform_of(request), who, name, window_id)
-        return JSONResponse(window(row))
+        return JSONResponse(wire.window(row))
 
     @router.post("/backends/{name}/recalibrate", status_code=201)
     async def recalibrate(name: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qumulus.store.models import Backend, Characterization
+from qumulus.backends.status import Planned
+from qumulus.domain import BackendState
+from qumulus.store.models import Backend, Characterization, MaintenanceWindow, Reservation
 from qumulus.timeutil import epoch, iso
 
 #: Internal backend status → the ionq package's status enum (wire spec §7.1).
@@ -83,3 +85,42 @@ def calibration(row: Characterization, *, status: str) -> dict[str, Any]:
     body = characterization(row, status=status)
     body["target"] = body.pop("backend")
     return body
+
+
+def window(row: Planned | MaintenanceWindow) -> dict[str, Any]:
+    body = {
+        "id": row.id,
+        "backend": row.backend,
+        "starts_at": iso(row.starts_at),
+        "ends_at": iso(row.ends_at),
+        "message": row.message,
+    }
+    if isinstance(row, MaintenanceWindow):
+        body["status"] = row.status
+    return body
+
+
+def backend_state(state: BackendState) -> dict[str, Any]:
+    now = state.current
+    return {
+        "backend": state.backend,
+        "status": now.status,
+        "wire_status": BACKEND_STATUS.get(now.status, "unavailable"),
+        "message": now.message,
+        "updated_at": iso(state.updated_at),
+        "in_maintenance_window": now.window.id if now.window is not None else None,
+        "maintenance": [window(w) for w in state.upcoming],
+    }
+
+
+def reservation(row: Reservation) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "organization_id": row.organization_id,
+        "backend": row.backend,
+        "starts_at": iso(row.starts_at),
+        "ends_at": iso(row.ends_at),
+        "status": row.status,
+        "created_by": row.created_by,
+        "created_at": iso(row.created_at),
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qumulus.domain import KeyView, MemberView
+from qumulus.domain import KeyView, MemberView, WebhookView
 from qumulus.store.models import AuditEvent, Organization, Project, User
 from qumulus.timeutil import iso, utcnow
 
@@ -85,3 +85,17 @@ def page(name: str, items: list[dict[str, Any]], cursor: str | None) -> dict[str
     if cursor is not None:
         payload["next"] = cursor
     return payload
+
+
+def webhook(view: WebhookView) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": view.id,
+        "project_id": view.project_id,
+        "url": view.url,
+        "events": view.events,
+        "active": view.active,
+        "created_at": iso(view.created_at),
+    }
+    if view.secret is not None:
+        body["secret"] = view.secret  # shown once
+    return body

@@ -15,7 +15,6 @@ closure caches and wakes the workers, so work held back starts at once when a ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from qumulus.auth.permissions import Action, Actor
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import resolve_backend_name
 from qumulus.backends.status import STATUSES, Effective, Planned, check_status, effective
+from qumulus.domain import BackendState
 from qumulus.errors import Conflict, InvalidRequest, NotFound
 from qumulus.runtime import availability
 from qumulus.services.context import Context
@@ -36,17 +36,6 @@ from qumulus.timeutil import utcnow
 MAX_WINDOW = timedelta(days=31)
 #: Longest message kept with a status.
 MAX_MESSAGE = 2000
-
-
-@dataclass(frozen=True)
-class BackendState:
-    """One backend on the status page."""
-
-    backend: str
-    stored: str
-    current: Effective
-    updated_at: datetime
-    upcoming: list[Planned]
 
 
 def _require_admin(session: Session, principal: Principal) -> None:

@@ -7,8 +7,6 @@ change invalidates the outbox's webhook cache, so this process's next completion
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
+from qumulus.domain import WebhookView
 from qumulus.errors import InvalidRequest, NotFound
 from qumulus.notifications import guard, signing
 from qumulus.notifications.outbox import EVENTS
@@ -27,16 +26,7 @@ from qumulus.store.models import Project, ProjectWebhook, User
 MAX_WEBHOOKS = 20
 
 
-@dataclass
-class WebhookView:
-    id: str
-    project_id: str
-    url: str
-    events: list[str]
-    active: bool
-    created_at: datetime
-    #: Only when just created: the signing secret is shown once.
-    secret: str | None = None
+
 
 
 def _view(row: ProjectWebhook, *, secret: str | None = None) -> WebhookView:
