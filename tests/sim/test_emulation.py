@@ -249,16 +249,14 @@ def test_aggregation_average_and_plurality_vote() -> None:
     assert aggregate_plurality(tie, [2]) == {1: 0.5, 2: 0.5}
 
 
-def test_trajectories_agree_with_the_density_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above 10 qubits the emulator samples state-vector trajectories (errors as Aer mixtures instead
-    of Kraus channels): the same noise, so the same GHZ population within shot noise."""
-    import qumulus.sim.emulator as emulator
-
+def test_trajectories_agree_with_the_density_matrix() -> None:
+    """The reference engines: Aer's trajectories of the full model (errors as Aer mixtures instead
+    of Kraus channels) sample the same noise as its density matrix, so the same GHZ population
+    within shot noise."""
     dev, shots = device("qpu.forte-1"), 4000
-    exact = emulate(ghz(6), dev, shots, seed=3)
-    monkeypatch.setattr(emulator, "DENSITY_MATRIX_MAX_QUBITS", 4)
-    sampled = emulate(ghz(6), dev, shots, seed=3)
-    assert (exact.method, sampled.method) == ("density_matrix", "statevector")
+    exact = emulate(ghz(6), dev, shots, seed=3, engine="aer-density-matrix")
+    sampled = emulate(ghz(6), dev, shots, seed=3, engine="aer-trajectories")
+    assert (exact.method, sampled.method) == ("aer-density-matrix", "aer-trajectories")
     p, q = (float(np.isin(r.outcomes, [0, 63]).mean()) for r in (exact, sampled))
     assert abs(p - q) < 4 * math.sqrt(2 * p * (1 - p) / shots), (p, q)
 

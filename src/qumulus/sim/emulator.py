@@ -1,14 +1,27 @@
-"""Run a circuit on an emulated QPU: compile, schedule, add the device's noise, sample shots with Aer.
+"""Run a circuit on an emulated QPU: compile, schedule, add the device's noise, sample shots.
 
 ``emulate`` is what a job on ``qpu.*`` (or on ``simulator`` with ``noise.model`` = a QPU name) runs:
 
 1. compile to the device's native gates (:mod:`qumulus.circuits.compile`);
 2. schedule them as the timing model does (:mod:`qumulus.backends.timing`) and put each idle gap's
-   and each gate's noise channel where it happens (:mod:`qumulus.sim.noise`);
-3. sample ``shots`` with qiskit-aer, seeded: exact density matrix up to
-   :data:`DENSITY_MATRIX_MAX_QUBITS` qubits, state-vector trajectories above (one trajectory per
-   shot; a density matrix doubles the qubits' memory, 2·n qubits' worth of amplitudes);
+   and each gate's noise where it happens;
+3. sample ``shots`` on the engine the cost model (:mod:`qumulus.sim.cost`) predicts fastest:
+
+   * ``pauli-stim`` — a Clifford circuit (after compilation) on stim, any width
+     (:mod:`qumulus.sim.stim_noisy`);
+   * ``pauli-qsim`` / ``pauli-qulacs`` — the Pauli-noise state-vector engine: every shot's errors
+     sampled up front, the error-free circuit simulated once, distinct error patterns branched from
+     shared error-free prefixes (:mod:`qumulus.sim.pauli_noise`, :mod:`qumulus.sim.error_patterns`,
+     :mod:`qumulus.sim.branching`);
+   * ``aer-density-matrix`` — Aer's exact density matrix with the full (non-twirled) channels of
+     :mod:`qumulus.sim.noise`, kept for tiny circuits: it is chosen whenever it is predicted within
+     :data:`EXACT_PREFERENCE_SECONDS` of the fastest, and it is the accuracy reference;
+   * ``aer-trajectories`` — the full model on Aer's state-vector trajectories (a reference engine,
+     never chosen automatically; ``engine=`` or ``$QUMULUS_NOISY_ENGINE`` pins any engine);
 4. return the per-shot outcomes in shot order, and the QPU time the timing model bills.
+
+:func:`predict` is the cost model's entry point for a submitted circuit: the predicted wall time of
+``emulate`` on this machine class, before anything runs.
 
 **Debiasing** (``debias=True``, IonQ's ``error_mitigation.debiasing``) splits the shots over
 :data:`DEBIAS_VARIANTS` symmetrized variants: each maps the circuit's qubits onto a random set of
@@ -21,25 +34,37 @@ results' ``sharpen=true``).
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from qumulus.backends.device import DeviceModel
+from qumulus.backends.device import COHERENT_2Q_SHARE, DeviceModel
 from qumulus.backends.timing import execution_seconds, gate_seconds, schedule
 from qumulus.circuits.compile import compile_native
 from qumulus.circuits.gates import matrix
 from qumulus.circuits.model import Circuit
+from qumulus.sim import cost
 from qumulus.sim.noise import NoiseBuilder
 
-#: Up to this many qubits the exact density matrix is sampled; above, trajectories (see docs).
-DENSITY_MATRIX_MAX_QUBITS = 10
+#: The density matrix is never considered above this width (4**n memory: 268 MB of complex128 at 12).
+DENSITY_MATRIX_MAX_QUBITS = 12
+#: The exact density matrix is chosen when predicted at most this many seconds slower than the fastest.
+EXACT_PREFERENCE_SECONDS = 0.25
 #: Number of symmetrized variants a debiased job is split into (fewer when shots are fewer).
 DEBIAS_VARIANTS = 16
-ENGINE_NAME = "aer-noisy"
+#: Environment variable pinning the noisy engine (benches, debugging), e.g. ``aer-density-matrix``.
+ENGINE_ENV = "QUMULUS_NOISY_ENGINE"
+ENGINES = ("pauli-stim", "pauli-qsim", "pauli-qulacs", "aer-density-matrix", "aer-trajectories")
+#: Seed of the error sample the prediction counts work on (fixed: a prediction is deterministic).
+PREDICTION_SEED = 12
+#: The engine family name recorded on results (the exact engine is ``Emulation.method``).
+ENGINE_NAME = "emulator"
 
 
 @dataclass
@@ -53,6 +78,120 @@ class Emulation:
     method: str = ""
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """The cost model's answer for one job: the engine it picks and its predicted wall seconds."""
+
+    seconds: float
+    engine: str
+    #: Predicted seconds of every engine considered (the chosen one included).
+    engines: dict[str, float]
+    #: Distinct error patterns in the prediction's error sample (state-vector engines' unit of work).
+    patterns: int
+    qubits: int
+    native_gates: int
+
+
+def available_noisy_engines() -> tuple[str, ...]:
+    """The noisy engines whose packages are installed here (checked without importing them)."""
+    have = []
+    if importlib.util.find_spec("stim") is not None:
+        have.append("pauli-stim")
+    if importlib.util.find_spec("qsimcirq") is not None and platform.machine().lower() in ("x86_64", "amd64"):
+        have.append("pauli-qsim")
+    if importlib.util.find_spec("qulacs") is not None:
+        have.append("pauli-qulacs")
+    have += ["aer-density-matrix", "aer-trajectories"]
+    return tuple(have)
+
+
+def _variants(shots: int, debias: bool) -> list[int]:
+    if not debias:
+        return [shots]
+    count = max(1, min(DEBIAS_VARIANTS, shots))
+    return [shots // count + (1 if v < shots % count else 0) for v in range(count)]
+
+
+def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Sequence[int] | None = None
+                 ) -> tuple[dict[str, float], int]:  # fmt: skip
+    """Predicted seconds of each available engine for one compiled run, and its pattern count."""
+    from qumulus.sim.error_patterns import sample_patterns, work_plan
+    from qumulus.sim.pauli_noise import build_program
+    from qumulus.sim.stim_noisy import is_clifford
+
+    program = build_program(native, device, layout)
+    shape = cost.RunShape(
+        qubits=native.qubits,
+        gates=program.depth,
+        locations=len(program.locations),
+        shots=shots,
+        expected_errors=program.expected_errors(),
+    )
+    have = available_noisy_engines()
+    costs: dict[str, float] = {}
+    patterns = 0
+    if "pauli-stim" in have and COHERENT_2Q_SHARE == 0.0 and is_clifford(native):
+        costs["pauli-stim"] = cost.stim_seconds(shape)
+    if "pauli-qsim" in have or "pauli-qulacs" in have:
+        sample = sample_patterns(program, shots, np.random.default_rng(PREDICTION_SEED))
+        plan = work_plan(sample, program.depth)
+        patterns = plan.patterns
+        if "pauli-qsim" in have:
+            costs["pauli-qsim"] = cost.qsim_seconds(shape, plan)
+        if "pauli-qulacs" in have:
+            costs["pauli-qulacs"] = cost.qulacs_seconds(shape, plan)
+    if native.qubits <= DENSITY_MATRIX_MAX_QUBITS:
+        costs["aer-density-matrix"] = cost.density_matrix_seconds(shape)
+    costs["aer-trajectories"] = cost.aer_trajectories_seconds(shape)
+    return costs, patterns
+
+
+def choose(costs: dict[str, float]) -> str:
+    """The fastest automatic engine, or the exact density matrix when it is nearly as fast."""
+    pinned = os.environ.get(ENGINE_ENV)
+    if pinned:
+        if pinned not in ENGINES:
+            raise ValueError(f"{ENGINE_ENV}={pinned!r}: not one of {', '.join(ENGINES)}")
+        return pinned
+    automatic = {k: v for k, v in costs.items() if k != "aer-trajectories"}
+    best = min(automatic, key=automatic.__getitem__)
+    exact = automatic.get("aer-density-matrix")
+    if exact is not None and exact <= automatic[best] + EXACT_PREFERENCE_SECONDS:
+        return "aer-density-matrix"
+    return best
+
+
+def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool = False) -> Prediction:
+    """Predicted wall seconds of :func:`emulate` on this machine class, and the engine it would use.
+
+    Pure and deterministic (a fixed-seed error sample; no timing of anything): the compile it does is
+    the same deterministic compilation the run does. A debiased job is priced as its variants, each
+    with its share of the shots, on the untwirled compilation (a twirl changes phases, not sizes).
+    """
+    sizes = _variants(shots, debias)
+    native = compile_native(circuit, device.native_2q).circuit
+    per_variant: dict[str, float] = {}
+    patterns = 0
+    for size in sorted(set(sizes)):
+        costs, found = engine_costs(native, device, size)
+        repeat = sizes.count(size)
+        patterns += found * repeat
+        for name, seconds in costs.items():
+            per_variant[name] = per_variant.get(name, 0.0) + seconds * repeat
+    engine = choose(per_variant)
+    gates = len(circuit.operations)
+    compiling = cost.compile_seconds(gates) * len(sizes)
+    total = {name: seconds + compiling for name, seconds in per_variant.items()}
+    return Prediction(
+        seconds=total.get(engine, math.inf),
+        engine=engine,
+        engines=total,
+        patterns=patterns,
+        qubits=circuit.qubits,
+        native_gates=len(native.operations),
+    )
+
+
 def emulate(
     circuit: Circuit,
     device: DeviceModel,
@@ -61,16 +200,17 @@ def emulate(
     seed: int,
     debias: bool = False,
     threads: int | None = None,
+    engine: str | None = None,
 ) -> Emulation:
-    """Emulate ``circuit`` on ``device`` for ``shots`` shots; reproducible for a given ``seed``."""
+    """Emulate ``circuit`` on ``device`` for ``shots`` shots; reproducible for a given ``seed``.
+
+    ``engine`` pins the noisy engine (one of :data:`ENGINES`); by default the cost model picks it.
+    """
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
     rng = np.random.default_rng(seed)
-    method = "density_matrix" if circuit.qubits <= DENSITY_MATRIX_MAX_QUBITS else "statevector"
-    builder = _builder(device, trajectories=method == "statevector")
+    sizes = _variants(shots, debias)
     if debias:
-        count = max(1, min(DEBIAS_VARIANTS, shots))
-        sizes = [shots // count + (1 if v < shots % count else 0) for v in range(count)]
         plans = [
             (
                 [int(q) for q in rng.permutation(device.qubits)[: circuit.qubits]],
@@ -79,24 +219,59 @@ def emulate(
             for _ in sizes
         ]
     else:
-        sizes = [shots]
         plans = [(list(range(circuit.qubits)), None)]
     outcomes: list[np.ndarray] = []
     natives: list[Circuit] = []
+    chosen = engine
     for size, (layout, twirl) in zip(sizes, plans, strict=True):
         native = compile_native(circuit, device.native_2q, twirl_seed=twirl).circuit
         natives.append(native)
-        qc = noisy_circuit(native, device, layout, builder)
-        outcomes.append(
-            _sample(qc, builder.readout_model(layout), size, int(rng.integers(2**31)), method, threads)
-        )
+        if chosen is None:
+            chosen = choose(engine_costs(native, device, size, layout)[0])
+        outcomes.append(_run(chosen, native, device, layout, size, int(rng.integers(2**31)), threads))
     seconds = device.job_overhead + sum(
         execution_seconds([n], device, s) - device.job_overhead for n, s in zip(natives, sizes, strict=True)
     )
     counts = {"1q": 0, "2q": 0}
     for op in natives[0].operations:
         counts["2q" if op.arity == 2 else "1q"] += 1
-    return Emulation(np.concatenate(outcomes), sizes, seconds, counts, method)
+    return Emulation(np.concatenate(outcomes), sizes, seconds, counts, chosen or "")
+
+
+def _run(
+    engine: str,
+    native: Circuit,
+    device: DeviceModel,
+    layout: list[int],
+    shots: int,
+    seed: int,
+    threads: int | None,
+) -> np.ndarray:
+    """One variant's outcomes on ``engine``."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown noisy engine {engine!r}: one of {', '.join(ENGINES)}")
+    if engine.startswith("aer-"):
+        method = "density_matrix" if engine == "aer-density-matrix" else "statevector"
+        builder = _builder(device, trajectories=method == "statevector")
+        qc = noisy_circuit(native, device, layout, builder)
+        return _sample(qc, builder.readout_model(layout), shots, seed, method, threads)
+    from qumulus.sim.pauli_noise import apply_readout, build_program
+    from qumulus.sim.stim_noisy import is_clifford
+
+    rng = np.random.default_rng(seed)
+    if engine == "pauli-stim" and is_clifford(native) and COHERENT_2Q_SHARE == 0.0:
+        from qumulus.sim import stim_noisy
+
+        program = build_program(native, device, layout, mode="clifford")
+        return apply_readout(stim_noisy.sample(program, shots, int(rng.integers(2**63))), program, rng)
+    from qumulus.sim.branching import run_program
+
+    program = build_program(native, device, layout)
+    have_qsim = "pauli-qsim" in available_noisy_engines()
+    backend = "qulacs" if engine == "pauli-qulacs" or not have_qsim else "qsim"
+    if engine == "pauli-stim":  # a twirled variant of a Clifford circuit that is not Clifford
+        backend = "qsim" if "pauli-qsim" in available_noisy_engines() else "qulacs"
+    return run_program(program, shots, rng, backend, threads=threads)
 
 
 _BUILDERS: dict[tuple[Any, ...], NoiseBuilder] = {}
@@ -116,7 +291,14 @@ def _builder(device: DeviceModel, *, trajectories: bool) -> NoiseBuilder:
     return _BUILDERS[key]
 
 
-def noisy_circuit(native: Circuit, device: DeviceModel, layout: Sequence[int], builder: NoiseBuilder) -> Any:
+def noisy_circuit(
+    native: Circuit,
+    device: DeviceModel,
+    layout: Sequence[int],
+    builder: NoiseBuilder,
+    *,
+    measure: bool = True,
+) -> Any:
     """The qiskit circuit Aer runs: native gates as exact unitaries, noise where the schedule puts it.
 
     Simulated qubit ``i`` is physical qubit ``layout[i]`` (its T1/T2, fidelities, readout).
@@ -142,8 +324,67 @@ def noisy_circuit(native: Circuit, device: DeviceModel, layout: Sequence[int], b
     for q in range(native.qubits):
         if plan.duration - free[q] > 1e-12:
             qc.append(builder.idle(layout[q], plan.duration - free[q]), [q])
-    qc.measure_all()
+    if measure:
+        qc.measure_all()
     return qc
+
+
+def exact_probabilities(
+    native: Circuit, device: DeviceModel, layout: Sequence[int] | None = None, *, model: str = "full"
+) -> np.ndarray:
+    """The exact output distribution (readout error included) of a small noisy run: the accuracy
+    reference. ``model="full"`` is the physical model (Aer's Kraus channels, :mod:`qumulus.sim.noise`);
+    ``"pauli"`` / ``"clifford"`` are the Pauli programs the fast engines sample
+    (:func:`qumulus.sim.pauli_noise.build_program` in ``exact`` / ``clifford`` mode), run exactly.
+    Density matrix: small circuits only (4**n memory).
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import UnitaryGate
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import pauli_error
+
+    from qumulus.sim.pauli_noise import PAULI_LETTERS, build_program
+
+    n = native.qubits
+    phys = list(range(n)) if layout is None else list(layout)
+    if model == "full":
+        qc = noisy_circuit(native, device, phys, NoiseBuilder(device), measure=False)
+    else:
+        program = build_program(native, device, phys, mode="exact" if model == "pauli" else "clifford")
+        by_pos: dict[int, list[Any]] = {}
+        for loc in program.locations:
+            by_pos.setdefault(loc.pos, []).append(loc)
+        qc = QuantumCircuit(n)
+
+        def channels(pos: int) -> None:
+            for loc in by_pos.get(pos, ()):
+                k = len(loc.qubits)
+                terms = []
+                for code, p in enumerate(loc.probs):
+                    if p > 0:
+                        letters = (
+                            [PAULI_LETTERS[code]]
+                            if k == 1
+                            else [PAULI_LETTERS[code // 4], PAULI_LETTERS[code % 4]]
+                        )
+                        # qiskit labels are little-endian over the qargs: the last letter is qargs[0].
+                        terms.append(("".join(reversed(letters)), float(p)))
+                qc.append(pauli_error(terms), list(loc.qubits))
+
+        for i, ((wires, unitary), op) in enumerate(zip(program.gates, program.ops, strict=True)):
+            channels(i)
+            gate = matrix(op) if model == "clifford" else unitary
+            qc.append(UnitaryGate(gate, check_input=False), list(reversed(wires)))
+        channels(program.depth)
+    qc.save_probabilities(label="p")
+    result = AerSimulator(method="density_matrix").run(qc, shots=1).result()
+    probs = np.asarray(result.data(0)["p"], dtype=np.float64).reshape((2,) * n)
+    for i, q in enumerate(phys):
+        p10, p01 = device.p1_given_0[q], device.p0_given_1[q]
+        confusion = np.array([[1 - p10, p01], [p10, 1 - p01]])  # [read, true]
+        axis = n - 1 - i  # C order: axis 0 holds the most significant qubit
+        probs = np.moveaxis(np.tensordot(confusion, probs, axes=([1], [axis])), 0, axis)
+    return probs.reshape(-1)
 
 
 def _as_run(op: Any, layout: Sequence[int], device: DeviceModel) -> Any:

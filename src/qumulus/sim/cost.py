@@ -1,0 +1,113 @@
+"""The noisy engines' cost model: predicted wall-clock seconds of an emulated run, before running it.
+
+Pure functions of what the run will do, priced with constants measured on the reference box (2
+vCPU AMD EPYC with AVX-512, 24 GiB, shared; ``bench/noisy_calibrate.py`` refits them and
+docs/simulation.md gives the fit and its error):
+
+* **Pauli state vector** (qsim or qulacs): the work is counted exactly by walking the pattern tree
+  of the run's own error sample (:func:`qumulus.sim.error_patterns.work_plan`: the trunk, each
+  branch from its first error, segments, forks, leaves); each unit is priced per amplitude,
+  ``2**n``. The pattern sample used for the prediction is drawn with a fixed seed, so the
+  prediction is deterministic (the job's own sample differs only by sampling noise);
+* **stim**: ``shots × (gates + noise locations)`` frame updates, in 64-shot words;
+* **Aer density matrix**: ``(gates + channels) × 4**n`` superoperator work;
+* **Aer trajectories** (reference only): ``shots × (gates + channels) × 2**n``;
+* plus the compilation (qiskit transpile), linear in the submitted gate count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from qumulus.sim.error_patterns import WorkPlan
+
+#: qsim branching: seconds per (gate application × amplitude), per (segment call × amplitude),
+#: per leaf sample × amplitude, per gate added to a segment, fixed per segment.
+QSIM_GATE_AMP = 4.0e-9 / 8
+QSIM_SEGMENT_AMP = 2.0e-9
+QSIM_LEAF_AMP = 6.0e-9
+QSIM_GATE_FIXED = 3.0e-6
+QSIM_SEGMENT_FIXED = 40e-6
+#: qulacs branching: per gate application × amplitude, fixed per gate (Python call), per fork ×
+#: amplitude, per leaf × amplitude.
+QULACS_GATE_AMP = 2.0e-9
+QULACS_GATE_FIXED = 2.0e-6
+QULACS_FORK_AMP = 2.0e-9
+QULACS_LEAF_AMP = 8.0e-9
+#: stim: fixed (circuit build, sampler compile per gate/location), per shot-word × operation.
+STIM_FIXED = 5e-3
+STIM_PER_OP = 20e-6
+STIM_WORD_OP = 0.3e-6
+#: Aer density matrix: fixed, per instruction, per instruction × 4**n.
+AER_DM_FIXED = 20e-3
+AER_DM_OP = 20e-6
+AER_DM_OP_AMP = 3.0e-9
+#: Aer trajectories: per shot × instruction × 2**n, per shot × instruction.
+AER_TRAJ_OP_AMP = 4.0e-9
+AER_TRAJ_OP = 1.0e-6
+#: Compilation (qiskit transpile + the native walk): fixed and per submitted gate.
+COMPILE_FIXED = 20e-3
+COMPILE_PER_GATE = 1.2e-3
+#: Building the Pauli program and sampling the patterns: per gate and per error event.
+SETUP_PER_GATE = 60e-6
+SETUP_PER_EVENT = 3e-6
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """What the cost model needs to know about one emulated run (one debiasing variant)."""
+
+    qubits: int
+    gates: int
+    locations: int
+    shots: int
+    expected_errors: float
+
+
+def compile_seconds(submitted_gates: int) -> float:
+    return COMPILE_FIXED + COMPILE_PER_GATE * submitted_gates
+
+
+def setup_seconds(shape: RunShape) -> float:
+    return (
+        SETUP_PER_GATE * (shape.gates + shape.locations)
+        + SETUP_PER_EVENT * shape.shots * shape.expected_errors
+    )
+
+
+def qsim_seconds(shape: RunShape, plan: WorkPlan) -> float:
+    amps = float(2**shape.qubits)
+    applied = plan.gates + plan.paulis
+    return (
+        setup_seconds(shape)
+        + applied * (QSIM_GATE_AMP * amps + QSIM_GATE_FIXED)
+        + plan.segments * (QSIM_SEGMENT_AMP * amps + QSIM_SEGMENT_FIXED)
+        + plan.leaves * QSIM_LEAF_AMP * amps
+    )
+
+
+def qulacs_seconds(shape: RunShape, plan: WorkPlan) -> float:
+    amps = float(2**shape.qubits)
+    applied = plan.gates + plan.paulis
+    return (
+        setup_seconds(shape)
+        + applied * (QULACS_GATE_AMP * amps + QULACS_GATE_FIXED)
+        + plan.forks * QULACS_FORK_AMP * amps
+        + plan.leaves * QULACS_LEAF_AMP * amps
+    )
+
+
+def stim_seconds(shape: RunShape) -> float:
+    ops = shape.gates + shape.locations
+    return STIM_FIXED + STIM_PER_OP * ops + STIM_WORD_OP * ops * math.ceil(shape.shots / 64)
+
+
+def density_matrix_seconds(shape: RunShape) -> float:
+    ops = shape.gates + shape.locations
+    return AER_DM_FIXED + ops * (AER_DM_OP + AER_DM_OP_AMP * float(4**shape.qubits))
+
+
+def aer_trajectories_seconds(shape: RunShape) -> float:
+    ops = shape.gates + shape.locations
+    return AER_DM_FIXED + shape.shots * ops * (AER_TRAJ_OP + AER_TRAJ_OP_AMP * float(2**shape.qubits))
