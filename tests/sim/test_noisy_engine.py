@@ -269,3 +269,19 @@ def test_the_prediction_is_deterministic_and_counts_debiasing_variants() -> None
     assert debiased.seconds > plain.seconds  # 16 trunks and 16 compilations instead of one
     costs, _ = engine_costs(compile_native(circuit, "ms").circuit, dev, 1000)
     assert "aer-density-matrix" in costs and "aer-trajectories" in costs
+
+
+def test_terminal_measurements_are_emulated_and_mid_circuit_ones_refused() -> None:
+    dev = device("qpu.aria-1")
+    measured = Circuit(
+        2,
+        (Operation("x", (0,)), Operation("measure", (0,), clbits=(1,))),
+        clbits=2,
+    )
+    result = emulate(measured, dev, 400, seed=1)
+    # qubit 0 (|1⟩) lands in clbit 1: outcome 2, up to the device's errors
+    assert float((result.outcomes == 2).mean()) > 0.9
+    assert set(result.outcomes.tolist()) <= {0, 2}
+    mid = Circuit(1, (Operation("measure", (0,), clbits=(0,)), Operation("x", (0,))), clbits=1)
+    with pytest.raises(ValueError, match="mid-circuit"):
+        emulate(mid, dev, 10, seed=1)

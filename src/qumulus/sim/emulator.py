@@ -161,6 +161,27 @@ def choose(costs: dict[str, float]) -> str:
     return best
 
 
+def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None]:
+    """``(gates only, (qubit, clbit) pairs or None)``: an OpenQASM program whose measurements are all
+    terminal runs as its unitary, its outcome being the measured bits; anything else is refused."""
+    if circuit.is_unitary and not circuit.measures_explicitly:
+        return circuit, None
+    split = circuit.split_terminal_measurements()
+    if split is None:
+        raise ValueError(
+            "mid-circuit measurement, reset and classical control are not emulated on QPUs: "
+            "measure every qubit at the end, or run the program on the simulator"
+        )
+    return split
+
+
+def _to_clbits(outcomes: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray:
+    out = np.zeros(outcomes.size, dtype=np.uint64)
+    for qubit, clbit in mapping:
+        out |= ((outcomes >> np.uint64(qubit)) & np.uint64(1)) << np.uint64(clbit)
+    return out
+
+
 def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool = False) -> Prediction:
     """Predicted wall seconds of :func:`emulate` on this machine class, and the engine it would use.
 
@@ -169,6 +190,7 @@ def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool =
     with its share of the shots, on the untwirled compilation (a twirl changes phases, not sizes).
     """
     sizes = _variants(shots, debias)
+    circuit = _unitary_part(circuit)[0]
     native = compile_native(circuit, device.native_2q).circuit
     per_variant: dict[str, float] = {}
     patterns = 0
@@ -208,6 +230,7 @@ def emulate(
     """
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
+    circuit, clbits = _unitary_part(circuit)
     rng = np.random.default_rng(seed)
     sizes = _variants(shots, debias)
     if debias:
@@ -235,7 +258,10 @@ def emulate(
     counts = {"1q": 0, "2q": 0}
     for op in natives[0].operations:
         counts["2q" if op.arity == 2 else "1q"] += 1
-    return Emulation(np.concatenate(outcomes), sizes, seconds, counts, chosen or "")
+    shots_out = np.concatenate(outcomes)
+    if clbits is not None:
+        shots_out = _to_clbits(shots_out, clbits)
+    return Emulation(shots_out, sizes, seconds, counts, chosen or "")
 
 
 def _run(
