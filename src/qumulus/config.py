@@ -71,6 +71,9 @@ class Settings:
     #: Gates in one circuit, and circuits in one job (IonQ documents 5 000 circuits per job).
     max_gates: int = 1_000_000
     max_circuits: int = 5_000
+    #: An emulated job whose predicted simulation wall time exceeds this many seconds fails at once
+    #: with ``TooLongPredictedExecutionTime`` (0 = no limit; docs/simulation.md "Limits").
+    max_emulation_seconds: float = 600.0
     # notifications (docs/architecture.md "Notifications") ---------------------------------------
     #: SMTP server for failure emails; no host = no emails.
     smtp_host: str | None = None
@@ -114,6 +117,7 @@ class Settings:
             "max_shots": _env_int("QUMULUS_MAX_SHOTS", 1_000_000),
             "max_gates": _env_int("QUMULUS_MAX_GATES", 1_000_000),
             "max_circuits": _env_int("QUMULUS_MAX_CIRCUITS", 5_000),
+            "max_emulation_seconds": float(os.environ.get("QUMULUS_MAX_EMULATION_SECONDS") or 600.0),
             "smtp_host": os.environ.get("QUMULUS_SMTP_HOST") or None,
             "smtp_port": _env_int("QUMULUS_SMTP_PORT", 587),
             "smtp_user": os.environ.get("QUMULUS_SMTP_USER") or None,

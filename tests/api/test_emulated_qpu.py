@@ -31,7 +31,7 @@ def run(api: Api, body: dict, version: str = "v0.4") -> dict:
 
 def test_qpu_job_has_noisy_counts_stored_shots_and_timing_model_usage(api: Api) -> None:
     job = run(api, {"backend": "qpu.aria-1", "shots": 1000, "input": BELL})
-    assert job["engine"] == "aer-noisy"
+    assert job["engine"] == "aer-density-matrix"  # tiny: the exact density matrix (docs/simulation.md)
     assert "noise" not in job  # a QPU's noise is its own
     base = f"/v0.4/jobs/{job['id']}/results"
     assert job["results"]["histogram"]["url"] == f"{base}/histogram"
@@ -146,3 +146,38 @@ def test_qpus_parked_by_an_older_release_are_enabled_at_start(settings) -> None:
         assert (harmony.status, harmony.accepting_jobs, harmony.status_message) == ("operational", True, "")
         assert len(snapshot.data["qubit"]["t1"]) == 11  # a per-qubit snapshot is now current
         assert (forte.status, forte.accepting_jobs) == ("maintenance", False)  # an administrator's choice
+
+
+def test_emulated_jobs_show_their_predicted_wall_time_and_an_over_limit_job_fails_at_once(settings) -> None:  # type: ignore[no-untyped-def]
+    """``predicted_emulation_duration_ms`` is the cost model's wall time (not the billed QPU time);
+    a job predicted over ``max_emulation_seconds`` fails at submission with IonQ's code."""
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+
+    platform, key = make_platform(replace(settings, max_emulation_seconds=30.0))
+    with TestClient(create_app(platform), raise_server_exceptions=False) as client:
+        api = Api(client=client, key=key, platform=platform)
+        small = run(api, {"backend": "qpu.aria-1", "shots": 200, "input": BELL})
+        assert 0 < small["predicted_emulation_duration_ms"] < 30_000
+        assert small["predicted_execution_duration_ms"] == small["execution_duration_ms"]  # billed time
+        ideal = run(api, {"backend": "simulator", "shots": 100, "input": BELL})
+        assert "predicted_emulation_duration_ms" not in ideal
+        # 24 qubits, 12 layers of rotations and CNOTs on Aria: hours of state vectors, far over 30 s.
+        layers = []
+        for layer in range(12):
+            layers += [{"gate": "ry", "target": q, "rotation": 0.1 * (q + layer + 1)} for q in range(24)]
+            layers += [
+                {"gate": "cnot", "control": q, "target": (q + 1 + 2 * (layer % 11)) % 24}
+                for q in range(0, 24, 2)
+            ]
+        body = {"backend": "qpu.aria-1", "shots": 1000, "input": {"qubits": 24, "circuit": layers}}
+        created = api.post("/v0.4/jobs", json=body)
+        assert created.status_code == 201, created.text
+        job = api.get(f"/v0.4/jobs/{created.json()['id']}").json()
+        assert job["status"] == "failed"  # at once: no worker ever sees it
+        assert job["failure"]["code"] == "TooLongPredictedExecutionTime"
+        assert "over this server's limit of 30 s" in job["failure"]["message"]
+        assert job["predicted_emulation_duration_ms"] > 30_000

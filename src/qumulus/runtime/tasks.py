@@ -107,7 +107,7 @@ def run_task(task: Task) -> Outcome:
 
 def _run_emulated(task: Task, circuit: Any) -> Outcome:
     """An emulated-QPU run: noisy shots; ``seconds`` is the timing model's QPU time (what is billed)."""
-    from qumulus.sim.emulator import ENGINE_NAME, aggregate_average, emulate
+    from qumulus.sim.emulator import aggregate_average, emulate
 
     device = _device(task)
     em = (task.settings or {}).get("error_mitigation") or {}
@@ -119,7 +119,7 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
         ok=True,
         seconds=result.seconds,
         qubits=circuit.qubits,
-        engine=ENGINE_NAME,
+        engine=result.method,
         indices=list(distribution),
         values=list(distribution.values()),
         shots=result.outcomes.tolist(),

@@ -61,6 +61,9 @@ def job_v04(view: JobView) -> dict[str, Any]:
         body["canceled_at"] = iso(job.canceled_at)
     if job.engine:
         body["engine"] = job.engine
+    predicted = (job.stats or {}).get("predicted_emulation_ms")
+    if predicted is not None:  # emulated jobs: the emulator's predicted wall time (not billed time)
+        body["predicted_emulation_duration_ms"] = predicted
     if job.job_set_id is not None:
         body["job_set_id"] = job.job_set_id
     if job.status == "completed" and not job.dry_run:

@@ -23,7 +23,7 @@ from qumulus.domain import JobSpec, JobView
 from qumulus.errors import InvalidCircuit, InvalidRequest
 from qumulus.services.billing import charging
 from qumulus.services.context import Context
-from qumulus.services.jobs import limits
+from qumulus.services.jobs import emulation, limits
 from qumulus.services.jobs.queries import view_of
 from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Backend, Execution, Job, new_id
@@ -81,15 +81,19 @@ def plan_submission(
         if existing is not None:
             return existing
 
-    charge = charging.plan_for(platform, principal, backend, batch, spec.shots, dry_run=spec.dry_run)
+    predicted = emulation.predictions(backend_name, noise, batch, spec.shots, spec.settings)
+    refused = None if spec.dry_run else emulation.too_long(predicted, settings.max_emulation_seconds)
+    charge = charging.plan_for(
+        platform, principal, backend, batch, spec.shots, dry_run=spec.dry_run or bool(refused)
+    )
 
     def insert_job(conn: Connection) -> JobView:
         if not spec.dry_run:
             limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
         if spec.session_id is not None:
             _check_session(conn, principal, spec.session_id, backend_name)
-        hold = charging.apply(conn, principal, charge)
-        return _insert(conn, principal, spec, backend_name, batch, noise, hold)
+        hold = None if refused else charging.apply(conn, principal, charge)
+        return _insert(conn, principal, spec, backend_name, batch, noise, hold, predicted, refused)
 
     return insert_job
 
@@ -164,10 +168,18 @@ def _insert(
     batch: CircuitBatch,
     noise: dict[str, Any] | None,
     hold: charging.Hold | None = None,
+    predicted: list[float | None] | None = None,
+    refused: dict[str, str] | None = None,
 ) -> JobView:
     now = utcnow()
     submitted_at = spec.submitted_at or now
-    status = "completed" if spec.dry_run else "ready"
+    status = "completed" if spec.dry_run else ("failed" if refused else "ready")
+    predicted = predicted or [None] * len(batch.circuits)
+
+    def emulation_ms(values: list[float | None]) -> dict[str, int]:
+        known = [v for v in values if v is not None]
+        return {"predicted_emulation_ms": round(1000 * sum(known))} if known else {}
+
     job_id = spec.job_id or new_id()
     multi = batch.multi
     base: dict[str, Any] = {
@@ -184,7 +196,8 @@ def _insert(
         "status": status,
         "submitted_at": submitted_at,
         "ready_at": now,
-        "completed_at": now if spec.dry_run else None,
+        "completed_at": now if spec.dry_run or refused else None,
+        "failure": refused,
         "session_id": spec.session_id,
         "tags": spec.tags,
         "job_set_id": spec.job_set_id,
@@ -202,6 +215,7 @@ def _insert(
             "qubits": batch.qubits,
             "circuits": len(batch.circuits),
             "gate_counts": batch.gate_counts(),
+            **emulation_ms(predicted),
             **({"job_set": spec.job_set_member} if spec.job_set_member is not None else {}),
         },
         "idempotency_key": spec.idempotency_key,
@@ -224,7 +238,12 @@ def _insert(
                     "type": "ionq.circuit.v1",
                     "name": circuit.name if circuit.name is not None else spec.name,
                     "input": {"gateset": circuit.gateset, "qubits": circuit.qubits, "circuit": raw},
-                    "stats": {"qubits": circuit.qubits, "circuits": 1, "gate_counts": circuit.gate_counts()},
+                    "stats": {
+                        "qubits": circuit.qubits,
+                        "circuits": 1,
+                        "gate_counts": circuit.gate_counts(),
+                        **emulation_ms([predicted[index]]),
+                    },
                     "parent_id": job_id,
                     "child_index": index,
                     "idempotency_key": None,
@@ -234,7 +253,7 @@ def _insert(
             )
     # executemany takes its column list from the first row: every row carries the same keys.
     insert_rows(connection, Job.__table__, [_columns(row) for row in rows])
-    if not spec.dry_run:
+    if not spec.dry_run and not refused:
         runnable = rows[1:] if multi else rows
         insert_rows(
             connection,
@@ -291,5 +310,3 @@ def _by_idempotency_key(platform: Context, principal: Principal, key: str) -> Jo
         if job is None:
             return None
         return view_of(session, job)
-
-
