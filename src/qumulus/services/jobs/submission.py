@@ -7,6 +7,8 @@ the entry point. The job is committed before its id leaves this module.
 
 from __future__ import annotations
 
+import anyio.to_thread
+
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +49,16 @@ def submit_job(platform: Context, principal: Principal, spec: JobSpec) -> JobVie
 
 async def submit_job_async(platform: Context, principal: Principal, spec: JobSpec) -> JobView:
     """:func:`submit_job` for the event loop (embedded SQLite): validation runs here, the insert in
-    the group-commit thread; nothing parks a request thread. Same rules, same durability."""
-    plan = plan_submission(platform, principal, spec)
+    the group-commit thread; nothing parks a request thread. Same rules, same durability.
+
+    An emulated job's plan compiles its circuits (the emulator's predicted wall time, the timing
+    model), which can take from milliseconds to seconds: it is planned in a worker thread so the
+    event loop never waits on a compiler."""
+    noise = spec.noise if isinstance(spec.noise, dict) else None
+    if isinstance(spec.backend, str) and emulation_target(resolve_backend_name(spec.backend), noise):
+        plan = await anyio.to_thread.run_sync(plan_submission, platform, principal, spec)
+    else:
+        plan = plan_submission(platform, principal, spec)
     if isinstance(plan, JobView):
         return plan
     try:
