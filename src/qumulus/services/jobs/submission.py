@@ -7,11 +7,10 @@ the entry point. The job is committed before its id leaves this module.
 
 from __future__ import annotations
 
-import anyio.to_thread
-
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
