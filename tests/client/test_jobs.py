@@ -123,4 +123,4 @@ def test_invalid_circuit_is_an_api_error_naming_the_field(simulator) -> None:  #
         simulator.run({"qubits": 2, "circuit": [{"gate": "nope", "target": 0}]})
     assert caught.value.status_code == 422 and caught.value.field == "input.circuit[0].gate"
     with pytest.raises(TypeError, match="IonQ circuit dict"):
-        simulator.run("OPENQASM 3;")
+        simulator.run("H 0; CNOT 0 1")  # neither IonQ JSON nor OpenQASM

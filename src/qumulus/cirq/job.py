@@ -6,7 +6,13 @@ from typing import Any
 
 import cirq
 
-from qumulus.cirq.convert import LAYOUT_KEY, layout_metadata, measurement_arrays, read_layout, to_ionq
+from qumulus.client.interop.cirq_circuits import (
+    LAYOUT_KEY,
+    layout_metadata,
+    measurement_arrays,
+    read_layout,
+    to_ionq,
+)
 
 
 def submit(

@@ -3,18 +3,25 @@
 Built from the server's backend list; every call that reports a changing value (``status()``,
 ``properties()``) asks the server again. Configuration comes from the server, never guessed (the
 qiskit-ionq lesson of survey §2.7: a silent fallback to 4 qubits).
+
+With qiskit installed, a backend also serves where Qiskit expects one: ``transpile(qc, backend=b)``
+reads ``b.target`` (built from the calibration, ``interop/qiskit_target.py``) and the attributes
+``BackendV2`` derives from it; qiskit is imported only when one of them is read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from qumulus.client.circuit import as_circuit_list, job_input
+from qumulus.client import aliases
+from qumulus.client.aio import AsyncJob
 from qumulus.client.errors import ApiError
 from qumulus.client.job import Job, parse_time
+from qumulus.client.programs import prepare
 from qumulus.client.protocols import ProviderAPI
 from qumulus.client.status import ACTIVE
 
@@ -126,10 +133,14 @@ class BackendProperties:
 
 
 class Backend:
+    #: Qiskit's backend interface version: ``transpile`` reads ``target`` from a version-2 backend.
+    version = 2
+
     def __init__(self, provider: ProviderAPI, data: dict[str, Any]) -> None:
         self._provider = provider
         self._data = data
         self.name = str(data["backend"])
+        self._target: Any = None
 
     def __repr__(self) -> str:
         return f"<Backend {self.name}>"
@@ -200,6 +211,43 @@ class Backend:
             raw=raw,
         )
 
+    # Qiskit (BackendV2's attributes; qiskit is imported when one is read) ---------------------
+
+    @property
+    def target(self) -> Any:
+        """A ``qiskit.transpiler.Target`` from the calibration current at first use (per-qubit T1/T2,
+        gate and readout errors and durations; ideal for a simulator). ``refresh_target()`` rebuilds."""
+        if self._target is None:
+            self.refresh_target()
+        return self._target
+
+    def refresh_target(self) -> Any:
+        from qumulus.client.interop.qiskit_target import build_target
+
+        self._target = build_target(self.name, self.num_qubits, self.properties())
+        return self._target
+
+    @property
+    def operation_names(self) -> list[str]:
+        return list(self.target.operation_names)
+
+    @property
+    def coupling_map(self) -> Any:
+        """All-to-all (trapped ions): every ordered pair."""
+        return self.target.build_coupling_map()
+
+    @property
+    def instruction_durations(self) -> Any:
+        return self.target.durations()
+
+    @property
+    def dt(self) -> float | None:
+        return self.target.dt  # type: ignore[no-any-return]
+
+    @property
+    def max_circuits(self) -> int | None:
+        return self.configuration().max_experiments
+
     # jobs ----------------------------------------------------------------------------------
 
     def run(
@@ -215,8 +263,20 @@ class Backend:
         settings: dict[str, Any] | None = None,
         dry_run: bool = False,
         idempotency_key: str | None = None,
+        seed_simulator: int | None = None,
+        job_name: str | None = None,
+        job_tags: list[str] | None = None,
+        job_share_level: str | None = None,
     ) -> Job:
         """Submit one job (one circuit, or several as one multi-circuit job); returns at once.
+
+        ``circuits``: IonQ JSON, a ``qumulus.Circuit``, a Qiskit ``QuantumCircuit``, a Cirq circuit,
+        an OpenQASM 2/3 string, or a list of one of these (``programs.py``). A Qiskit circuit's
+        results are keyed by its clbits, as in Qiskit.
+
+        IBMQ's names work too: ``job_name`` (= ``name``), ``job_tags`` (= ``tags``) and
+        ``job_share_level`` (only ``"project"``: every Qumulus job is shared with its project).
+        ``seed_simulator`` makes the shots reproducible (the job's ``noise.seed``).
 
         Per-shot memory is always available (``result.get_memory()``, fetched on first use);
         ``memory=True`` downloads it together with the result.
@@ -224,12 +284,23 @@ class Backend:
         Safe to retry: the request carries an Idempotency-Key (new per call unless given), journaled
         locally before it is sent, so a lost answer or a crash never makes a duplicate or loses the id.
         """
-        items, many = as_circuit_list(circuits)
-        job_type, payload = job_input(items, many)
-        body: dict[str, Any] = {"type": job_type, "backend": self.name, "shots": shots, "input": payload}
-        job_name = name if name is not None else (items[0].get("name") if not many else None)
+        name = aliases.one_of(name, job_name, "name", "job_name")
+        tags = aliases.tags(aliases.one_of(tags, job_tags, "tags", "job_tags"), "job_tags")
+        aliases.check_share_level(job_share_level)
+        program = prepare(circuits)
+        body: dict[str, Any] = {
+            "type": program.job_type,
+            "backend": self.name,
+            "shots": shots,
+            "input": program.input,
+        }
+        items = program.circuits
+        job_name = name if name is not None else (items[0].get("name") if not program.many else None)
         if job_name is not None:
             body["name"] = job_name
+        if seed_simulator is not None:
+            noise = {**(noise or {}), "seed": int(seed_simulator)}
+        metadata = {**(metadata or {}), **program.metadata}
         for key, value in (("tags", tags), ("metadata", metadata), ("noise", noise), ("settings", settings)):
             if value:
                 body[key] = value
@@ -241,6 +312,12 @@ class Backend:
         ]
         job = Job(self._provider, {"id": job_id, "backend": self.name, "status": "submitted"}, memory=memory)
         return job.refresh()
+
+    async def run_async(self, circuits: Any, shots: int = 100, **options: Any) -> AsyncJob:
+        """:meth:`run` for ``asyncio``: ``job = await backend.run_async(qc)``, then
+        ``await job.result()`` or ``async for status in job.watch()``."""
+        job = await asyncio.to_thread(self.run, circuits, shots, **options)
+        return job.aio
 
     def jobs(self, limit: int | None = 10, **filters: Any) -> list[Job]:
         return self._provider.jobs(limit=limit, backend_name=self.name, **filters)

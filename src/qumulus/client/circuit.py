@@ -2,7 +2,8 @@
 
 The builder covers the IonQ format's QIS gates (radians) and, in a ``gateset="native"`` circuit, its
 native trapped-ion gates GPI, GPI2, MS and ZZ (phases and angles in turns; wire spec §10). Qiskit and
-Cirq objects are converted by their integrations. Every qubit is measured at the end (IonQ's rule).
+Cirq circuits and OpenQASM are converted in ``programs.py``. Every qubit is measured at the end
+(IonQ's rule).
 """
 
 from __future__ import annotations
@@ -110,18 +111,20 @@ def as_circuit(value: Any) -> dict[str, Any]:
     if isinstance(value, list) and all(isinstance(g, dict) and "gate" in g for g in value):
         return {"circuit": list(value)}
     raise TypeError(
-        "circuits: expected an IonQ circuit dict ({'qubits': n, 'circuit': [gates]}), a list of them, "
-        f"or a qumulus.Circuit; got {type(value).__name__} (Qiskit/Cirq objects: use their integration)"
+        "circuits: expected an IonQ circuit dict ({'qubits': n, 'circuit': [gates]}), a qumulus.Circuit, "
+        "a Qiskit QuantumCircuit, a Cirq circuit, an OpenQASM 2/3 string, or a list of them; "
+        f"got {type(value).__name__}"
     )
+
+
+def is_gate_list(value: Any) -> bool:
+    """A list of gate dicts: one circuit written without its envelope."""
+    return isinstance(value, list | tuple) and all(isinstance(g, dict) and "gate" in g for g in value)
 
 
 def as_circuit_list(circuits: Any) -> tuple[list[dict[str, Any]], bool]:
     """``(circuits, given_as_list)``: a list of gate dicts is one circuit, not many."""
-    if (
-        isinstance(circuits, list | tuple)
-        and circuits
-        and not all(isinstance(g, dict) and "gate" in g for g in circuits)
-    ):
+    if isinstance(circuits, list | tuple) and circuits and not is_gate_list(circuits):
         return [as_circuit(c) for c in circuits], True
     return [as_circuit(circuits)], False
 

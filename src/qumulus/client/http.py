@@ -15,8 +15,8 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -53,11 +53,9 @@ class Transport:
         self.max_retry_seconds = max_retry_seconds
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._client = httpx.Client(
-            base_url=self.base,
-            timeout=timeout,
-            headers={"Authorization": f"apiKey {token}", "User-Agent": f"qumulus-sdk/{__version__}"},
-        )
+        self._headers = {"Authorization": f"apiKey {token}", "User-Agent": f"qumulus-sdk/{__version__}"}
+        self._timeout = timeout
+        self._client = httpx.Client(base_url=self.base, timeout=timeout, headers=self._headers)
 
     @property
     def server(self) -> str:
@@ -137,6 +135,27 @@ class Transport:
             ) as response:
                 if response.status_code >= 400:
                     response.read()
+                    raise _api_error(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise ConnectionFailedError(f"GET {self.base}{path}: {exc!r}") from exc
+
+    @asynccontextmanager
+    async def async_stream(
+        self, path: str, *, params: Any = None, timeout: float | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """:meth:`stream` for ``asyncio`` (its own connection: an event loop owns its sockets)."""
+        try:
+            async with (
+                httpx.AsyncClient(
+                    base_url=self.base, headers=self._headers, timeout=timeout or self._timeout
+                ) as client,
+                client.stream(
+                    "GET", self.path(path), params=params, headers={"Accept": "text/event-stream"}
+                ) as response,
+            ):
+                if response.status_code >= 400:
+                    await response.aread()
                     raise _api_error(response)
                 yield response
         except httpx.TransportError as exc:

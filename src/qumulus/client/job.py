@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from qumulus.client import clbits
+from qumulus.client.aio import AsyncJob
 from qumulus.client.errors import JobCancelledError, JobFailureError
 from qumulus.client.events import wait_final
 from qumulus.client.protocols import ProviderAPI
@@ -79,8 +81,19 @@ class Job:
     # state ---------------------------------------------------------------------------------
 
     def refresh(self) -> Job:
-        self._data = self._transport.request("GET", f"/jobs/{self.job_id()}")
+        self._data = self.transport.request("GET", f"/jobs/{self.job_id()}")
         return self
+
+    def update_from(self, data: dict[str, Any]) -> None:
+        """Take a newer description of this job (one the push channel delivered)."""
+        if str(data.get("id")) != self.job_id():
+            raise ValueError(f"update_from: that is job {data.get('id')}, not {self.job_id()}")
+        self._data = data
+
+    @property
+    def aio(self) -> AsyncJob:
+        """This job for ``asyncio``: ``await job.aio.result()``, ``async for s in job.aio.watch()``."""
+        return AsyncJob(self)
 
     def status(self) -> JobStatus:
         """The current status (one request)."""
@@ -114,6 +127,10 @@ class Job:
     def creation_date(self) -> datetime | None:
         return parse_time(self._data.get("submitted_at"))
 
+    def properties(self) -> Any:
+        """The backend's calibration in force when this job was submitted (None for simulators)."""
+        return self.backend().properties(datetime=self.creation_date())
+
     def time_per_step(self) -> dict[str, datetime]:
         """When the job entered each state it went through (Qiskit status names)."""
         steps = {
@@ -130,7 +147,7 @@ class Job:
 
     def queue_info(self) -> QueueInfo | None:
         """Queue position and estimated start and end; None once the job is no longer queued."""
-        info = self._transport.request("GET", f"/jobs/{self.job_id()}/queue")
+        info = self.transport.request("GET", f"/jobs/{self.job_id()}/queue")
         if info.get("position") is None:
             return None
         return QueueInfo(
@@ -170,7 +187,7 @@ class Job:
         if callback is not None:
             on_update(self._data)
         wait_final(
-            self._transport,
+            self.transport,
             self.job_id(),
             timeout=timeout,
             poll_interval=wait,
@@ -210,13 +227,18 @@ class Job:
         job_id = self.job_id()
         shots = int(self._data.get("shots") or 0)
         base = f"/jobs/{job_id}/results"
-        probabilities = self._transport.request("GET", f"{base}/probabilities")
-        histogram = self._transport.request("GET", f"{base}/histogram")
+        probabilities = self.transport.request("GET", f"{base}/probabilities")
+        histogram = self.transport.request("GET", f"{base}/histogram")
         children = self._data.get("child_job_ids")
+        layouts = self._layouts(len(children) if children else 1)
         if not children:
             qubits = int((self._data.get("stats") or {}).get("qubits") or 0)
+            # a Qiskit circuit's experiment is named after the circuit, not the job (as in Qiskit)
+            name = layouts[0].name if layouts[0] is not None and layouts[0].name else self.name()
             return [
-                self._experiment(first_index, job_id, self.name(), qubits, shots, probabilities, histogram)
+                self._experiment(
+                    first_index, job_id, name, qubits, shots, probabilities, histogram, layouts[0]
+                )
             ]
         info = self._children_info(children)
         return [
@@ -228,9 +250,25 @@ class Job:
                 shots,
                 probabilities.get(child, {}),
                 histogram.get(child, {}),
+                layouts[i],
             )
             for i, child in enumerate(children)
         ]
+
+    def _layouts(self, count: int) -> list[clbits.ClbitLayout | None]:
+        """The clbit layout of each of this job's circuits (None: read in qubit order). A job set's
+        members share the set's metadata, so a member starts at its first experiment in the set."""
+        every = clbits.from_metadata(self._data.get("metadata"))
+        if every is None:
+            return [None] * count
+        place = (self._data.get("stats") or {}).get("job_set") or {}
+        first = int(place.get("first_experiment", 0)) if self._data.get("job_set_id") else 0
+        mine = every[first : first + count]
+        if len(mine) != count:
+            raise ValueError(
+                f"job {self.job_id()}: its metadata describes {len(every)} circuits, not {first + count}"
+            )
+        return mine
 
     def _children_info(self, children: list[str]) -> dict[str, dict[str, Any]]:
         info: dict[str, dict[str, Any]] = {}
@@ -239,7 +277,7 @@ class Job:
             params: dict[str, Any] = {"parent_job_id": self.job_id(), "limit": 1000}
             if cursor:
                 params["next"] = cursor
-            page = self._transport.request("GET", "/jobs", params=params)
+            page = self.transport.request("GET", "/jobs", params=params)
             for child in page.get("jobs", []):
                 info[child["id"]] = {
                     "name": child.get("name"),
@@ -258,8 +296,9 @@ class Job:
         shots: int,
         probabilities: dict[str, float],
         histogram: dict[str, int],
+        layout: clbits.ClbitLayout | None = None,
     ) -> ExperimentResult:
-        transport = self._transport
+        transport = self.transport
         return ExperimentResult(
             index=index,
             job_id=job_id,
@@ -269,6 +308,7 @@ class Job:
             probabilities_int={int(k): float(v) for k, v in probabilities.items()},
             counts_int={int(k): int(v) for k, v in histogram.items()},
             _memory_loader=lambda: transport.request("GET", f"/jobs/{job_id}/results/shots"),
+            layout=layout,
         )
 
     # results shortcuts ---------------------------------------------------------------------------
@@ -289,7 +329,7 @@ class Job:
         from qumulus.client.errors import ApiError
 
         try:
-            self._transport.request("PUT", f"/jobs/{self.job_id()}/status/cancel")
+            self.transport.request("PUT", f"/jobs/{self.job_id()}/status/cancel")
         except ApiError as exc:
             if exc.status_code != 409:
                 raise
@@ -299,7 +339,7 @@ class Job:
         return self._data.get("status") == "canceled"
 
     def update_name(self, name: str | None) -> str | None:
-        self._data = self._transport.request("PATCH", f"/jobs/{self.job_id()}", json={"name": name})
+        self._data = self.transport.request("PATCH", f"/jobs/{self.job_id()}", json={"name": name})
         return self.name()
 
     def update_tags(
@@ -312,9 +352,10 @@ class Job:
         tags = list(replacement_tags) if replacement_tags is not None else self.refresh().tags()
         tags += [t for t in additional_tags or [] if t not in tags]
         tags = [t for t in tags if t not in set(removal_tags or [])]
-        self._data = self._transport.request("PATCH", f"/jobs/{self.job_id()}", json={"tags": tags})
+        self._data = self.transport.request("PATCH", f"/jobs/{self.job_id()}", json={"tags": tags})
         return self.tags()
 
     @property
-    def _transport(self) -> Any:
+    def transport(self) -> Any:
+        """The connection this job's requests go through (its provider's)."""
         return self._provider.transport

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from qumulus.client import aliases
 from qumulus.client.accounts import Account
 from qumulus.client.backend import Backend
+from qumulus.client.backend_service import BackendService
 from qumulus.client.errors import ApiError, QumulusClientError
 from qumulus.client.http import Transport
 from qumulus.client.job import Job
@@ -26,6 +28,8 @@ class Provider:
         self.transport = transport or Transport(account.url, account.token)
         self.journal = journal or Journal()
         self._whoami: dict[str, Any] | None = None
+        self.backends = BackendService(self)
+        self.backend = self.backends
 
     def __repr__(self) -> str:
         return f"<Provider {self.account.name} at {self.transport.server}>"
@@ -47,37 +51,8 @@ class Provider:
         return str(self.whoami().get("project_id"))
 
     # backends ------------------------------------------------------------------------------
-
-    def backends(
-        self,
-        name: str | None = None,
-        filters: Callable[[Backend], bool] | None = None,
-        min_num_qubits: int | None = None,
-        operational: bool | None = None,
-        simulator: bool | None = None,
-        **kwargs: Any,
-    ) -> list[Backend]:
-        """Backends matching every criterion. Other keyword arguments are compared with the
-        attributes of ``configuration()``, then of ``status()`` (``n_qubits=25``, ``pending_jobs=0``)."""
-        found = [Backend(self, entry) for entry in self.transport.request("GET", "/backends")]
-        out = []
-        for backend in found:
-            config = backend.configuration()
-            if name is not None and backend.name != name:
-                continue
-            if min_num_qubits is not None and config.n_qubits < min_num_qubits:
-                continue
-            if simulator is not None and config.simulator != simulator:
-                continue
-            status = backend.status() if operational is not None or kwargs else None
-            if operational is not None and status is not None and status.operational != operational:
-                continue
-            if not all(_matches(key, value, config, status) for key, value in kwargs.items()):
-                continue
-            if filters is not None and not filters(backend):
-                continue
-            out.append(backend)
-        return out
+    # ``self.backends`` (also ``self.backend``, IBMQ's name) is a BackendService: call it to list
+    # backends with filters; it also reaches jobs and names backends (backend_service.py).
 
     def get_backend(self, name: str) -> Backend:
         found = self.backends(name=name)
@@ -106,19 +81,29 @@ class Provider:
         name: str | None = None,
         job_set_id: str | None = None,
         page_size: int = 100,
+        *,
+        job_name: str | None = None,
+        job_tags: list[str] | None = None,
+        job_tags_operator: str | None = None,
+        start_datetime: datetime | None = None,
+        end_datetime: datetime | None = None,
     ) -> list[Job]:
         """Newest first; ``limit=None`` for all. ``status`` is a JobStatus, a name, or a list of them;
-        ``tags`` must all match (``tags_operator="OR"``: any); ``name`` matches a substring."""
+        ``tags`` must all match (``tags_operator="OR"``: any); ``name`` matches a substring.
+        IBMQ's names work too: ``job_name``, ``job_tags``, ``job_tags_operator``,
+        ``start_datetime``, ``end_datetime``."""
         return list(
             self.iter_jobs(
                 limit=limit,
                 backend_name=backend_name,
                 status=status,
-                created_after=created_after,
-                created_before=created_before,
-                tags=tags,
-                tags_operator=tags_operator,
-                name=name,
+                created_after=aliases.one_of(
+                    created_after, start_datetime, "created_after", "start_datetime"
+                ),
+                created_before=aliases.one_of(created_before, end_datetime, "created_before", "end_datetime"),
+                tags=aliases.tags(aliases.one_of(tags, job_tags, "tags", "job_tags"), "job_tags"),
+                tags_operator=job_tags_operator or tags_operator,
+                name=aliases.one_of(name, job_name, "name", "job_name"),
                 job_set_id=job_set_id,
                 page_size=page_size,
             )
@@ -198,16 +183,21 @@ class Provider:
     def retrieve_job_set(self, job_set_id: str) -> ManagedJobSet:
         return ManagedJobSet(self, self.transport.request("GET", f"/job_sets/{job_set_id}"))
 
-    def job_sets(self, limit: int = 10) -> list[dict[str, Any]]:
-        """Summaries of the newest job sets (``retrieve_job_set(id)`` for a handle)."""
-        return list(self.transport.request("GET", "/job_sets", params={"limit": limit}).get("job_sets", []))
-
-
-def _matches(key: str, value: Any, config: Any, status: Any) -> bool:
-    for source in (config, status):
-        if source is not None and hasattr(source, key):
-            return getattr(source, key) == value
-    return False
+    def job_sets(self, limit: int | None = 10, name: str | None = None) -> list[dict[str, Any]]:
+        """Summaries of the newest job sets, newest first (``limit=None``: all); ``name``: only the
+        sets of that exact name. ``retrieve_job_set(id)`` gives a handle."""
+        out: list[dict[str, Any]] = []
+        cursor = None
+        while limit is None or len(out) < limit:
+            params: dict[str, Any] = {"limit": 100 if name is not None or limit is None else limit}
+            if cursor:
+                params["next"] = cursor
+            page = self.transport.request("GET", "/job_sets", params=params)
+            out.extend(s for s in page.get("job_sets", []) if name is None or s.get("name") == name)
+            cursor = page.get("next")
+            if not cursor:
+                break
+        return out if limit is None else out[:limit]
 
 
 def _job_params(

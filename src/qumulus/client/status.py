@@ -1,7 +1,8 @@
 """Job states with Qiskit's names, without importing qiskit.
 
 ``JobStatus`` is a ``str`` enum, so ``status == "DONE"`` and ``status.name == "DONE"`` both work, and
-the Qiskit integration can map it to ``qiskit.providers.JobStatus`` by name.
+the Qiskit integration can map it to ``qiskit.providers.JobStatus`` by name. It also equals Qiskit's
+member of the same name (``job.status() == qiskit.providers.JobStatus.DONE``), as IBMQ code compares.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ class JobStatus(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Enum) and not isinstance(other, JobStatus):
+            return type(other).__name__ == "JobStatus" and other.name == self.name
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
 
 #: Server (IonQ v0.4) status → JobStatus.

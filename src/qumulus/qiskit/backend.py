@@ -14,16 +14,13 @@ from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
 from qumulus.client import Backend, Provider, Qumulus
-from qumulus.qiskit.convert import to_ionq
-from qumulus.qiskit.job import LAYOUT_KEY, QumulusJob, layout_metadata
-from qumulus.qiskit.target import build_target
+from qumulus.qiskit.job import QumulusJob
 
 
 class QumulusBackend(BackendV2):
     def __init__(self, backend: Backend) -> None:
         super().__init__(provider=backend.provider, name=backend.name, backend_version="1")
         self.client_backend = backend
-        self._target: Target | None = None
 
     @classmethod
     def from_name(cls, name: str = "simulator", provider: Provider | None = None) -> QumulusBackend:
@@ -35,17 +32,12 @@ class QumulusBackend(BackendV2):
 
     @property
     def target(self) -> Target:
-        """Built once from the calibration current at first use (``refresh_target()`` rebuilds it)."""
-        if self._target is None:
-            self.refresh_target()
-        assert self._target is not None
-        return self._target
+        """The client backend's: built once from the calibration current at first use
+        (``refresh_target()`` rebuilds it)."""
+        return self.client_backend.target  # type: ignore[no-any-return]
 
     def refresh_target(self) -> Target:
-        self._target = build_target(
-            self.name, self.client_backend.num_qubits, self.client_backend.properties()
-        )
-        return self._target
+        return self.client_backend.refresh_target()  # type: ignore[no-any-return]
 
     @property
     def max_circuits(self) -> int | None:
@@ -63,19 +55,14 @@ class QumulusBackend(BackendV2):
             raise ValueError(f"unknown run options {sorted(unknown)}; known: {sorted(self.options.__dict__)}")
         opts = {**self.options.__dict__, **options}
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
-        converted = [to_ionq(c) for c in circuits]
-        noise = dict(opts["noise"] or {})
-        if opts["seed_simulator"] is not None:
-            noise["seed"] = int(opts["seed_simulator"])
-        payload: Any = [c.ionq for c in converted] if len(converted) > 1 else converted[0].ionq
         job = self.client_backend.run(
-            payload,
+            circuits if len(circuits) > 1 else circuits[0],
             shots=int(opts["shots"]),
             name=opts["name"],
             tags=opts["tags"],
             memory=bool(opts["memory"]),
-            noise=noise or None,
-            metadata={LAYOUT_KEY: layout_metadata(converted)},
+            noise=opts["noise"],
+            seed_simulator=opts["seed_simulator"],
         )
         return QumulusJob(self, job, memory=bool(opts["memory"]))
 

@@ -6,18 +6,18 @@ job back; how to read its shots as Qiskit clbits is stored with the job (its met
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from qiskit.providers import JobStatus as QiskitJobStatus
 from qiskit.providers import JobV1
 from qiskit.result import Result
 
-from qumulus.client import Job
+from qumulus.client import Job, clbits
+from qumulus.client.clbits import LAYOUT_KEY, ClbitLayout
+from qumulus.client.interop.qiskit_circuits import Converted
 from qumulus.client.status import JobStatus
-from qumulus.qiskit.convert import Converted, clbit_value
 
-LAYOUT_KEY = "qiskit_layout"
+__all__ = ["LAYOUT_KEY", "QumulusJob", "layout_metadata", "read_layout"]
 
 _STATUS = {
     JobStatus.INITIALIZING: QiskitJobStatus.INITIALIZING,
@@ -31,17 +31,15 @@ _STATUS = {
 
 
 def layout_metadata(converted: list[Converted]) -> str:
-    """What :func:`read_layout` needs, as one metadata string (the server keeps string values)."""
-    return json.dumps(
-        [[c.clbit_sources, c.num_clbits, c.creg_sizes, c.name] for c in converted], separators=(",", ":")
-    )
+    """How to read each circuit's shots as its clbits, as one metadata string (``client/clbits.py``)."""
+    return clbits.encode([c.layout for c in converted])
 
 
-def read_layout(job: Job) -> list[Converted]:
-    raw = (job.data.get("metadata") or {}).get(LAYOUT_KEY)
-    if raw is None:
+def read_layout(job: Job) -> list[ClbitLayout]:
+    layouts = clbits.from_metadata(job.data.get("metadata"))
+    if layouts is None or any(layout is None for layout in layouts):
         raise ValueError(f"job {job.job_id()} was not submitted through qumulus.qiskit (no clbit layout)")
-    return [Converted({}, sources, n, sizes, name) for sources, n, sizes, name in json.loads(raw)]
+    return layouts  # type: ignore[return-value]
 
 
 class QumulusJob(JobV1):
@@ -65,26 +63,25 @@ class QumulusJob(JobV1):
     def result(self, timeout: float | None = None) -> Result:
         """Counts (and, with ``memory=True``, every shot) per circuit, keyed by the circuit's clbits."""
         client_result = self.client_job.result(timeout=timeout)
-        layouts = read_layout(self.client_job)
         experiments = []
-        for layout, experiment in zip(layouts, client_result.results, strict=True):
-            counts: dict[str, int] = {}
-            for outcome, n in experiment.counts_int.items():
-                key = hex(clbit_value(layout, outcome))
-                counts[key] = counts.get(key, 0) + n
-            data: dict[str, Any] = {"counts": counts}
+        for experiment in client_result.results:
+            layout = experiment.layout
+            if layout is None:
+                raise ValueError(
+                    f"job {self.job_id()} was not submitted from Qiskit circuits (no clbit layout)"
+                )
             if self._memory:
-                data["memory"] = [hex(clbit_value(layout, v)) for v in experiment.memory_int]
+                _ = experiment.memory_int  # downloads the shots: data() then includes them
             experiments.append(
                 {
                     "shots": experiment.shots,
                     "success": True,
-                    "data": data,
+                    "data": experiment.data(),
                     "meas_level": 2,
                     "header": {
-                        "name": layout.name,
+                        "name": layout.name or experiment.name,
                         "memory_slots": layout.num_clbits,
-                        "creg_sizes": layout.creg_sizes,
+                        "creg_sizes": [list(r) for r in layout.creg_sizes],
                     },
                 }
             )

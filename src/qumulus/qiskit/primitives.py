@@ -28,9 +28,9 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.providers import JobStatus as QiskitJobStatus
 
+from qumulus.client.interop.qiskit_circuits import to_ionq
 from qumulus.qiskit.backend import QumulusBackend
-from qumulus.qiskit.convert import clbit_value, to_ionq
-from qumulus.qiskit.job import LAYOUT_KEY, QumulusJob, layout_metadata
+from qumulus.qiskit.job import LAYOUT_KEY, QumulusJob, layout_metadata, read_layout
 
 PRIMITIVE_KEY = "qiskit_primitive"
 
@@ -132,8 +132,6 @@ class QumulusSamplerV2(BaseSamplerV2):
 def _sampler_result(job: QumulusJob, timeout: float | None) -> PrimitiveResult:
     spec = _spec(job, "sampler")
     client_result = job.client_job.result(timeout=timeout)
-    from qumulus.qiskit.job import read_layout
-
     layouts = read_layout(job.client_job)
     experiments = iter(zip(layouts, client_result.results, strict=True))
     out = []
@@ -144,7 +142,7 @@ def _sampler_result(job: QumulusJob, timeout: float | None) -> PrimitiveResult:
         shots = 0
         for _ in range(count):
             layout, experiment = next(experiments)
-            values = [clbit_value(layout, v) for v in experiment.memory_int]
+            values = [layout.value(v) for v in experiment.memory_int]
             shots = len(values)
             memories.append(values)
         data = {}

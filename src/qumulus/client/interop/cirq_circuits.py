@@ -4,6 +4,8 @@ Gates the IonQ format names directly are written as such; anything else is first
 to CZ + PhasedXZ (``CZTargetGateset``), which maps onto rz/rx/h/cnot. Global phases are dropped (they
 change no measurement). Qubits are numbered in Cirq's sorted order; which qubits each measurement
 key reads is kept so results come back keyed as in the circuit.
+
+Imports cirq: the SDK loads this module only when it is handed a Cirq circuit.
 """
 
 from __future__ import annotations
