@@ -9,7 +9,7 @@ import sys
 from tests.conftest import ROOT
 
 BLOCKED = ("qumulus.api", "qumulus.services", "qumulus.store", "qumulus.runtime", "qumulus.sim")
-HEAVY = ("fastapi", "sqlalchemy", "uvicorn", "qiskit")
+HEAVY = ("fastapi", "sqlalchemy", "uvicorn", "qiskit", "cirq")
 PROGRAM = f"""
 import sys
 class Blocker:
@@ -21,7 +21,16 @@ import qumulus
 assert "qumulus.client" not in sys.modules  # import qumulus stays light
 from qumulus import Qumulus, JobManager, least_busy, JobStatus, Circuit
 import qumulus.client
-import qumulus.client.events, qumulus.client.journal, qumulus.client.job_sets
+import qumulus.client.events, qumulus.client.journal, qumulus.client.job_sets, qumulus.client.aio
+from qumulus.client.errors import QumulusClientError
+from qumulus.client.programs import prepare
+assert prepare(Circuit(1).x(0)).circuits[0]["circuit"] == [{{"gate": "x", "targets": [0]}}]
+try:  # OpenQASM is read through Qiskit, which this install does not have: say what to install
+    prepare("OPENQASM 2.0; qreg q[1];")
+except QumulusClientError as exc:
+    assert "pip install 'qumulus[qiskit]'" in str(exc), exc
+else:
+    raise AssertionError("OpenQASM without Qiskit did not say what to install")
 print("ok", JobStatus.DONE, Circuit(1).x(0).to_ionq()["circuit"])
 """
 

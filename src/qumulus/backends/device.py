@@ -43,6 +43,9 @@ PHASE_PER_2Q_GATE = 0.03
 COHERENT_2Q_SHARE = 0.0
 #: Fixed cost of a job on a QPU (calibration check, loading, result upload), in seconds.
 JOB_OVERHEAD_SECONDS = 0.5
+#: The qubit of every emulated device: the ground-state hyperfine (clock) transition of ¹⁷¹Yb⁺, in
+#: Hz. A qubit's published frequency is this plus its measured detuning (``qubit_frequencies``).
+QUBIT_FREQUENCY_HZ = 12_642_812_118.466
 
 
 def pair_key(a: int, b: int) -> str:
@@ -193,6 +196,16 @@ def device_model(data: dict[str, Any], qubits: int | None = None) -> DeviceModel
         t_reset=float(timing["reset"]),
         job_overhead=float((data.get("emulation") or {}).get("job_overhead", JOB_OVERHEAD_SECONDS)),
     )
+
+
+def qubit_frequencies(data: dict[str, Any], qubits: int) -> list[float]:
+    """Each qubit's transition frequency in Hz: the ion's clock transition plus the qubit's drive
+    detuning as characterized (the coherent offset the emulator applies). Snapshots without a
+    per-qubit detuning give the nominal frequency."""
+    per = (data.get("qubit") or {}).get("detuning_hz")
+    if not isinstance(per, list) or len(per) < qubits:
+        per = [0.0] * qubits
+    return [round(QUBIT_FREQUENCY_HZ + float(d), 3) for d in per[:qubits]]
 
 
 def _count(data: dict[str, Any]) -> int:

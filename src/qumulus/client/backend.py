@@ -103,6 +103,10 @@ class BackendProperties:
     def t2(self, qubit: int) -> float | None:
         return self._qubit(qubit)["t2"]
 
+    def frequency(self, qubit: int) -> float | None:
+        """The qubit's transition frequency in Hz (None when the server does not publish one)."""
+        return self._qubit(qubit).get("frequency")
+
     def readout_error(self, qubit: int) -> float | None:
         return self._qubit(qubit)["readout_error"]
 
