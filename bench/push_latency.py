@@ -6,6 +6,7 @@ returns minus the job's ``completed_at`` as the server recorded it (same machine
 ``completed_at`` has millisecond resolution). Modes:
 
 * ``push``: the SDK default, ``GET /v0.4/jobs/{id}/events`` (Server-Sent Events);
+* ``push asyncio``: the same stream read on an event loop (``await job.aio.wait_for_final_state()``);
 * ``poll 1 s`` and ``poll 5 s``: ``wait_for_final_state(wait=...)``, plain polling at qiskit-style
   intervals (qiskit's ``JobV1`` default is 5 s).
 
@@ -15,6 +16,7 @@ returns minus the job's ``completed_at`` as the server recorded it (same machine
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -33,11 +35,14 @@ def one_second_circuit(qubits: int = 18, layers: int = 12) -> dict:
     return {"qubits": qubits, "circuit": layer * layers}
 
 
-def measure(backend, jobs: int, poll: float | None) -> list[float]:  # type: ignore[no-untyped-def]
+def measure(backend, jobs: int, poll: float | str | None) -> list[float]:  # type: ignore[no-untyped-def]
     latencies = []
     for _ in range(jobs):
         job = backend.run(one_second_circuit(), shots=10)
-        job.wait_for_final_state(timeout=120, wait=poll)
+        if poll == "asyncio":
+            asyncio.run(job.aio.wait_for_final_state(timeout=120))
+        else:
+            job.wait_for_final_state(timeout=120, wait=poll)
         returned = time.time()
         if job.data["status"] != "started" and job.data.get("completed_at"):
             done = datetime.fromisoformat(job.data["completed_at"].replace("Z", "+00:00")).timestamp()
@@ -53,7 +58,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="jobs per mode (default 10, quick 4)")
     args = parser.parse_args()
     jobs = args.jobs or (4 if args.quick else 10)
-    modes: list[tuple[str, float | None]] = [("push", None), ("poll 1 s", 1.0)]
+    modes: list[tuple[str, float | str | None]] = [
+        ("push", None),
+        ("push asyncio", "asyncio"),
+        ("poll 1 s", 1.0),
+    ]
     if not args.quick:
         modes.append(("poll 5 s", 5.0))
 
