@@ -185,11 +185,14 @@ class Provider:
 
     def job_sets(self, limit: int | None = 10, name: str | None = None) -> list[dict[str, Any]]:
         """Summaries of the newest job sets, newest first (``limit=None``: all); ``name``: only the
-        sets of that exact name. ``retrieve_job_set(id)`` gives a handle."""
+        sets of that exact name (filtered by the server; again here, for servers without the
+        filter). ``retrieve_job_set(id)`` gives a handle."""
         out: list[dict[str, Any]] = []
         cursor = None
         while limit is None or len(out) < limit:
-            params: dict[str, Any] = {"limit": 100 if name is not None or limit is None else limit}
+            params: dict[str, Any] = {"limit": 100 if limit is None else min(100, limit - len(out))}
+            if name is not None:
+                params["name"] = name
             if cursor:
                 params["next"] = cursor
             page = self.transport.request("GET", "/job_sets", params=params)
