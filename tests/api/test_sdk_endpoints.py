@@ -37,3 +37,13 @@ def test_job_set_on_this_database(api: Api) -> None:
         f"/v0.4/jobs/{job_set['jobs'][0]['id']}", json={"name": "n", "tags": ["t"]}, headers=api.headers
     ).json()
     assert renamed["name"] == "n" and renamed["tags"] == ["t"] and renamed["job_set_id"] == job_set["id"]
+    # IBMQ's job_sets(name=): filtered on the server, before the cursor
+    other = api.post("/v0.4/job_sets", json={**body, "name": "other"}).json()
+
+    def named(name: str, **params: int) -> list[str]:
+        listed = api.get("/v0.4/job_sets", params={"name": name, **params}).json()["job_sets"]
+        return [s["id"] for s in listed]
+
+    assert named("s") == [job_set["id"]] and named("other", limit=1) == [other["id"]] and named("S") == []
+    too_long = api.get("/v0.4/job_sets", params={"name": "x" * 1001})
+    assert too_long.status_code == 400 and too_long.json()["message"].startswith("name:")

@@ -59,6 +59,9 @@ def test_properties_per_qubit_and_pair_and_at_a_past_date(provider) -> None:  # 
     assert props.gate_error("ms", [17, 3]) == props.gate_error("ms", [3, 17])
     assert props.gate_length("ms", [0, 1]) == pytest.approx(600e-6)
     assert props.readout_length(0) == pytest.approx(300e-6)
+    # ¹⁷¹Yb⁺'s clock transition, shifted per qubit by its characterized detuning (Hz, a few Hz)
+    frequencies = [props.frequency(q) for q in range(25)]
+    assert all(abs(f - 12_642_812_118.466) < 100 for f in frequencies) and len(set(frequencies)) > 1
     with pytest.raises(ValueError, match=r"not on qpu\.aria-1"):
         props.t1(25)
     past = aria.properties(datetime=datetime.now(timezone.utc) + timedelta(seconds=1))

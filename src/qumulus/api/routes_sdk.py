@@ -101,8 +101,13 @@ def build() -> APIRouter:
         who: Principal = Depends(principal),
         limit: int | None = Query(None),
         next: str | None = Query(None),
+        name: str | None = Query(None),
     ) -> JSONResponse:
-        rows, cursor = await run_in_threadpool(job_sets.list_job_sets, platform_of(request), who, limit, next)
+        if name is not None and len(name) > MAX_NAME:
+            raise InvalidRequest(f"name: at most {MAX_NAME} characters", field="name")
+        rows, cursor = await run_in_threadpool(
+            job_sets.list_job_sets, platform_of(request), who, limit, next, name=name
+        )
         payload: dict[str, Any] = {"job_sets": rows}
         if cursor is not None:
             payload["next"] = cursor

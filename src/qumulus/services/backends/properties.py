@@ -11,6 +11,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
+from qumulus.backends.device import qubit_frequencies
 from qumulus.services.backends import catalog as backend_svc
 from qumulus.services.context import Context
 from qumulus.timeutil import iso
@@ -47,11 +48,13 @@ def backend_properties(platform: Context, name: str, at: datetime | None = None)
     p01, _ = column("readout_p0_given_1", None)
     f2q_median = _median(fidelity, "2q")
     connectivity = data.get("connectivity") or [list(p) for p in combinations(range(n), 2)]
+    frequency = qubit_frequencies(data, n)
     qubits = [
         {
             "qubit": q,
             "t1": t1[q],
             "t2": t2[q],
+            "frequency": frequency[q],
             "readout_error": None if spam[q] is None else round(1.0 - spam[q], 12),
             "prob_meas1_prep0": p10[q],
             "prob_meas0_prep1": p01[q],

@@ -216,13 +216,22 @@ def get_job_set(platform: Context, principal: Principal, set_id: str) -> dict[st
 
 
 def list_job_sets(
-    platform: Context, principal: Principal, limit: int | None, cursor: str | None
+    platform: Context,
+    principal: Principal,
+    limit: int | None,
+    cursor: str | None,
+    *,
+    name: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, cursor-paged; each entry without its member list (GET the set for that)."""
+    """Newest first, cursor-paged; each entry without its member list (GET the set for that).
+    ``name``: only the sets of exactly that name (IBMQ's ``job_sets(name=)``), before the cursor."""
     principal.require(Action.JOB_READ)
     size = paging.check_limit(limit)
+    query = select(JobSet).where(JobSet.project_id == principal.project_id)
+    if name is not None:
+        query = query.where(JobSet.name == name)
     stmt = paging.newest_first(
-        select(JobSet).where(JobSet.project_id == principal.project_id),
+        query,
         JobSet.created_at,
         JobSet.id,
         size,
