@@ -231,3 +231,24 @@ def test_samples_round_trip_beyond_64_bits() -> None:
     assert narrow.outcomes() == [3, 1, 3] and narrow.counts() == {1: 1, 3: 2}
     dist = samples.distribution()
     assert dist.indices is not None and int(dist.indices[-1]) == 1 << 99
+
+
+def test_ideal_simulator_is_exact_where_it_can_be() -> None:
+    from qumulus.sim.ideal import admit, simulate
+
+    wide = simulate(_ghz(1000), 100, seed=1)
+    assert wide.exact and wide.engine == "stim"
+    assert wide.distribution.as_dict() == {0: 0.5, (1 << 1000) - 1: 0.5}
+    small = simulate(Circuit(2, (Operation("h", (0,)), Operation("x", (1,), (0,)))), 100, seed=1)
+    assert small.exact and small.engine in ("qulacs", "aer", "qsim")
+    program = parse_input("ionq.qasm3.v1", {"data": PROGRAMS["if-else"]}).circuits[0]
+    sampled = simulate(program, 300, seed=1)
+    assert not sampled.exact and sampled.samples is not None and sampled.samples.shots == 300
+    assert sum(sampled.distribution.values) == pytest.approx(1.0)
+    assert admit(_ghz(1000)) is None
+    assert admit(_shallow(200)) is None
+    rng = np.random.default_rng(2)
+    dense = Circuit(40, tuple(Operation("ry", (q,), params=(float(rng.uniform(0, 3)),)) for q in range(40))
+                    + tuple(Operation("x", (b,), (a,)) for _ in range(6)
+                            for a, b in rng.permutation(40).reshape(20, 2).tolist()))  # fmt: skip
+    assert "40 qubits" in (admit(dense) or "")
