@@ -252,3 +252,22 @@ def test_ideal_simulator_is_exact_where_it_can_be() -> None:
                     + tuple(Operation("x", (b,), (a,)) for _ in range(6)
                             for a, b in rng.permutation(40).reshape(20, 2).tolist()))  # fmt: skip
     assert "40 qubits" in (admit(dense) or "")
+
+
+def test_native_compilation_keeps_mid_circuit_measurement_and_reset() -> None:
+    """A program that measures compiles to GPI/GPI2/MS with its measure/reset in place, and the
+    native program gives the same outcome distribution; classical control is refused."""
+    from qumulus.circuits.compile import ControlFlowNotCompiled, compile_native
+
+    circuit = parse_input("ionq.qasm3.v1", {"data": PROGRAMS["mcm-reset"]}).circuits[0]
+    native = compile_native(circuit, "ms").circuit
+    assert {op.name for op in native.operations} <= {"gpi", "gpi2", "ms", "measure", "reset"}
+    assert [op.name for op in native.operations if op.name in ("measure", "reset")] == [
+        "measure", "reset", "measure", "measure",
+    ]  # fmt: skip
+    assert native.clbits == circuit.clbits and native.cregs == circuit.cregs
+    ours = _freq(TrajectoryEngine().sample(circuit, 20000, seed=1))
+    compiled = _freq(TrajectoryEngine().sample(native, 20000, seed=2))
+    assert _tvd(ours, compiled) < 0.03
+    with pytest.raises(ControlFlowNotCompiled, match="if"):
+        compile_native(parse_input("ionq.qasm3.v1", {"data": PROGRAMS["if-else"]}).circuits[0], "ms")
