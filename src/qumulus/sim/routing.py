@@ -67,6 +67,8 @@ from typing import Any
 
 from qumulus.circuits.model import Circuit, Operation
 from qumulus.sim.engine import Distribution, Engine, Samples
+from qumulus.sim.mps import bond_bound
+from qumulus.sim.stabilizer import is_clifford, max_qubits_configured
 
 #: Up to this many qubits qulacs is fastest when qsim is the alternative. Measured crossover 14/15
 #: (table above): depth 20 at n=14 qulacs 14.9 ms vs qsim 24.4 ms, at n=15 27.3 vs 14.5 ms;
@@ -181,6 +183,7 @@ def _first(engines: dict[str, Engine], order: tuple[str, ...]) -> Engine:
     raise RuntimeError("no simulation engine installed")
 
 
+@functools.cache
 def _qsim_preferred() -> bool:
     # qsimcirq ships x86_64 wheels only; its speed-up was measured on AVX-512 x86_64.
     return platform.machine().lower() in ("x86_64", "amd64")
@@ -288,9 +291,6 @@ def mps_seconds(log_bond: int, qubits: int, gates: int, shots: int) -> float:
 
 def route(circuit: Circuit, shots: int) -> Route:
     """Where a sampled run of ``circuit`` should go, by predicted cost (cheapest engine that can)."""
-    from qumulus.sim.mps import bond_bound
-    from qumulus.sim.stabilizer import is_clifford, max_qubits_configured
-
     engines = sampling_engines()
     n = circuit.qubits
     gates = len(circuit.operations)
