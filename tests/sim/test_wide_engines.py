@@ -271,3 +271,11 @@ def test_native_compilation_keeps_mid_circuit_measurement_and_reset() -> None:
     assert _tvd(ours, compiled) < 0.03
     with pytest.raises(ControlFlowNotCompiled, match="if"):
         compile_native(parse_input("ionq.qasm3.v1", {"data": PROGRAMS["if-else"]}).circuits[0], "ms")
+
+
+def test_samples_split_into_registers() -> None:
+    samples = Samples.from_ints([0b101, 0b010], 3)
+    assert samples.registers((("mid", (0,)), ("c", (1, 2)))) == [
+        {"mid": [1], "c": [0, 1]},
+        {"mid": [0], "c": [1, 0]},
+    ]

@@ -147,6 +147,13 @@ class Samples:
         """``(shots, bits)`` booleans."""
         return np.unpackbits(self.packed, axis=1, count=self.bits, bitorder="little").astype(bool)
 
+    def registers(self, cregs: tuple[tuple[str, tuple[int, ...]], ...]) -> list[dict[str, list[int]]]:
+        """Per shot, each classical register's bits (element ``i`` is bit ``i`` of the register), the
+        ``registers`` of IonQ's ``ionq.result.shots.json.v2`` artifact, which qiskit-ionq reads."""
+        columns = self.bit_columns().astype(np.uint8)
+        per_register = {name: columns[:, list(clbits)].tolist() for name, clbits in cregs}
+        return [{name: rows[s] for name, rows in per_register.items()} for s in range(self.shots)]
+
     def distribution(self) -> Distribution:
         """Empirical frequencies (multiples of 1/shots), sparse; keys wider than 63 bits as Python ints."""
         counts = self.counts()
