@@ -279,3 +279,14 @@ def test_samples_split_into_registers() -> None:
         {"mid": [1], "c": [0, 1]},
         {"mid": [0], "c": [1, 0]},
     ]
+
+
+def test_stored_wide_outcomes_stay_exact_integers() -> None:
+    from qumulus.sim.engine import as_indices
+    from qumulus.sim.sampling import sample_from_probabilities
+
+    top = (1 << 1000) - 1
+    keys = as_indices([0, top])
+    assert keys.dtype == object and as_indices([0, 3]).dtype == np.uint64
+    drawn = sample_from_probabilities(np.array([0.5, 0.5]), 200, 3, indices=keys)
+    assert set(drawn.tolist()) == {0, top}

@@ -95,6 +95,20 @@ class Distribution:
         return {int(k): float(v) for k, v in zip(idx.tolist(), vals.tolist(), strict=True)}
 
 
+def as_indices(values: list[int] | np.ndarray) -> np.ndarray:
+    """Outcome keys as ``uint64`` when they fit, else as Python ints (``dtype=object``).
+
+    Stored results of wide circuits (a GHZ on 1000 qubits) have keys far beyond 64 bits; every reader
+    of stored indices goes through this instead of ``np.asarray(..., dtype=np.uint64)``.
+    """
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values.astype(np.uint64, copy=False)
+    items = list(values)
+    if items and max(items) >= 1 << 64:
+        return np.asarray(items, dtype=object)
+    return np.asarray(items, dtype=np.uint64)
+
+
 @dataclass(frozen=True)
 class Samples:
     """Sampled outcomes, one per shot in shot order: what wide and per-shot engines return.
