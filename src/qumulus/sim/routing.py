@@ -135,7 +135,9 @@ def _make(name: str) -> Engine:
     return QulacsEngine()
 
 
-def choose_engine(circuit: Circuit, *, exact: bool = True, double_precision: bool = False) -> Engine:
+def choose_engine(
+    circuit: Circuit, *, exact: bool = True, double_precision: bool = False, pinned: str | None = None
+) -> Engine:
     """The engine for ``circuit``.
 
     ``exact=True`` asks for the ideal (noiseless) output distribution, what the IonQ ``simulator``
@@ -149,7 +151,7 @@ def choose_engine(circuit: Circuit, *, exact: bool = True, double_precision: boo
         raise RuntimeError("no simulation engine installed: install qiskit-aer (pip install qumulus[server])")
     if not exact:
         return _first(engines, ("aer", "qulacs", "qsim"))
-    pinned = os.environ.get(ENGINE_OVERRIDE_ENV)
+    pinned = pinned if pinned is not None else os.environ.get(ENGINE_OVERRIDE_ENV, "")
     if pinned:
         if pinned not in engines:
             raise RuntimeError(f"{ENGINE_OVERRIDE_ENV}={pinned!r} is not installed (have: {sorted(engines)})")
@@ -255,8 +257,8 @@ class Route:
     state_vector: bool
     #: For a state vector: the unitary part it simulates and the ``(qubit, clbit)`` measured at the
     #: end (``None``: IonQ semantics, every qubit).
-    unitary: Circuit | None = field(default=None, compare=False)
-    measured: tuple[tuple[int, int], ...] | None = field(default=None, compare=False)
+    unitary: Circuit | None = field(default=None, compare=False, repr=False)
+    measured: tuple[tuple[int, int], ...] | None = field(default=None, compare=False, repr=False)
 
 
 #: Cost model, seconds (fitted on this box, see docs/simulation.md and bench/engines.py). A state
@@ -294,7 +296,7 @@ def route(circuit: Circuit, shots: int) -> Route:
     engines = sampling_engines()
     n = circuit.qubits
     gates = len(circuit.operations)
-    pinned = os.environ.get(ENGINE_OVERRIDE_ENV)
+    pinned = os.environ.get(ENGINE_OVERRIDE_ENV, "")
     if pinned in engines and engines[pinned].supports(circuit):  # type: ignore[attr-defined]
         return Route(pinned, 0.0, pinned in _MODULES)
     if "stim" in engines and n <= max_qubits_configured() and is_clifford(circuit):
@@ -309,7 +311,7 @@ def route(circuit: Circuit, shots: int) -> Route:
     unitary_like = unitary is not None
     options: list[Route] = []
     if unitary is not None and n <= STATE_VECTOR_MAX_QUBITS:
-        sv = choose_engine(unitary, exact=True)
+        sv = choose_engine(unitary, exact=True, pinned=pinned)
         options.append(Route(sv.name, sv_seconds(sv.name, n, gates, shots), True, unitary, measured))
     if not unitary_like and "trajectories" in engines and n <= STATE_VECTOR_MAX_QUBITS:
         call, per_gate, per_amp = TRAJECTORY_COST

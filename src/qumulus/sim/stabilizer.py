@@ -19,6 +19,7 @@ control flow) makes :meth:`supports` false.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import Any
@@ -51,7 +52,9 @@ class TooManyOutcomes(ValueError):
     """The exact distribution has more outcomes than :data:`EXACT_RANDOM_BITS` allows: sample it."""
 
 
+@functools.cache
 def max_qubits_configured() -> int:
+    """``QUMULUS_STIM_MAX_QUBITS`` (read once per process), else :data:`DEFAULT_MAX_QUBITS`."""
     value = os.environ.get("QUMULUS_STIM_MAX_QUBITS")
     return int(value) if value else DEFAULT_MAX_QUBITS
 
