@@ -290,3 +290,9 @@ def test_stored_wide_outcomes_stay_exact_integers() -> None:
     assert keys.dtype == object and as_indices([0, 3]).dtype == np.uint64
     drawn = sample_from_probabilities(np.array([0.5, 0.5]), 200, 3, indices=keys)
     assert set(drawn.tolist()) == {0, top}
+
+
+def test_a_pinned_engine_takes_sampled_runs_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUMULUS_SIM_ENGINE", "aer")
+    samples, engine = run_shots(_ghz(3), 200, seed=1)
+    assert engine == "aer" and set(samples.counts()) == {0, 7}

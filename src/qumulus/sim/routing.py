@@ -298,7 +298,9 @@ def route(circuit: Circuit, shots: int) -> Route:
     gates = len(circuit.operations)
     pinned = os.environ.get(ENGINE_OVERRIDE_ENV, "")
     if pinned in engines and engines[pinned].supports(circuit):  # type: ignore[attr-defined]
-        return Route(pinned, 0.0, pinned in _MODULES)
+        if pinned in _MODULES:  # a state vector: the circuit is unitary (its ``supports`` says so)
+            return Route(pinned, 0.0, True, circuit, () if circuit.measures_explicitly else None)
+        return Route(pinned, 0.0, False)
     if "stim" in engines and n <= max_qubits_configured() and is_clifford(circuit):
         # Measured cheapest for every Clifford circuit, even tiny ones (GHZ-8: 0.09 ms vs qulacs 0.32).
         call, per_gate, per_bit = STIM_COST
