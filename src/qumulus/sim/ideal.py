@@ -54,7 +54,8 @@ def simulate(circuit: Circuit, shots: int, seed: int | None = None) -> IdealResu
             distribution, engine = run_ideal(circuit)
             return IdealResult(engine, distribution, exact=True)
     samples, engine = run_shots(circuit, shots, seed)
-    return IdealResult(engine, samples.distribution(), exact=False, samples=samples)
+    # "stim" names the exact (enumerated) answer; sampled stim results are told apart.
+    return IdealResult("stim-shots" if engine == "stim" else engine, samples.distribution(), False, samples)
 
 
 def widths() -> dict[str, int]:
