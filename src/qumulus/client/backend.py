@@ -218,14 +218,21 @@ class Backend:
     ) -> Job:
         """Submit one job (one circuit, or several as one multi-circuit job); returns at once.
 
+        ``circuits`` may also be an OpenQASM 2 or 3 program (a string): it goes to the server as
+        ``ionq.qasm3.v1`` and is parsed there, with errors naming the line and the construct.
+
         Per-shot memory is always available (``result.get_memory()``, fetched on first use);
         ``memory=True`` downloads it together with the result.
 
         Safe to retry: the request carries an Idempotency-Key (new per call unless given), journaled
         locally before it is sent, so a lost answer or a crash never makes a duplicate or loses the id.
         """
-        items, many = as_circuit_list(circuits)
-        job_type, payload = job_input(items, many)
+        if isinstance(circuits, str):  # an OpenQASM 2/3 program: the server parses it (no qiskit here)
+            items, many = [{}], False
+            job_type, payload = "ionq.qasm3.v1", {"data": circuits}
+        else:
+            items, many = as_circuit_list(circuits)
+            job_type, payload = job_input(items, many)
         body: dict[str, Any] = {"type": job_type, "backend": self.name, "shots": shots, "input": payload}
         job_name = name if name is not None else (items[0].get("name") if not many else None)
         if job_name is not None:
