@@ -46,7 +46,7 @@ BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
     ("missing rotation", bell_job(input={"qubits": 1, "circuit": [{"gate": "rx", "target": 0}]}), 422, "rotation"),
     ("control equals target", bell_job(input={"qubits": 2, "circuit": [{"gate": "cnot", "control": 0, "target": 0}]}),
      422, None),
-    ("too many qubits", bell_job(input={"qubits": 40, "circuit": [{"gate": "x", "target": 0}]}), 422, "qubits"),
+    ("too many qubits", bell_job(input={"qubits": 2000, "circuit": [{"gate": "x", "target": 0}]}), 422, "qubits"),
     ("circuit a dict", bell_job(input={"qubits": 1, "circuit": {"gate": "x"}}), 422, "circuit"),
     ("gate a number", bell_job(input={"qubits": 1, "circuit": [5]}), 422, None),
     ("native gate in qis", bell_job(input={"qubits": 1, "circuit": [{"gate": "gpi", "target": 0, "phase": 0}]}),

@@ -124,3 +124,8 @@ def test_invalid_circuit_is_an_api_error_naming_the_field(simulator) -> None:  #
     assert caught.value.status_code == 422 and caught.value.field == "input.circuit[0].gate"
     with pytest.raises(TypeError, match="IonQ circuit dict"):
         simulator.run("H 0; CNOT 0 1")  # neither IonQ JSON nor OpenQASM
+    # OpenQASM text goes to the server as is, and its errors come back naming input.data.
+    with pytest.raises(ApiError) as program:
+        simulator.run("OPENQASM 3;\nqubit[1] q;\nfoo q[0];")
+    assert program.value.status_code == 422 and program.value.field == "input.data"
+    assert "line 3" in str(program.value)

@@ -65,7 +65,6 @@ def test_submit_ionq_json_waits_and_draws_a_histogram(cli, tmp_path: Path) -> No
 
 
 def test_submit_openqasm_then_wait_and_results(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("qiskit")
     path = tmp_path / "bell.qasm"
     path.write_text(BELL_QASM)
     out = cli("submit", str(path), "--shots", "200", "--no-wait")

@@ -100,7 +100,8 @@ def test_run_ideal_refuses_what_cannot_fit(monkeypatch) -> None:
 
 
 def test_warm_up_runs_every_engine() -> None:
-    assert set(routing.warm_up()) == set(available_engines())
+    """Every state-vector engine, and stim (imported and compiled before the first wide job)."""
+    assert set(routing.warm_up()) == set(available_engines()) | {"stim"}
 
 
 def test_nonzero_count_and_dense_nonzero() -> None:

@@ -17,7 +17,7 @@ from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.platform import Platform
 from qumulus.services import jobs
-from qumulus.services.jobs import queue_view, results
+from qumulus.services.jobs import artifacts, estimates, queue_view, results
 from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
 from qumulus.timeutil import utcnow
@@ -58,7 +58,7 @@ def build(version: str) -> APIRouter:
         hub = platform.completions
         waiter = hub.expect(spec.job_id)
         try:
-            if platform.db.is_sqlite and _declared_size(request) <= INLINE_PLAN_BYTES:
+            if platform.db.is_sqlite and _declared_size(request) <= INLINE_PLAN_BYTES and not _compiles(spec):
                 view = await jobs.submit_job_async(platform, who, spec)  # see submit_job_async
             else:  # a networked database, or a circuit big enough to parse off the event loop
                 view = await run_in_threadpool(jobs.submit_job, platform, who, spec)
@@ -130,6 +130,49 @@ def build(version: str) -> APIRouter:
         if cursor is not None:
             payload["next"] = cursor  # omitted on the last page: cirq loops while the key exists
         return JSONResponse(payload)
+
+    # Before /jobs/{job_id}, which would read "estimate" as a job id.
+    @router.get("/jobs/estimate")
+    async def estimate_get(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        """qiskit-ionq's ``estimate_job`` query: ``backend``, ``1q_gates``, ``2q_gates``, ``qubits``,
+        ``shots``, ``error_mitigation``, ``session`` (and ``type``)."""
+        query = request.query_params
+        counts = {name: _count(query, name) for name in ("1q_gates", "2q_gates", "qubits", "shots")}
+        if not query.get("backend"):
+            raise InvalidRequest("backend: required (e.g. qpu.aria-1)", field="backend")
+        inputs = {
+            "backend": query["backend"],
+            "type": query.get("type", "ionq.circuit.v1"),
+            **counts,
+            "error_mitigation": _flag(query.get("error_mitigation")),
+            "session": _flag(query.get("session")),
+        }
+        platform = platform_of(request)
+        found = await run_in_threadpool(
+            lambda: estimates.from_counts(
+                platform, who, backend=query["backend"], one_qubit=counts["1q_gates"],
+                two_qubit=counts["2q_gates"], qubits=counts["qubits"], shots=counts["shots"], inputs=inputs,
+            )
+        )  # fmt: skip
+        return JSONResponse(wire.estimate_v04(found))
+
+    @router.post("/jobs/estimate")
+    async def estimate_post(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        """A whole job body, priced exactly as its submission would be held (and, for an emulated
+        QPU, billed)."""
+        platform = platform_of(request)
+        body = await read_json(request, platform.settings.max_request_bytes)
+        spec = parse_job_request(body)
+        found = await run_in_threadpool(estimates.from_body, platform, who, spec)
+        return JSONResponse(wire.estimate_v04(found))
+
+    @router.get("/jobs/{job_id}/artifacts/{artifact_id}")
+    async def get_artifact(
+        job_id: str, artifact_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        """``native`` (the ``ionq.native.v1`` compilation) and ``shots`` (``ionq.result.shots.json.v2``)."""
+        platform = platform_of(request)
+        return JSONResponse(await run_in_threadpool(artifacts.artifact, platform, who, job_id, artifact_id))
 
     @router.get("/jobs/{job_id}")
     async def get_job(job_id: str, request: Request) -> JSONResponse:
@@ -292,6 +335,34 @@ async def _bulk(request: Request, who: Principal, action: str) -> JSONResponse:
     if missing:
         payload["not_found"] = missing
     return JSONResponse(payload)
+
+
+def _count(query: Any, name: str) -> int:
+    raw = query.get(name, "0")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name}: must be a non-negative integer, got {raw!r}", field=name) from None
+    if value < 0:
+        raise InvalidRequest(f"{name}: must be a non-negative integer, got {value}", field=name)
+    return value
+
+
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in ("true", "1", "yes")
+
+
+def _compiles(spec: jobs.JobSpec) -> bool:
+    """A job compiled at submission (QPU, noisy simulation, dry run, OpenQASM program): its planning
+    calls qiskit, tens of milliseconds, so it runs in the thread pool, off the event loop."""
+    noise = spec.noise.get("model") if isinstance(spec.noise, dict) else None
+    return (
+        spec.dry_run
+        or not spec.backend.startswith("sim")
+        or (noise not in (None, "ideal"))
+        or spec.job_type == "ionq.qasm3.v1"
+        or (isinstance(spec.input, dict) and "data" in spec.input)
+    )
 
 
 def _declared_size(request: Request) -> int:

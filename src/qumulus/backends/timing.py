@@ -36,9 +36,14 @@ class Schedule:
 
 
 def gate_seconds(op: Operation, device: DeviceModel) -> float:
-    """How long one native operation takes (a virtual ``rz`` takes none)."""
+    """How long one native operation takes (a virtual ``rz`` takes none; a mid-circuit measurement a
+    readout, a reset a reset)."""
     if op.name == "rz" and not op.controls:
         return 0.0
+    if op.name == "measure":
+        return device.t_readout
+    if op.name == "reset":
+        return device.t_reset
     return device.t_2q if op.arity >= 2 else device.t_1q
 
 

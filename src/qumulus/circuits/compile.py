@@ -14,6 +14,10 @@ How (and why this way):
    hardware does: Z rotations cost no time and no error. The frame left at the end does not change
    measured probabilities; :class:`Compiled` returns it so tests can prove exact unitary equivalence.
 
+Programs that measure (OpenQASM): ``measure`` and ``reset`` are kept in place (a Z-basis measurement
+commutes with the virtual-Z frame, and a reset qubit starts a fresh frame). Classical control
+(``if``/``while``) cannot be compiled, as on IonQ's hardware: :class:`ControlFlowNotCompiled`.
+
 ``twirl_seed`` (used by debiasing) inserts random Pauli pairs around every CNOT before step 2
 (qiskit's ``pauli_twirl_2q_gates``). The circuit's unitary is unchanged, but the native gates
 differ per seed, so a coherent error that would add up along the circuit adds up with random
@@ -25,7 +29,7 @@ qiskit is imported on first use.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from qumulus.circuits.gates import controlled_matrix, matrix
@@ -53,6 +57,10 @@ class Compiled:
     frame: tuple[float, ...]
 
 
+class ControlFlowNotCompiled(ValueError):
+    """``if``/``while`` have no native-gate form (IonQ refuses them in preflight too)."""
+
+
 def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None = None) -> Compiled:
     """``circuit`` in native gates for a device whose entangler is ``native_2q`` (``ms`` or ``zz``).
 
@@ -60,6 +68,9 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
     """
     if native_2q not in _ENTANGLER:
         raise ValueError(f"native_2q must be 'ms' or 'zz', got {native_2q!r}")
+    if circuit.has_control_flow:
+        construct = next(op.name for op in circuit.operations if type(op) is not Operation)
+        raise ControlFlowNotCompiled(f"'{construct}' (classical control) cannot be compiled to native gates")
     if circuit.gateset == "native" and twirl_seed is None:
         return Compiled(circuit, (0.0,) * circuit.qubits)
     from qiskit import transpile
@@ -68,11 +79,20 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
     if twirl_seed is not None:
         from qiskit.circuit import pauli_twirl_2q_gates
 
-        qc = transpile(qc, basis_gates=["rz", "sx", "x", "cx"], optimization_level=1, seed_transpiler=0)
+        qc = transpile(
+            qc,
+            basis_gates=["rz", "sx", "x", "cx", "measure", "reset"],
+            optimization_level=1,
+            seed_transpiler=0,
+        )
         qc = pauli_twirl_2q_gates(qc, seed=twirl_seed)
-    basis = ["rz", "sx", "x", _ENTANGLER[native_2q]]
+    basis = ["rz", "sx", "x", _ENTANGLER[native_2q], "measure", "reset"]
     out = transpile(qc, basis_gates=basis, optimization_level=1, seed_transpiler=0)
-    return _to_native(out, circuit.qubits, circuit.name)
+    compiled = _to_native(out, circuit.qubits, circuit.name)
+    if circuit.measures_explicitly:
+        native = replace(compiled.circuit, clbits=circuit.clbits, cregs=circuit.cregs)
+        return Compiled(native, compiled.frame)
+    return compiled
 
 
 def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
@@ -89,9 +109,14 @@ def to_qiskit(circuit: Circuit) -> Any:
     from qiskit import QuantumCircuit
     from qiskit.circuit.library import UnitaryGate
 
-    qc = QuantumCircuit(circuit.qubits)
+    qc = QuantumCircuit(circuit.qubits, circuit.clbits)
     for op in circuit.operations:
-        if not op.controls and op.name in _STANDARD:
+        assert type(op) is Operation  # control flow is refused by compile_native
+        if op.name == "measure":
+            qc.measure(op.targets[0], op.clbits[0])
+        elif op.name == "reset":
+            qc.reset(op.targets[0])
+        elif not op.controls and op.name in _STANDARD:
             getattr(qc, _STANDARD[op.name])(*op.params, *op.targets)
         elif op.controls and op.name == "x":
             qc.mcx(list(op.controls), op.targets[0])
@@ -127,6 +152,12 @@ def _to_native(qc: Any, qubits: int, name: str | None) -> Compiled:
             ops.append(Operation("zz", (qs[0], qs[1]), params=(_radians(float(gate.params[0])),)))
         elif label == "rxx":
             ops.extend(_ms(float(gate.params[0]), qs[0], qs[1], phase(qs[0]), phase(qs[1])))
+        elif label == "measure":
+            clbit = qc.find_bit(instruction.clbits[0]).index
+            ops.append(Operation("measure", (qs[0],), clbits=(clbit,)))
+        elif label == "reset":
+            ops.append(Operation("reset", (qs[0],)))
+            frame[qs[0]] = 0.0  # |0⟩ carries no frame: Rz on it is a global phase
         elif label in ("barrier", "id", "delay"):
             continue
         else:  # pragma: no cover - the basis above is all transpile may emit
@@ -170,5 +201,7 @@ def native_gate_counts(circuit: Circuit) -> dict[str, int]:
     """``{"1q": n, "2q": m}`` of a native circuit (virtual Z gates are not gates)."""
     counts = {"1q": 0, "2q": 0}
     for op in circuit.operations:
+        if op.name in ("measure", "reset"):
+            continue
         counts["2q" if op.arity == 2 else "1q"] += 1
     return counts

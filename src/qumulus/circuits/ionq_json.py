@@ -591,7 +591,9 @@ def to_native_json(circuit: Circuit) -> dict[str, Any]:
 
 
 def _to_json(circuit: Circuit, gateset: str) -> dict[str, Any]:
-    gates = [_gate_json(op, gateset, gi) for gi, op in enumerate(circuit.operations)]
+    if circuit.has_control_flow:
+        raise CircuitError("classical control (if/while) has no IonQ JSON form", field="circuit", prefix="")
+    gates = [_gate_json(op, gateset, gi) for gi, op in enumerate(circuit.operations)]  # type: ignore[arg-type]
     body: dict[str, Any] = {"gateset": gateset, "qubits": circuit.qubits, "circuit": gates}
     if circuit.name is not None:
         body["name"] = circuit.name
@@ -602,6 +604,10 @@ def _to_json(circuit: Circuit, gateset: str) -> dict[str, Any]:
 
 def _gate_json(op: Operation, gateset: str, gi: int) -> dict[str, Any]:
     name = op.name
+    if name == "measure":  # programs that measure (OpenQASM): kept in compiled artifacts, in place
+        return {"gate": "measure", "targets": list(op.targets), "clbits": list(op.clbits)}
+    if name == "reset":
+        return {"gate": "reset", "targets": list(op.targets)}
     if gateset == "native":
         if op.controls or name not in ("gpi", "gpi2", "ms", "zz"):
             raise CircuitError(

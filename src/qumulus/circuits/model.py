@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from qumulus.circuits.classical import Expr
 
@@ -135,6 +136,8 @@ class Circuit:
     #: Named classical registers in declaration order: ``(name, (clbit, ...))``, element ``i`` of the
     #: tuple being bit ``i`` of the register (what the per-shot register results are keyed by).
     cregs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: ``is_unitary`` computed once (routing asks several times per job).
+    _unitary: bool | None = field(default=None, init=False, compare=False, repr=False)
 
     def gate_counts(self) -> dict[str, int]:
         """Gate counts by arity, the ``stats.gate_counts`` shape IonQ reports (``1q``, ``2q``...).
@@ -152,11 +155,14 @@ class Circuit:
     @property
     def is_unitary(self) -> bool:
         """Only gates: any engine can run it, and its outcome is the qubits' bits."""
-        return all(type(op) is Operation and op.name not in NON_UNITARY for op in self.operations)
+        if self._unitary is None:
+            # Every instruction has a ``name`` ("if"/"while" for control flow): one C-level pass.
+            object.__setattr__(self, "_unitary", _NOT_GATES.isdisjoint(map(_NAME, self.operations)))
+        return self._unitary  # type: ignore[return-value]
 
     @property
     def has_control_flow(self) -> bool:
-        return any(type(op) is not Operation for op in self.operations)
+        return not _CONTROL_FLOW.isdisjoint(map(_NAME, self.operations))
 
     @property
     def measures_explicitly(self) -> bool:
@@ -188,6 +194,11 @@ class Circuit:
             gates.append(op)
         unitary = Circuit(self.qubits, tuple(gates), self.gateset, self.name)
         return unitary, tuple(measured.items())
+
+
+_NAME = attrgetter("name")
+_CONTROL_FLOW = frozenset({"if", "while"})
+_NOT_GATES = NON_UNITARY | _CONTROL_FLOW
 
 
 def iter_operations(instructions: tuple[Instruction, ...]) -> Iterator[Operation]:

@@ -132,7 +132,8 @@ def backends(profile: Profile = None) -> None:
 
 
 def read_circuits(path: Path) -> Any:
-    """IonQ JSON (a circuit, a list of circuits, or a whole job body) or OpenQASM 2/3 (needs qiskit)."""
+    """IonQ JSON (a circuit, a list of circuits, or a whole job body), or the text of an OpenQASM 2/3
+    program (sent as is; the server parses it)."""
     text = path.read_text()
     if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         data = json.loads(text)
@@ -141,20 +142,9 @@ def read_circuits(path: Path) -> Any:
             if isinstance(data.get("circuits"), list):
                 return data["circuits"]
         return data
-    try:
-        from qiskit import qasm2, qasm3
-
-        from qumulus.qiskit.convert import to_ionq
-    except ImportError:
-        raise typer.BadParameter(
-            f"{path}: OpenQASM needs Qiskit (pip install 'qumulus[qiskit]'); or give IonQ JSON"
-        ) from None
-    try:
-        circuit = qasm3.loads(text) if "OPENQASM 3" in text else qasm2.loads(text)
-    except Exception as exc:
-        raise typer.BadParameter(f"{path}: not valid OpenQASM: {exc}") from None
-    circuit.name = path.stem
-    return to_ionq(circuit).ionq
+    # OpenQASM 2/3 goes to the server as it is (ionq.qasm3.v1): one parser, errors with line numbers,
+    # mid-circuit measurement and classical control kept; the client needs no qiskit.
+    return text
 
 
 @friendly

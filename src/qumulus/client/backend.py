@@ -276,7 +276,8 @@ class Backend:
 
         ``circuits``: IonQ JSON, a ``qumulus.Circuit``, a Qiskit ``QuantumCircuit``, a Cirq circuit,
         an OpenQASM 2/3 string, or a list of one of these (``programs.py``). A Qiskit circuit's
-        results are keyed by its clbits, as in Qiskit.
+        results are keyed by its clbits, as in Qiskit. One OpenQASM program goes to the server as
+        ``ionq.qasm3.v1`` and is parsed there, with errors naming the line and the construct.
 
         IBMQ's names work too: ``job_name`` (= ``name``), ``job_tags`` (= ``tags``) and
         ``job_share_level`` (only ``"project"``: every Qumulus job is shared with its project).

@@ -10,7 +10,10 @@ one of their objects is passed (``pip install qumulus`` stays light); the conver
 ``interop/``. How to read the shots back in the circuit's own terms (Qiskit clbits, Cirq measurement
 keys) goes with the job as metadata, so any process that retrieves the job reads them the same.
 
-OpenQASM is parsed here, through Qiskit, and sent as IonQ JSON: the server takes IonQ JSON circuits.
+One OpenQASM 2 or 3 program goes to the server as it is (``ionq.qasm3.v1``), which parses it, runs
+mid-circuit measurement, reset and classical control, and keys its results by the program's
+classical bits: no Qiskit needed here. A list of programs (a multi-circuit job, a job set) is
+converted here through Qiskit, since a multi-circuit job carries IonQ JSON circuits.
 """
 
 from __future__ import annotations
@@ -36,14 +39,16 @@ class Program:
     #: how to read the results back (Qiskit clbits, Cirq keys); merged into the job's metadata
     metadata: dict[str, str] = field(default_factory=dict)
     kind: str = "ionq"
+    #: one OpenQASM program, sent as it is and parsed by the server
+    text: str | None = None
 
     @property
     def job_type(self) -> str:
-        return job_input(self.circuits, self.many)[0]
+        return "ionq.qasm3.v1" if self.text is not None else job_input(self.circuits, self.many)[0]
 
     @property
     def input(self) -> dict[str, Any]:
-        return job_input(self.circuits, self.many)[1]
+        return {"data": self.text} if self.text is not None else job_input(self.circuits, self.many)[1]
 
 
 def framework(value: Any) -> str | None:
@@ -80,6 +85,8 @@ def prepare(circuits: Any) -> Program:
             "(submit them as separate jobs)"
         )
     kind = kinds.pop()
+    if not many and isinstance(items[0], str) and is_openqasm(items[0]):
+        return Program([{}], False, kind="qasm", text=items[0])
     if kind == "cirq":
         return _from_cirq(items, many)
     if kind == "qiskit":

@@ -62,8 +62,9 @@ def run_task(task: Task) -> Outcome:
     """Simulate one task; never raises (a failure becomes a failed outcome with a code)."""
     from qumulus.circuits.errors import CircuitError
     from qumulus.circuits.ionq_json import parse_input
+    from qumulus.sim.ideal import simulate
     from qumulus.sim.results_io import save_distribution
-    from qumulus.sim.routing import available_engines, run_ideal
+    from qumulus.sim.routing import sampling_engines
 
     started = time.perf_counter()
     try:
@@ -71,8 +72,22 @@ def run_task(task: Task) -> Outcome:
         circuit = batch.circuits[0]
         if task.characterization is not None:
             return _run_emulated(task, circuit)
-        distribution, engine = run_ideal(circuit)
+        result = simulate(circuit, task.shots, seed=emulation_seed(task))
+        distribution, engine = result.distribution, result.engine
         seconds = time.perf_counter() - started
+        if result.samples is not None:  # sampled (a program that measures, or a wide circuit)
+            indices, values = distribution.nonzero()
+            return Outcome(
+                execution_id=task.execution_id,
+                ok=True,
+                seconds=seconds,
+                qubits=distribution.qubits,
+                engine=engine,
+                indices=indices.tolist(),
+                values=values.tolist(),
+                shots=result.samples.outcomes(),
+                variant_shots=[result.samples.shots],
+            )
         if distribution.nonzero_count() <= task.inline_limit:
             indices, values = tidy(*distribution.nonzero())
             return Outcome(
@@ -86,7 +101,7 @@ def run_task(task: Task) -> Outcome:
             )
         # A float32 engine's probabilities carry float32 precision: storing them as float64 would
         # double the bytes written (256 → 512 MiB at 26 qubits) and add nothing.
-        single = available_engines()[engine].precision_bits == 32
+        single = sampling_engines()[engine].precision_bits == 32
         save_distribution(task.result_path, distribution, dtype=np.float32 if single else None)
         return Outcome(
             execution_id=task.execution_id,
@@ -98,8 +113,9 @@ def run_task(task: Task) -> Outcome:
         )
     except CircuitError as exc:
         return _failed(task, started, "InvalidInput", str(exc))
-    except MemoryError:
-        return _failed(task, started, "SimulationError", "the simulation ran out of memory")
+    except MemoryError as exc:
+        detail = str(exc) or "the simulation ran out of memory"
+        return _failed(task, started, "SimulationError", detail)
     except Exception as exc:  # an engine bug must fail the job, not the worker
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return _failed(task, started, "SimulationError", f"simulation failed: {detail}")
@@ -112,7 +128,12 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
     device = _device(task)
     em = (task.settings or {}).get("error_mitigation") or {}
     debias = isinstance(em, dict) and em.get("debiasing") is True
+    measured: tuple[tuple[int, int], ...] | None = None
+    if circuit.measures_explicitly:  # a program measuring at the end (preflight refused the rest)
+        circuit, measured = circuit.split_terminal_measurements()
     result = emulate(circuit, device, task.shots, seed=emulation_seed(task), debias=debias)
+    if measured is not None:
+        result.outcomes = _to_clbits(result.outcomes, measured)
     distribution = aggregate_average(result.outcomes, result.variant_shots)
     return Outcome(
         execution_id=task.execution_id,
@@ -125,6 +146,14 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
         shots=result.outcomes.tolist(),
         variant_shots=result.variant_shots,
     )
+
+
+def _to_clbits(outcomes: np.ndarray, measured: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Qubit outcomes → the classical bits the program measured them into."""
+    out = np.zeros(outcomes.shape, dtype=np.uint64)
+    for qubit, clbit in measured:
+        out |= ((outcomes >> np.uint64(qubit)) & np.uint64(1)) << np.uint64(clbit)
+    return out
 
 
 _DEVICES: dict[str, Any] = {}

@@ -208,7 +208,8 @@ class WorkerPool:
         return Task(
             execution_id=item.execution_id,
             job_id=item.job_id,
-            job_type="ionq.circuit.v1",
+            # An OpenQASM job stores its program as ``{"data", "qubits"}``; everything else is IonQ JSON.
+            job_type="ionq.qasm3.v1" if "data" in item.input else "ionq.circuit.v1",
             input=item.input,
             shots=item.shots,
             noise=item.noise,

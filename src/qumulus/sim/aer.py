@@ -69,6 +69,10 @@ class AerEngine:
             )
         return self._backend
 
+    def supports(self, circuit: Circuit) -> bool:
+        """Unitary circuits (measurements are sampled by the caller) within the adapter's width."""
+        return circuit.qubits <= self.max_qubits and circuit.is_unitary
+
     @staticmethod
     def peak_bytes(qubits: int) -> int:
         """Planned peak: complex128 state, the float64 probabilities Aer returns and the 1-byte mask

@@ -25,7 +25,9 @@ class Distribution:
     """Probabilities over basis states, dense or sparse.
 
     * dense: ``indices is None`` and ``values[k]`` is P(k) for every k in ``0 .. 2**qubits - 1``;
-    * sparse: ``values[i]`` is P(``indices[i]``), indices ascending, zeros omitted.
+    * sparse: ``values[i]`` is P(``indices[i]``), indices ascending, zeros omitted. Indices are
+      ``uint64``, or Python ints (``dtype=object``) for outcomes wider than 63 bits (stabilizer and
+      sampled results of wide circuits: a GHZ on 1000 qubits has two 1000-bit outcomes).
 
     Dense large results stay numpy arrays end to end (a 26-qubit state has 67 M entries), so nothing
     here converts to Python dicts unless asked.
@@ -91,6 +93,88 @@ class Distribution:
         """Small distributions only: ``{index: probability}`` without zeros."""
         idx, vals = self.nonzero()
         return {int(k): float(v) for k, v in zip(idx.tolist(), vals.tolist(), strict=True)}
+
+
+def as_indices(values: list[int] | np.ndarray) -> np.ndarray:
+    """Outcome keys as ``uint64`` when they fit, else as Python ints (``dtype=object``).
+
+    Stored results of wide circuits (a GHZ on 1000 qubits) have keys far beyond 64 bits; every reader
+    of stored indices goes through this instead of ``np.asarray(..., dtype=np.uint64)``.
+    """
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values.astype(np.uint64, copy=False)
+    items = list(values)
+    if items and max(items) >= 1 << 64:
+        return np.asarray(items, dtype=object)
+    return np.asarray(items, dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Sampled outcomes, one per shot in shot order: what wide and per-shot engines return.
+
+    ``packed[s]`` holds shot ``s``'s ``bits`` outcome bits, little endian (bit ``b`` of the outcome
+    is bit ``b % 8`` of byte ``b // 8``, numpy's ``bitorder="little"``), so a 1000-qubit shot is
+    125 bytes and nothing ever indexes 2**1000 states. Outcomes and counts come back as Python ints,
+    which have no width limit (``uint64`` has).
+    """
+
+    bits: int
+    packed: np.ndarray
+
+    @classmethod
+    def from_bool(cls, array: np.ndarray) -> Samples:
+        """From a ``(shots, bits)`` boolean array (bit ``b`` in column ``b``)."""
+        array = np.asarray(array, dtype=bool)
+        return cls(bits=array.shape[1], packed=np.packbits(array, axis=1, bitorder="little"))
+
+    @classmethod
+    def from_ints(cls, outcomes: list[int] | np.ndarray, bits: int) -> Samples:
+        """From integer outcomes (little endian) of ``bits`` bits."""
+        width = max(1, (bits + 7) // 8)
+        if bits <= 64:
+            values = np.ascontiguousarray(np.asarray(outcomes, dtype=np.uint64).astype("<u8", copy=False))
+            return cls(bits=bits, packed=values.view(np.uint8).reshape(-1, 8)[:, :width].copy())
+        raw = b"".join(int(v).to_bytes(width, "little") for v in outcomes)
+        return cls(bits=bits, packed=np.frombuffer(raw, dtype=np.uint8).reshape(-1, width).copy())
+
+    @property
+    def shots(self) -> int:
+        return int(self.packed.shape[0])
+
+    def outcomes(self) -> list[int]:
+        """Each shot's outcome as an int, in shot order."""
+        if self.bits <= 64:
+            width = self.packed.shape[1]
+            padded = np.zeros((self.shots, 8), dtype=np.uint8)
+            padded[:, :width] = self.packed
+            return padded.view("<u8").ravel().tolist()
+        return [int.from_bytes(row.tobytes(), "little") for row in self.packed]
+
+    def counts(self) -> dict[int, int]:
+        """``{outcome: count}``, outcomes ascending."""
+        rows, counts = np.unique(self.packed, axis=0, return_counts=True)
+        distinct = Samples(self.bits, rows).outcomes()
+        return dict(sorted(zip(distinct, counts.tolist(), strict=True)))
+
+    def bit_columns(self) -> np.ndarray:
+        """``(shots, bits)`` booleans."""
+        return np.unpackbits(self.packed, axis=1, count=self.bits, bitorder="little").astype(bool)
+
+    def registers(self, cregs: tuple[tuple[str, tuple[int, ...]], ...]) -> list[dict[str, list[int]]]:
+        """Per shot, each classical register's bits (element ``i`` is bit ``i`` of the register), the
+        ``registers`` of IonQ's ``ionq.result.shots.json.v2`` artifact, which qiskit-ionq reads."""
+        columns = self.bit_columns().astype(np.uint8)
+        per_register = {name: columns[:, list(clbits)].tolist() for name, clbits in cregs}
+        return [{name: rows[s] for name, rows in per_register.items()} for s in range(self.shots)]
+
+    def distribution(self) -> Distribution:
+        """Empirical frequencies (multiples of 1/shots), sparse; keys wider than 63 bits as Python ints."""
+        counts = self.counts()
+        keys = list(counts)
+        values = np.asarray(list(counts.values()), dtype=np.float64) / max(1, self.shots)
+        dtype = np.uint64 if self.bits <= 63 else object
+        return Distribution(qubits=self.bits, values=values, indices=np.asarray(keys, dtype=dtype))
 
 
 @runtime_checkable

@@ -79,10 +79,14 @@ class QsimEngine:
         return 9 << qubits
 
     def supports(self, circuit: Circuit) -> bool:
-        """False when an operation is wider than qsim takes (a wide ``pauliexp``)."""
-        return circuit.qubits <= self.max_qubits and all(
-            len(op.targets) <= (MAX_CONTROLLED_TARGETS if op.controls else MAX_MATRIX_QUBITS)
-            for op in circuit.operations
+        """False when an operation is wider than qsim takes (a wide ``pauliexp``), or not a gate."""
+        return (
+            circuit.qubits <= self.max_qubits
+            and circuit.is_unitary
+            and all(
+                len(op.targets) <= (MAX_CONTROLLED_TARGETS if op.controls else MAX_MATRIX_QUBITS)
+                for op in circuit.operations
+            )
         )
 
     def build(self, circuit: Circuit) -> tuple[Any, list[Any]]:

@@ -36,6 +36,10 @@ class QulacsEngine:
     precision_bits = 64
     max_qubits = 32
 
+    def supports(self, circuit: Circuit) -> bool:
+        """Unitary circuits (measurements are sampled by the caller) within the adapter's width."""
+        return circuit.qubits <= self.max_qubits and circuit.is_unitary
+
     @staticmethod
     def peak_bytes(qubits: int) -> int:
         """Planned peak memory: state, its copy from ``get_vector`` and the squaring temporaries."""

@@ -62,9 +62,13 @@ import functools
 import importlib.util
 import os
 import platform
+from dataclasses import dataclass, field
+from typing import Any
 
 from qumulus.circuits.model import Circuit, Operation
-from qumulus.sim.engine import Distribution, Engine
+from qumulus.sim.engine import Distribution, Engine, Samples
+from qumulus.sim.mps import bond_bound
+from qumulus.sim.stabilizer import is_clifford, max_qubits_configured
 
 #: Up to this many qubits qulacs is fastest when qsim is the alternative. Measured crossover 14/15
 #: (table above): depth 20 at n=14 qulacs 14.9 ms vs qsim 24.4 ms, at n=15 27.3 vs 14.5 ms;
@@ -108,6 +112,12 @@ def warm_up() -> dict[str, float]:
         start = time.perf_counter()
         engine.probabilities(bell)
         seconds[name] = time.perf_counter() - start
+    stim = sampling_engines().get("stim")
+    if stim is not None:  # import (20 ms) and first compile before the first wide Clifford job
+        start = time.perf_counter()
+        stim.sample(bell, 10, seed=0)
+        stim.probabilities(bell)
+        seconds["stim"] = time.perf_counter() - start
     return seconds
 
 
@@ -125,7 +135,9 @@ def _make(name: str) -> Engine:
     return QulacsEngine()
 
 
-def choose_engine(circuit: Circuit, *, exact: bool = True, double_precision: bool = False) -> Engine:
+def choose_engine(
+    circuit: Circuit, *, exact: bool = True, double_precision: bool = False, pinned: str | None = None
+) -> Engine:
     """The engine for ``circuit``.
 
     ``exact=True`` asks for the ideal (noiseless) output distribution, what the IonQ ``simulator``
@@ -139,7 +151,7 @@ def choose_engine(circuit: Circuit, *, exact: bool = True, double_precision: boo
         raise RuntimeError("no simulation engine installed: install qiskit-aer (pip install qumulus[server])")
     if not exact:
         return _first(engines, ("aer", "qulacs", "qsim"))
-    pinned = os.environ.get(ENGINE_OVERRIDE_ENV)
+    pinned = pinned if pinned is not None else os.environ.get(ENGINE_OVERRIDE_ENV, "")
     if pinned:
         if pinned not in engines:
             raise RuntimeError(f"{ENGINE_OVERRIDE_ENV}={pinned!r} is not installed (have: {sorted(engines)})")
@@ -173,6 +185,7 @@ def _first(engines: dict[str, Engine], order: tuple[str, ...]) -> Engine:
     raise RuntimeError("no simulation engine installed")
 
 
+@functools.cache
 def _qsim_preferred() -> bool:
     # qsimcirq ships x86_64 wheels only; its speed-up was measured on AVX-512 x86_64.
     return platform.machine().lower() in ("x86_64", "amd64")
@@ -228,3 +241,157 @@ def run_ideal(circuit: Circuit, *, double_precision: bool = False) -> tuple[Dist
             f"this machine allows {limit / 2**30:.1f} GiB"
         )
     return engine.probabilities(circuit), engine.name
+
+
+# --------------------------------------------------------------------------------------------------
+# Sampled runs: wide circuits (stabilizer, MPS) and programs that measure mid-circuit (trajectories).
+
+
+@dataclass(frozen=True)
+class Route:
+    """The engine a sampled run goes to, and the seconds the cost model predicts for it."""
+
+    engine: str
+    seconds: float
+    #: A state-vector engine: exact probabilities are available (``run_ideal``).
+    state_vector: bool
+    #: For a state vector: the unitary part it simulates and the ``(qubit, clbit)`` measured at the
+    #: end (``None``: IonQ semantics, every qubit).
+    unitary: Circuit | None = field(default=None, compare=False, repr=False)
+    measured: tuple[tuple[int, int], ...] | None = field(default=None, compare=False, repr=False)
+
+
+#: Cost model, seconds (fitted on this box, see docs/simulation.md and bench/engines.py). A state
+#: vector costs per call, per gate (building the engine's circuit object) and per amplitude, per
+#: gate; sampling adds a pass over the probabilities. MPS pays Aer's call and per-shot sampling
+#: overhead plus ~χ³ per gate; stim is near-free per gate and per measured bit.
+SV_COST = {
+    "qulacs": (5e-5, 2e-6, 6e-10, 1.2e-8),
+    "qsim": (8e-4, 4e-5, 1.2e-10, 1.6e-8),
+    "aer": (8e-4, 1e-5, 1e-9, 3e-8),
+}
+MPS_COST = (0.01, 5e-5, 1.5e-6)  # call, per gate·(χ/2)³, per shot·qubit·(χ/2)
+STIM_COST = (8e-5, 3e-7, 2e-9)  # call, per gate, per shot·qubit
+TRAJECTORY_COST = (1e-4, 5e-6, 2e-9)  # call, per gate per branch, per amplitude·gate per branch
+#: The MPS bound is only computed when the state vector is predicted to take longer than this.
+MPS_WORTH_FROM = 0.015
+#: A state vector wider than this is never planned (memory; see the table at the top).
+STATE_VECTOR_MAX_QUBITS = 30
+
+
+def sv_seconds(engine: str, qubits: int, gates: int, shots: int) -> float:
+    call, per_gate, per_amp_gate, per_amp = SV_COST.get(engine, SV_COST["aer"])
+    amplitudes = float(1 << qubits)
+    return call + per_gate * gates + amplitudes * (per_amp_gate * gates + per_amp) + 1e-7 * shots
+
+
+def mps_seconds(log_bond: int, qubits: int, gates: int, shots: int) -> float:
+    call, per_gate, per_shot_qubit = MPS_COST
+    half_bond = max(1.0, 2.0**log_bond / 2)
+    return call + per_gate * gates * half_bond**3 + per_shot_qubit * shots * qubits * half_bond
+
+
+def route(circuit: Circuit, shots: int) -> Route:
+    """Where a sampled run of ``circuit`` should go, by predicted cost (cheapest engine that can)."""
+    engines = sampling_engines()
+    n = circuit.qubits
+    gates = len(circuit.operations)
+    pinned = os.environ.get(ENGINE_OVERRIDE_ENV, "")
+    if pinned in engines and engines[pinned].supports(circuit):  # type: ignore[attr-defined]
+        if pinned in _MODULES:  # a state vector: the circuit is unitary (its ``supports`` says so)
+            return Route(pinned, 0.0, True, circuit, () if circuit.measures_explicitly else None)
+        return Route(pinned, 0.0, False)
+    if "stim" in engines and n <= max_qubits_configured() and is_clifford(circuit):
+        # Measured cheapest for every Clifford circuit, even tiny ones (GHZ-8: 0.09 ms vs qulacs 0.32).
+        call, per_gate, per_bit = STIM_COST
+        return Route("stim", call + per_gate * gates + per_bit * shots * n, False)
+    unitary: Circuit | None = circuit
+    measured: tuple[tuple[int, int], ...] | None = None
+    if circuit.measures_explicitly or not circuit.is_unitary:
+        split = circuit.split_terminal_measurements()
+        unitary, measured = split if split is not None else (None, None)
+    unitary_like = unitary is not None
+    options: list[Route] = []
+    if unitary is not None and n <= STATE_VECTOR_MAX_QUBITS:
+        sv = choose_engine(unitary, exact=True, pinned=pinned)
+        options.append(Route(sv.name, sv_seconds(sv.name, n, gates, shots), True, unitary, measured))
+    if not unitary_like and "trajectories" in engines and n <= STATE_VECTOR_MAX_QUBITS:
+        call, per_gate, per_amp = TRAJECTORY_COST
+        options.append(Route("trajectories", call + gates * (per_gate + per_amp * (1 << n)), False))
+    best_so_far = min((r.seconds for r in options), default=float("inf"))
+    if unitary_like and "mps" in engines and best_so_far > MPS_WORTH_FROM:
+        log_bond = bond_bound(circuit)
+        if log_bond <= MPS_MAX_LOG_BOND:
+            options.append(Route("mps", mps_seconds(log_bond, n, gates, shots), False))
+    if not options:
+        raise ValueError(_no_engine_reason(circuit))
+    return min(options, key=lambda r: r.seconds)
+
+
+#: MPS is planned only when the bond dimension bound is at most 2**this (memory 16·n·χ² bytes).
+MPS_MAX_LOG_BOND = 10
+
+
+def _no_engine_reason(circuit: Circuit) -> str:
+    if circuit.has_control_flow or not circuit.is_unitary:
+        return (
+            f"a {circuit.qubits}-qubit program that measures mid-circuit, resets or branches needs "
+            f"per-shot state vectors (at most {STATE_VECTOR_MAX_QUBITS} qubits) or a Clifford circuit"
+        )
+    return (
+        f"{circuit.qubits} qubits: wider than a state vector ({STATE_VECTOR_MAX_QUBITS}), not Clifford "
+        "(stabilizer engine), and too entangled for the matrix-product-state engine"
+    )
+
+
+def run_shots(circuit: Circuit, shots: int, seed: int | None = None) -> tuple[Samples, str]:
+    """``shots`` sampled outcomes of ``circuit`` on the routed engine: ``(samples, engine name)``.
+
+    Outcomes are the classical bits of a program that measures (``clbits > 0``), else the qubits.
+    """
+    chosen = route(circuit, shots)
+    engine = sampling_engines()[chosen.engine]
+    if chosen.state_vector:
+        return _sample_state_vector(engine, chosen, circuit, shots, seed), chosen.engine
+    if chosen.engine == "stim":
+        return engine.sample(circuit, shots, seed, checked=True), "stim"  # type: ignore[call-arg]
+    if chosen.engine == "trajectories":
+        limit = int(MEMORY_FRACTION * physical_memory_bytes())
+        return engine.sample(circuit, shots, seed, max_bytes=limit), chosen.engine  # type: ignore[call-arg]
+    return engine.sample(circuit, shots, seed), chosen.engine
+
+
+def _sample_state_vector(
+    engine: Engine, chosen: Route, circuit: Circuit, shots: int, seed: int | None
+) -> Samples:
+    """A state-vector engine's shots, mapped to classical bits for a program with terminal measurements."""
+    import numpy as np
+
+    assert chosen.unitary is not None
+    if chosen.measured is None:
+        return Samples.from_ints(engine.sample(chosen.unitary, shots, seed), circuit.qubits)
+    measured = chosen.measured
+    basis = np.asarray(engine.sample(chosen.unitary, shots, seed), dtype=np.uint64)
+    bits = np.zeros((shots, circuit.clbits), dtype=bool)
+    for qubit, clbit in measured:
+        bits[:, clbit] = (basis >> np.uint64(qubit)) & np.uint64(1)
+    return Samples.from_bool(bits)
+
+
+@functools.cache
+def sampling_engines() -> dict[str, Any]:
+    """Every engine that can sample: the state-vector ones plus stim, MPS and trajectories."""
+    engines: dict[str, Any] = dict(available_engines())
+    if importlib.util.find_spec("stim") is not None:
+        from qumulus.sim.stabilizer import StimEngine
+
+        engines["stim"] = StimEngine()
+    if "aer" in engines:
+        from qumulus.sim.mps import MPSEngine
+
+        engines["mps"] = MPSEngine()
+    if "qulacs" in engines:
+        from qumulus.sim.trajectories import TrajectoryEngine
+
+        engines["trajectories"] = TrajectoryEngine()
+    return engines

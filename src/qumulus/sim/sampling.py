@@ -49,5 +49,7 @@ def sample_from_probabilities(
         nonzero = np.flatnonzero(probs > 0)
         picked[order[done:]] = nonzero[-1] if nonzero.size else probs.size - 1
     if indices is not None:
-        return np.asarray(indices, dtype=np.uint64)[picked]
+        keys = np.asarray(indices)
+        # Outcomes wider than 64 bits (stim, MPS) are Python ints in an object array.
+        return keys[picked] if keys.dtype == object else keys.astype(np.uint64)[picked]
     return picked.astype(np.uint64)

@@ -359,6 +359,10 @@ class Job(Base):
     #: Usage estimated at submission (accounting/estimate.py): allocation checks count queued and
     #: running work by it; the scheduler may use it too.
     estimated_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The job's native compilation (``{"ionq.native.v1": {"qubits", "circuit"}}``), written at
+    #: submission for dry runs and QPU jobs; served by ``GET /jobs/{id}/artifacts/{id}``. Deferred:
+    #: a compiled circuit can hold thousands of gates and no hot read needs it.
+    compiled: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class Execution(Base):

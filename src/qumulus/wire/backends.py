@@ -53,6 +53,12 @@ def backend_v04(
         "gatesets": backend.gatesets,
         "accepting_jobs": backend.accepting_jobs and status != "retired",
     }
+    if backend.kind == "simulator":
+        # ``qubits`` is what every client reads (the general width, like IonQ's 29); wider circuits
+        # of some classes run too (docs/simulation.md, "Widths per circuit class").
+        from qumulus.sim.ideal import widths
+
+        body["qubits_by_class"] = {**widths(), "any": backend.qubits}
     if message:
         body["status_message"] = message
     if pending is not None:

@@ -66,15 +66,38 @@ def job_v04(view: JobView) -> dict[str, Any]:
         body["predicted_emulation_duration_ms"] = predicted
     if job.job_set_id is not None:
         body["job_set_id"] = job.job_set_id
+    emulated = emulation_target(job.backend, job.noise)
+    if job.status in ("completed", "failed", "canceled") and (job.dry_run or emulated is not None):
+        # Compiled at submission (services/jobs/compilation.py): qiskit's ``compiled_circuit()``.
+        body["output"] = {
+            "compilation": {"compiled_circuits": {NATIVE_FORMAT: _artifact(NATIVE_ARTIFACT, NATIVE_FORMAT)}}
+        }
     if job.status == "completed" and not job.dry_run:
         base = f"/v0.4/jobs/{job.id}/results"
         body["results"] = {"probabilities": {"url": f"{base}/probabilities"}}
-        if emulation_target(job.backend, job.noise) is not None:  # sampled shots: advertise them
+        program = job.type == QASM3_V1
+        if emulated is not None or program or job.engine in SAMPLED_ENGINES:  # sampled: advertise the shots
             body["results"]["histogram"] = {"url": f"{base}/histogram"}
             body["results"]["shots"] = {"url": f"{base}/shots"}
+        if program:  # per-shot classical registers, what qiskit-ionq reads for an OpenQASM job
+            body["results"][SHOTS_V2_FORMAT] = _artifact(SHOTS_ARTIFACT, SHOTS_V2_FORMAT)
     if job.status == "failed" and job.failure:
         body["failure"] = _failure(job.failure)
     return body
+
+
+#: Engines whose results are sampled shots rather than exact probabilities (sim/ideal.py).
+SAMPLED_ENGINES = frozenset({"mps", "trajectories", "stim-shots"})
+QASM3_V1 = "ionq.qasm3.v1"
+SHOTS_V2_FORMAT = "ionq.result.shots.json.v2"
+SHOTS_ARTIFACT = "shots"
+NATIVE_FORMAT = "ionq.native.v1"
+NATIVE_ARTIFACT = "native"
+
+
+def _artifact(artifact_id: str, fmt: str) -> dict[str, str]:
+    """An artifact descriptor: fetched from ``GET /v0.4/jobs/{id}/artifacts/{artifact_id}``."""
+    return {"id": artifact_id, "format": fmt, "media_type": "application/json"}
 
 
 def _failure(failure: dict[str, Any]) -> dict[str, Any]:
@@ -115,3 +138,35 @@ def job_v03(view: JobView) -> dict[str, Any]:
         failure = _failure(job.failure)
         body["failure"] = {"error": failure["error"], "code": failure["code"]}
     return body
+
+
+def estimate_v04(estimate: Any, currency: str = "usd") -> dict[str, Any]:
+    """``/jobs/estimate``: the fields qiskit-ionq reads (``estimated_cost``, ``cost_unit``, seconds)
+    and the newer v0.4 spellings (``estimated_total_cost``, ``estimated_unit``, milliseconds)."""
+    from qumulus.timeutil import utcnow
+
+    cost = float(estimate.cost)
+    seconds = float(estimate.seconds)
+    rate = {
+        "backend": estimate.backend,
+        "contract_id": estimate.contract_id,
+        "rate_per_second": float(estimate.rate),
+        "unit": currency,
+    }
+    if estimate.contract_id is None:
+        rate["message"] = "no contract in force for this backend: a QPU job would be refused"
+    return {
+        "input_values": estimate.inputs,
+        "estimate_context": estimate.inputs,
+        "estimated_cost": cost,
+        "estimated_total_cost": cost,
+        "cost_unit": currency,
+        "estimated_unit": currency,
+        "estimated_execution_time": seconds,
+        "estimated_execution_time_ms": round(seconds * 1000),
+        "current_predicted_queue_time": 0,
+        "current_predicted_queue_time_ms": 0,
+        "estimated_at": iso(utcnow()),
+        "rate_information": rate,
+        "rate_card": rate,
+    }

@@ -101,8 +101,8 @@ def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSp
 
 def _job_type(value: Any, payload: dict[str, Any]) -> str | None:
     if value is None:
-        if payload.get("format") == "ionq.circuit.v0":
-            return None
+        if payload.get("format") in ("ionq.circuit.v0", "openqasm"):
+            return None  # the v0.3 body: circuits.parse_input reads input.format
         return "ionq.multi-circuit.v1" if "circuits" in payload else "ionq.circuit.v1"
     if not isinstance(value, str):
         raise InvalidRequest('type: must be a string such as "ionq.circuit.v1"', field="type")

@@ -85,6 +85,8 @@ _HOLD = (
     )
     .values(held=Budget.held + bindparam("b_est", type_=Money))
 )
+
+
 def contract_terms(conn: Connection | Session, organization_id: str) -> list[Terms]:
     rows = core(conn).execute(_CONTRACTS, {"org": organization_id})
     return [
@@ -111,13 +113,46 @@ def backend_timing(backend: str) -> Timing:
     return Timing.from_characterization(spec.characterization()["timing"])
 
 
-def estimate_job_seconds(backend: Backend, batch: CircuitBatch, shots: int) -> list[float]:
-    """Estimated seconds per executable job (one per circuit)."""
+def estimate_job_seconds(
+    backend: Backend, batch: CircuitBatch, shots: int, emulated: str | None = None
+) -> list[float]:
+    """Estimated seconds per executable job (one per circuit): THE estimate, used by the budget hold
+    at submission and by ``/jobs/estimate`` alike.
+
+    A job that runs on an emulated QPU (a ``qpu.*`` backend, or the simulator with a QPU noise model)
+    is billed the timing model's QPU time, so its estimate *is* that figure: the circuit compiled the
+    same deterministic way the emulator compiles it, scheduled on the backend's characterization
+    (:func:`qumulus.backends.timing.estimate_execution_seconds`), equal to the bill. An ideal
+    simulation is billed its measured run time, which only the rough model predicts.
+    """
+    target = emulated if emulated is not None else (backend.name if backend.kind == "qpu" else None)
+    if target is not None:
+        from qumulus.backends.catalog import BY_NAME
+        from qumulus.backends.timing import estimate_execution_seconds
+
+        spec = BY_NAME.get(target)
+        if spec is not None and spec.native_2q is not None:
+            data = _characterization(target)
+            return [estimate_execution_seconds(data, c, shots) for c in batch.circuits]
     timing = backend_timing(backend.name) if backend.kind == "qpu" else None
     return [
         estimate_usage_seconds(backend.kind, c.qubits, c.gate_counts(), shots, 1, timing)
         for c in batch.circuits
     ]
+
+
+_SNAPSHOTS: dict[str, dict[str, Any]] = {}
+
+
+def _characterization(backend: str) -> dict[str, Any]:
+    """The backend's characterization for timing (gate, readout and reset times; drift never changes
+    them), built once per process."""
+    data = _SNAPSHOTS.get(backend)
+    if data is None:
+        from qumulus.backends.catalog import BY_NAME
+
+        data = _SNAPSHOTS[backend] = BY_NAME[backend].characterization()
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +188,7 @@ def plan(
     dry_run: bool = False,
     now: datetime | None = None,
     cache: AdmissionCache | None = None,
+    emulated: str | None = None,
 ) -> Charge | None:
     """Every read admission needs, outside the (serialized) insert transaction: the contract (403
     for a QPU without one), the estimate, the budget in force and the hold amounts.
@@ -175,7 +211,7 @@ def plan(
         )
     if dry_run:
         return None
-    seconds = estimate_job_seconds(backend, batch, shots)
+    seconds = estimate_job_seconds(backend, batch, shots, emulated)
     if cache is None:
         budget, rollover = find_budget(conn, project, now)
     else:
@@ -189,11 +225,27 @@ def plan(
 
 
 def plan_for(
-    platform: Any, principal: Principal, backend: Backend, batch: CircuitBatch, shots: int, *, dry_run: bool
+    platform: Any,
+    principal: Principal,
+    backend: Backend,
+    batch: CircuitBatch,
+    shots: int,
+    *,
+    dry_run: bool,
+    emulated: str | None = None,
 ) -> Charge | None:
     """:func:`plan` on a read connection of the platform's database (opened only on a cache miss)."""
     with _LazyConnection(platform.db) as conn:
-        return plan(conn, principal, backend, batch, shots, dry_run=dry_run, cache=platform.admission)  # type: ignore[arg-type]
+        return plan(
+            conn,
+            principal,
+            backend,
+            batch,
+            shots,
+            dry_run=dry_run,
+            cache=platform.admission,
+            emulated=emulated,  # type: ignore[arg-type]
+        )
 
 
 class _LazyConnection:

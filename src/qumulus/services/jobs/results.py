@@ -12,7 +12,7 @@ from qumulus.auth.principal import Principal
 from qumulus.errors import Conflict, InvalidRequest, NotFound
 from qumulus.services.context import Context
 from qumulus.services.jobs.queries import owned
-from qumulus.sim.engine import Distribution
+from qumulus.sim.engine import Distribution, as_indices
 from qumulus.store.models import Job, Result
 
 # Built once: constructing these per request cost more than running them. The stored shots of a
@@ -63,7 +63,7 @@ def job_outcomes(
     for n, (key, row) in enumerate(rows):
         stored = row.shots
         if isinstance(stored, dict) and isinstance(stored.get("outcomes"), list):
-            items.append((key, np.asarray(stored["outcomes"], dtype=np.uint64)))
+            items.append((key, as_indices(stored["outcomes"])))
         else:
             items.append((key, sample_outcomes(_load(platform, row), job.shots, seed + n)))
     return multi, items
@@ -119,7 +119,7 @@ def _load(platform: Context, result: Any, *, sharpen: bool = False) -> Distribut
         return Distribution(
             qubits=result.qubits,
             values=np.asarray(result.probabilities["values"], dtype=np.float64),
-            indices=np.asarray(result.probabilities["indices"], dtype=np.uint64),
+            indices=as_indices(result.probabilities["indices"]),
         )
     from qumulus.sim.results_io import load_distribution
 

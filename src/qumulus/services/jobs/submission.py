@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,13 +17,13 @@ from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import NOISE_MODELS, emulation_target, resolve_backend_name
 from qumulus.circuits.errors import CircuitError
-from qumulus.circuits.ionq_json import parse_input
-from qumulus.circuits.model import CircuitBatch
+from qumulus.circuits.ionq_json import OPENQASM_FORMAT, QASM3_V1, parse_input
+from qumulus.circuits.model import Circuit, CircuitBatch
 from qumulus.domain import JobSpec, JobView
 from qumulus.errors import InvalidCircuit, InvalidRequest
 from qumulus.services.billing import charging
 from qumulus.services.context import Context
-from qumulus.services.jobs import emulation, limits
+from qumulus.services.jobs import compilation, emulation, limits, preflight
 from qumulus.services.jobs.queries import view_of
 from qumulus.store.fast_write import insert_rows
 from qumulus.store.models import Backend, Execution, Job, new_id
@@ -48,16 +47,9 @@ def submit_job(platform: Context, principal: Principal, spec: JobSpec) -> JobVie
 
 async def submit_job_async(platform: Context, principal: Principal, spec: JobSpec) -> JobView:
     """:func:`submit_job` for the event loop (embedded SQLite): validation runs here, the insert in
-    the group-commit thread; nothing parks a request thread. Same rules, same durability.
-
-    An emulated job's plan compiles its circuits (the emulator's predicted wall time, the timing
-    model), which can take from milliseconds to seconds: it is planned in a worker thread so the
-    event loop never waits on a compiler."""
-    noise = spec.noise if isinstance(spec.noise, dict) else None
-    if isinstance(spec.backend, str) and emulation_target(resolve_backend_name(spec.backend), noise):
-        plan = await anyio.to_thread.run_sync(plan_submission, platform, principal, spec)
-    else:
-        plan = plan_submission(platform, principal, spec)
+    the group-commit thread; nothing parks a request thread. Same rules, same durability. Jobs whose
+    plan compiles circuits never come here (``api/routes_jobs._compiles``: the thread pool)."""
+    plan = plan_submission(platform, principal, spec)
     if isinstance(plan, JobView):
         return plan
     try:
@@ -72,6 +64,45 @@ def plan_submission(
 ) -> Callable[[Connection], JobView] | JobView:
     """Every check that needs no write; returns the insert to run in a transaction, or the job an
     earlier submission with the same idempotency key created."""
+    backend, batch, noise = validate(platform, principal, spec)
+    backend_name = backend.name
+    settings = platform.settings
+
+    if spec.idempotency_key:
+        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+        if existing is not None:
+            return existing
+
+    emulated = emulation_target(backend.name, noise)
+    predicted = emulation.predictions(backend_name, noise, batch, spec.shots, spec.settings)
+    refused = None if spec.dry_run else emulation.too_long(predicted, settings.max_emulation_seconds)
+    charge = charging.plan_for(
+        platform,
+        principal,
+        backend,
+        batch,
+        spec.shots,
+        dry_run=spec.dry_run or bool(refused),
+        emulated=emulated,
+    )
+    compiled = compilation.compile_job(backend, emulated, batch, dry_run=spec.dry_run)
+
+    def insert_job(conn: Connection) -> JobView:
+        if not spec.dry_run:
+            limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
+        if spec.session_id is not None:
+            _check_session(conn, principal, spec.session_id, backend_name)
+        hold = None if refused else charging.apply(conn, principal, charge)
+        return _insert(conn, principal, spec, backend_name, batch, noise, hold, compiled, predicted, refused)
+
+    return insert_job
+
+
+def validate(
+    platform: Context, principal: Principal, spec: JobSpec
+) -> tuple[Backend, CircuitBatch, dict[str, Any] | None]:
+    """Everything a submission checks about the request itself: role, backend, shots, noise, input
+    (parsed), limits and preflight. ``POST /jobs/estimate`` runs exactly this too."""
     principal.require(Action.JOB_SUBMIT)
     backend_name = resolve_backend_name(spec.backend)
     backend = backend_row(platform, backend_name)
@@ -84,27 +115,9 @@ def plan_submission(
     except CircuitError as exc:
         raise InvalidCircuit(str(exc), field=exc.path) from None
     limits.check_batch_size(batch, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
+    preflight.check(batch, backend, emulation_target(backend.name, noise), multi=batch.multi)
 
-    if spec.idempotency_key:
-        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
-        if existing is not None:
-            return existing
-
-    predicted = emulation.predictions(backend_name, noise, batch, spec.shots, spec.settings)
-    refused = None if spec.dry_run else emulation.too_long(predicted, settings.max_emulation_seconds)
-    charge = charging.plan_for(
-        platform, principal, backend, batch, spec.shots, dry_run=spec.dry_run or bool(refused)
-    )
-
-    def insert_job(conn: Connection) -> JobView:
-        if not spec.dry_run:
-            limits.check_queue_room(conn, principal.project_id, default_cap=settings.max_queued_jobs)
-        if spec.session_id is not None:
-            _check_session(conn, principal, spec.session_id, backend_name)
-        hold = None if refused else charging.apply(conn, principal, charge)
-        return _insert(conn, principal, spec, backend_name, batch, noise, hold, predicted, refused)
-
-    return insert_job
+    return backend, batch, noise
 
 
 def _after_conflict(platform: Context, principal: Principal, spec: JobSpec, exc: IntegrityError) -> JobView:
@@ -154,8 +167,11 @@ def _check_noise(noise: dict[str, Any] | None, backend: Backend) -> dict[str, An
 
 
 def _max_qubits(platform: Context, backend: Backend, noise: dict[str, Any] | None) -> int:
-    """A noisy simulation inherits the emulated QPU's width (wire spec §7.1)."""
+    """A noisy simulation inherits the emulated QPU's width (wire spec §7.1); the ideal simulator
+    takes its widest circuit class here, and :mod:`.preflight` checks each circuit's own class."""
     target = emulation_target(backend.name, noise)
+    if target is None and backend.kind == "simulator":
+        return max(backend.qubits, preflight.widest_simulator_circuit())
     if target is None or target == backend.name:
         return backend.qubits
     qpu = platform.backends.get(target)
@@ -177,6 +193,7 @@ def _insert(
     batch: CircuitBatch,
     noise: dict[str, Any] | None,
     hold: charging.Hold | None = None,
+    compiled: list[dict[str, Any] | None] | None = None,
     predicted: list[float | None] | None = None,
     refused: dict[str, str] | None = None,
 ) -> JobView:
@@ -214,17 +231,21 @@ def _insert(
     }
     holds = hold.amounts if hold and hold.amounts else [None] * len(batch.circuits)
     estimates = hold.seconds if hold else [None] * len(batch.circuits)
-    circuits_raw = _raw_circuits(spec.input, multi)
+    program = is_openqasm(spec.job_type, spec.input)
+    circuits_raw = [] if program else _raw_circuits(spec.input, multi)
     parent = {
         **base,
         "id": job_id,
-        "type": "ionq.multi-circuit.v1" if multi else "ionq.circuit.v1",
-        "input": _normalised_input(spec.input, batch, circuits_raw),
+        "type": QASM3_V1 if program else ("ionq.multi-circuit.v1" if multi else "ionq.circuit.v1"),
+        "input": _program_input(spec.input, batch)
+        if program
+        else _normalised_input(spec.input, batch, circuits_raw),
         "stats": {
             "qubits": batch.qubits,
             "circuits": len(batch.circuits),
             "gate_counts": batch.gate_counts(),
             **emulation_ms(predicted),
+            **(_classical_layout(batch.circuits[0]) if program else {}),
             **({"job_set": spec.job_set_member} if spec.job_set_member is not None else {}),
         },
         "idempotency_key": spec.idempotency_key,
@@ -232,6 +253,7 @@ def _insert(
         "child_index": None,
         "budget_hold": None if multi else holds[0],
         "estimated_seconds": None if multi else estimates[0],
+        "compiled": compilation.stored(compiled, None if multi else 0),
     }
     rows = [parent]
     child_ids: list[str] | None = None
@@ -258,6 +280,7 @@ def _insert(
                     "idempotency_key": None,
                     "budget_hold": holds[index],
                     "estimated_seconds": estimates[index],
+                    "compiled": compilation.stored(compiled, index),
                 }
             )
     # executemany takes its column list from the first row: every row carries the same keys.
@@ -309,6 +332,24 @@ def _normalised_input(payload: dict[str, Any], batch: CircuitBatch, raw: list[li
         return {"gateset": batch.circuits[0].gateset, "qubits": batch.qubits, "circuits": circuits}
     circuit = batch.circuits[0]
     return {"gateset": circuit.gateset, "qubits": circuit.qubits, "circuit": raw[0]}
+
+
+def is_openqasm(job_type: str | None, payload: Any) -> bool:
+    """An OpenQASM job: v0.4 ``ionq.qasm3.v1``, or a v0.3 body with ``input.format: openqasm``."""
+    return job_type == QASM3_V1 or (
+        job_type is None and isinstance(payload, dict) and payload.get("format") == OPENQASM_FORMAT
+    )
+
+
+def _program_input(payload: dict[str, Any], batch: CircuitBatch) -> dict[str, Any]:
+    """The program as sent (the worker parses it again), with ``qubits`` filled in."""
+    return {"data": payload["data"], "qubits": batch.circuits[0].qubits}
+
+
+def _classical_layout(circuit: Circuit) -> dict[str, Any]:
+    """What reading a program's results needs without parsing it again: its classical bits and
+    registers (each register's clbits, in order), kept in ``stats``."""
+    return {"clbits": circuit.clbits, "registers": {name: list(bits) for name, bits in circuit.cregs}}
 
 
 def _by_idempotency_key(platform: Context, principal: Principal, key: str) -> JobView | None:
