@@ -24,8 +24,11 @@ BELL = {"qubits": 2, "circuit": [{"gate": "h", "targets": [0]}, {"gate": "cnot",
 
 
 def ionq_driver(url: str, key: str, target: str = "qpu.aria-1", **options: Any) -> IonQDriver:
-    return IonQDriver(DriverConfig(backend="upstream.test", options={"url": url, "target": target, **options},
-                                   credential=key))  # fmt: skip
+    return IonQDriver(
+        DriverConfig(
+            backend="upstream.test", options={"url": url, "target": target, **options}, credential=key
+        )
+    )
 
 
 def job(
@@ -52,8 +55,12 @@ FAST = PollSchedule(first=0.05, factor=1.5, cap=0.5)
 
 def upstream_jobs(server: Any, token: str) -> list[dict[str, Any]]:
     """The upstream's own record: its jobs submitted with this idempotency token."""
-    body = httpx.get(f"{server.v04}/jobs", params={"idempotency_key": token},
-                     headers={"Authorization": f"apiKey {server.key}"}, timeout=30).json()  # fmt: skip
+    body = httpx.get(
+        f"{server.v04}/jobs",
+        params={"idempotency_key": token},
+        headers={"Authorization": f"apiKey {server.key}"},
+        timeout=30,
+    ).json()
     return body["jobs"]
 
 
@@ -77,8 +84,31 @@ def toy_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(TOY_SOURCE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     target = work / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(source)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return target
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory, toy_site: Path) -> Iterator[Any]:
+    """An upstream Qumulus and a broker Qumulus in front of it (tests/drivers/broker.py)."""
+    from tests.drivers.broker import start_cluster, stop_cluster
+
+    made = start_cluster(tmp_path_factory.mktemp("cluster"), toy_site)
+    yield made
+    stop_cluster(made)

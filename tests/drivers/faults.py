@@ -106,8 +106,12 @@ class FaultProxy:
             return
         if action == "status" and rule is not None:
             extra = {"Retry-After": rule.retry_after} if rule.retry_after else {}
-            self._reply(handler, rule.status, b'{"statusCode":%d,"error":"Injected","message":"fault"}'
-                        % rule.status, extra)  # fmt: skip
+            self._reply(
+                handler,
+                rule.status,
+                b'{"statusCode":%d,"error":"Injected","message":"fault"}' % rule.status,
+                extra,
+            )
             return
         if action == "no-push":
             self._reply(handler, 404, b'{"statusCode":404,"error":"Not Found Error","message":"no"}', {})

@@ -79,8 +79,13 @@ def test_follow_reports_changes_waits_out_failures_and_returns_the_final_state()
     driver = Scripted([], polls)
     changes: list[str] = []
     retry = Retry(stop=threading.Event(), backoff=QUICK)
-    state = follow(driver, "p", retry=retry, schedule=PollSchedule(first=0.001, cap=0.001),
-                   on_change=lambda s: changes.append(s.status))  # fmt: skip
+    state = follow(
+        driver,
+        "p",
+        retry=retry,
+        schedule=PollSchedule(first=0.001, cap=0.001),
+        on_change=lambda s: changes.append(s.status),
+    )
     assert state is not None and state.status == "completed" and changes == ["queued", "running"]
 
 

@@ -24,8 +24,9 @@ def test_429_and_503_on_submission_are_retried_with_backoff_and_retry_after(
     driver = ionq_driver(proxy.url, live_server.key, target="simulator")
     retry = Observed()
     work = job()
-    provider_id = submit_once(driver, work, known_id=None, record=lambda _: None, retry=retry,
-                              earlier_attempts=False)  # fmt: skip
+    provider_id = submit_once(
+        driver, work, known_id=None, record=lambda _: None, retry=retry, earlier_attempts=False
+    )
     state = follow(driver, provider_id or "", retry=retry, schedule=FAST)
     assert state is not None and state.status == "completed"
     assert [(("429" in m), ("503" in m)) for m, _, _ in retry.seen] == [
@@ -47,8 +48,9 @@ def test_a_submission_that_times_out_after_the_provider_accepted_it_is_not_submi
     driver = ionq_driver(proxy.url, live_server.key, target="simulator", timeout=1.0)
     retry = Observed()
     work = job()
-    provider_id = submit_once(driver, work, known_id=None, record=lambda _: None, retry=retry,
-                              earlier_attempts=False)  # fmt: skip
+    provider_id = submit_once(
+        driver, work, known_id=None, record=lambda _: None, retry=retry, earlier_attempts=False
+    )
     assert len(retry.seen) == 1 and "timed out" in retry.seen[0][0]
     (only,) = upstream_jobs(live_server, work.token)
     assert provider_id == only["id"]

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.compat
 
 
 def _upstream_job(server: Any, job_id: str) -> dict[str, Any]:
-    return httpx.get(f"{server.v04}/jobs/{job_id}", headers={"Authorization": f"apiKey {server.key}"},
-                     timeout=30).json()  # fmt: skip
+    return httpx.get(
+        f"{server.v04}/jobs/{job_id}", headers={"Authorization": f"apiKey {server.key}"}, timeout=30
+    ).json()
 
 
 def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_cost(live_server) -> None:  # type: ignore[no-untyped-def]
@@ -31,8 +32,9 @@ def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_co
     retry = Observed()
     recorded: list[str] = []
     work = job(shots=200)
-    provider_id = submit_once(driver, work, known_id=None, record=recorded.append, retry=retry,
-                              earlier_attempts=False)  # fmt: skip
+    provider_id = submit_once(
+        driver, work, known_id=None, record=recorded.append, retry=retry, earlier_attempts=False
+    )
     assert provider_id is not None and recorded == [provider_id]
     state = follow(driver, provider_id, retry=retry, schedule=FAST)
     assert state is not None and state.status == "completed" and retry.seen == []

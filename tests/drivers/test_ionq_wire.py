@@ -13,10 +13,18 @@ from qumulus.drivers import ionq_wire as wire
 
 @pytest.mark.parametrize(
     ("word", "status"),
-    [("submitted", "queued"), ("ready", "queued"), ("started", "running"), ("running", "running"),
-     ("completed", "completed"), ("failed", "failed"), ("canceled", "canceled"), ("deleted", "canceled"),
-     ("something-new", "queued")],
-)  # fmt: skip
+    [
+        ("submitted", "queued"),
+        ("ready", "queued"),
+        ("started", "running"),
+        ("running", "running"),
+        ("completed", "completed"),
+        ("failed", "failed"),
+        ("canceled", "canceled"),
+        ("deleted", "canceled"),
+        ("something-new", "queued"),
+    ],
+)
 def test_statuses_of_both_api_versions_map(word: str, status: str) -> None:
     assert wire.status_of({"status": word}) == (status, word)
 
@@ -54,18 +62,29 @@ def test_distributions_keep_circuit_order_and_little_endian_keys() -> None:
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"status": "available"}, "operational"), ({"status": "available", "degraded": True}, "degraded"),
-     ({"status": "unavailable"}, "major_outage"), ({"status": "offline"}, "maintenance"),
-     ({"status": "calibrating"}, "maintenance"), ({"status": "retired"}, "retired"),
-     ({"status": "on-fire"}, "major_outage")],
-)  # fmt: skip
+    [
+        ({"status": "available"}, "operational"),
+        ({"status": "available", "degraded": True}, "degraded"),
+        ({"status": "unavailable"}, "major_outage"),
+        ({"status": "offline"}, "maintenance"),
+        ({"status": "calibrating"}, "maintenance"),
+        ({"status": "retired"}, "retired"),
+        ({"status": "on-fire"}, "major_outage"),
+    ],
+)
 def test_device_statuses_map_to_the_platform_vocabulary(body: dict, status: str) -> None:
     assert wire.device_status({**body, "qubits": 25, "average_queue_time": 120000}).status == status
 
 
 def test_characterizations_of_both_date_formats() -> None:
-    body = {"id": "u-1", "date": "2025-06-16T00:00:00.000Z", "qubits": 25, "connectivity": [[0, 1]],
-            "fidelity": {"spam": {"median": 0.995}}, "timing": {"t1": 100}}  # fmt: skip
+    body = {
+        "id": "u-1",
+        "date": "2025-06-16T00:00:00.000Z",
+        "qubits": 25,
+        "connectivity": [[0, 1]],
+        "fidelity": {"spam": {"median": 0.995}},
+        "timing": {"t1": 100},
+    }
     snap = wire.characterization_of(body, qubits=0)
     assert snap.provider_id == "u-1" and snap.qubits == 25
     assert snap.date == datetime(2025, 6, 16, tzinfo=timezone.utc)
@@ -91,10 +110,14 @@ def test_the_submitted_body_carries_the_circuits_and_the_token_but_not_user_meta
     )
     body = wire.submit_body(job, "qpu.aria-1")
     assert body == {
-        "type": "ionq.circuit.v1", "backend": "qpu.aria-1", "shots": 100, "name": "bell",
-        "input": {"qubits": 2, "circuit": []}, "settings": {"error_mitigation": {"debiasing": False}},
+        "type": "ionq.circuit.v1",
+        "backend": "qpu.aria-1",
+        "shots": 100,
+        "name": "bell",
+        "input": {"qubits": 2, "circuit": []},
+        "settings": {"error_mitigation": {"debiasing": False}},
         "metadata": {"qumulus_job": "j1", "qumulus_token": "qumulus-e1"},
-    }  # fmt: skip
+    }
     assert wire.submit_body(job, "simulator")["noise"] == {"model": "aria-1", "seed": 3}
 
 

@@ -26,8 +26,15 @@ def test_a_completed_job_keeps_the_providers_results_usage_and_cost() -> None:
 
 
 def test_failures_cancels_and_refusals() -> None:
-    failed = settle(JobState("failed", failure=Failure("QuantumComputerError", "provider: ion lost"),
-                             usage_seconds=0.1, cost=Decimal("0.05")), "upstream")  # fmt: skip
+    failed = settle(
+        JobState(
+            "failed",
+            failure=Failure("QuantumComputerError", "provider: ion lost"),
+            usage_seconds=0.1,
+            cost=Decimal("0.05"),
+        ),
+        "upstream",
+    )
     assert not failed.ok and failed.failure == {
         "code": "QuantumComputerError",
         "message": "provider: ion lost",

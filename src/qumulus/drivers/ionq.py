@@ -109,8 +109,9 @@ class IonQDriver(Driver):
 
     def submit(self, job: ProviderJob) -> str:
         headers = {"Idempotency-Key": job.token} if self.options.idempotency else {}
-        body = self._json("POST", "/jobs", json=wire.submit_body(job, self.options.target), headers=headers,
-                          refuse=True)  # fmt: skip
+        body = self._json(
+            "POST", "/jobs", json=wire.submit_body(job, self.options.target), headers=headers, refuse=True
+        )
         if not isinstance(body, Mapping) or not isinstance(body.get("id"), str):
             raise Transient("provider answered POST /jobs without a job id")
         return body["id"]
@@ -295,8 +296,13 @@ class IonQDriver(Driver):
         path = f"{self._prefix}/jobs/{provider_job_id}/events"
         read = httpx.Timeout(self.options.timeout, read=timeout + 20.0)
         try:
-            with self._client.stream("GET", path, params={"timeout": f"{timeout:g}"}, timeout=read,
-                                     headers={"Accept": "text/event-stream"}) as response:  # fmt: skip
+            with self._client.stream(
+                "GET",
+                path,
+                params={"timeout": f"{timeout:g}"},
+                timeout=read,
+                headers={"Accept": "text/event-stream"},
+            ) as response:
                 if response.status_code in (404, 405, 406, 501):
                     response.read()
                     self._no_push()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from qumulus.backends.catalog import emulation_target
-from qumulus.domain import JobView
+from qumulus.domain import JobView, sampled_by_provider
 from qumulus.timeutil import epoch, iso
 
 
@@ -66,7 +66,8 @@ def job_v04(view: JobView) -> dict[str, Any]:
     if job.status == "completed" and not job.dry_run:
         base = f"/v0.4/jobs/{job.id}/results"
         body["results"] = {"probabilities": {"url": f"{base}/probabilities"}}
-        if emulation_target(job.backend, job.noise) is not None:  # sampled shots: advertise them
+        # sampled shots (an emulated QPU, or a provider that returned them): advertise them
+        if emulation_target(job.backend, job.noise) is not None or sampled_by_provider(job.engine):
             body["results"]["histogram"] = {"url": f"{base}/histogram"}
             body["results"]["shots"] = {"url": f"{base}/shots"}
     if job.status == "failed" and job.failure:

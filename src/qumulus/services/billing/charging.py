@@ -85,6 +85,8 @@ _HOLD = (
     )
     .values(held=Budget.held + bindparam("b_est", type_=Money))
 )
+
+
 def contract_terms(conn: Connection | Session, organization_id: str) -> list[Terms]:
     rows = core(conn).execute(_CONTRACTS, {"org": organization_id})
     return [

@@ -152,9 +152,7 @@ def _owned(session: Session, organization_id: str, contract_id: str) -> Contract
     return contract
 
 
-def get_contract(
-    platform: Context, principal: Principal, organization_id: str, contract_id: str
-) -> Contract:
+def get_contract(platform: Context, principal: Principal, organization_id: str, contract_id: str) -> Contract:
     with platform.db.read() as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_READ)
         return _owned(session, organization_id, contract_id)

@@ -22,7 +22,6 @@ from qumulus.store.models import Job
 MAX_LIST_LIMIT = 1000
 
 
-
 def owned(session: Session, principal: Principal, job_id: str) -> Job:
     job = session.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 64 else None
     if job is None or job.project_id != principal.project_id or job.deleted_at is not None:
@@ -114,5 +113,3 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(at), last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidRequest("next: not a cursor returned by this server", field="next") from None
-
-

@@ -42,9 +42,7 @@ class JobResults:
     items: list[tuple[str, Distribution]]
 
 
-def job_results(
-    platform: Context, principal: Principal, job_id: str, *, sharpen: bool = False
-) -> JobResults:
+def job_results(platform: Context, principal: Principal, job_id: str, *, sharpen: bool = False) -> JobResults:
     """The distributions of a completed job, loading result files if there are any.
 
     ``sharpen`` re-aggregates a debiased run's variants by plurality vote instead of averaging

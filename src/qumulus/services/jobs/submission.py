@@ -291,5 +291,3 @@ def _by_idempotency_key(platform: Context, principal: Principal, key: str) -> Jo
         if job is None:
             return None
         return view_of(session, job)
-
-

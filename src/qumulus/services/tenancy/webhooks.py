@@ -26,9 +26,6 @@ from qumulus.store.models import Project, ProjectWebhook, User
 MAX_WEBHOOKS = 20
 
 
-
-
-
 def _view(row: ProjectWebhook, *, secret: str | None = None) -> WebhookView:
     return WebhookView(row.id, row.project_id, row.url, list(row.events), row.active, row.created_at, secret)
 
