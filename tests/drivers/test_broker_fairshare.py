@@ -12,7 +12,7 @@ from tests.drivers.broker import MAX_OUTSTANDING, Cluster
 
 pytestmark = [pytest.mark.slow]
 
-PER_ORG = 10
+PER_ORG = 6
 BELL = {"qubits": 2, "circuit": [{"gate": "h", "targets": [0]}, {"gate": "cnot", "control": 0, "target": 1}]}
 
 
