@@ -1,12 +1,20 @@
 """A classical device: qubits start at 0 and only X, NOT, CNOT and SWAP touch them, so every circuit
-has one certain outcome. Jobs finish on the second poll (first ``queued``, then ``completed``);
-each costs ``price`` per circuit (an option), and 1 ms of device time per shot."""
+has one certain outcome. It keeps its jobs on disk (``state_dir``, one JSON file each), so it
+outlives the processes that talk to it, and it honours the job token as an idempotency key.
+
+Options: ``price`` per circuit (default 0.01), ``state_dir`` (default: a temporary directory),
+``hold_file``: while that file exists, jobs stay queued (the device is busy). A job finishes on its
+second poll otherwise; it uses 1 ms of device time per shot."""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from qumulus.drivers import (
     CircuitResult,
@@ -28,18 +36,33 @@ class ToyDriver(Driver):
 
     def __init__(self, config: DriverConfig) -> None:
         super().__init__(config)
+        options = config.options
         try:
-            self.price = Decimal(str(config.options.get("price", "0.01")))
+            self.price = Decimal(str(options.get("price", "0.01")))
         except ArithmeticError:
             raise ConfigError("options.price: must be a number") from None
-        self._jobs: dict[str, dict] = {}
-        self._by_token: dict[str, str] = {}
+        self.state = Path(options.get("state_dir") or tempfile.mkdtemp(prefix="toy-device-"))
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.hold = Path(options["hold_file"]) if options.get("hold_file") else None
         self._lock = threading.Lock()
+
+    def jobs(self) -> list[dict]:
+        """Every job this device ever accepted (what a test counts)."""
+        return [json.loads(p.read_text()) for p in sorted(self.state.glob("job-*.json"))]
+
+    def _path(self, job_id: str) -> Path:
+        return self.state / f"job-{job_id}.json"
+
+    def _save(self, entry: dict) -> None:
+        tmp = self.state / f".{entry['id']}.tmp"
+        tmp.write_text(json.dumps(entry))
+        os.replace(tmp, self._path(entry["id"]))
 
     def submit(self, job: ProviderJob) -> str:
         with self._lock:
-            if job.token in self._by_token:
-                return self._by_token[job.token]
+            token = self.state / f"token-{job.token}"
+            if token.exists():
+                return token.read_text()
             circuits = job.input.get("circuits") or [job.input]
             try:
                 outcomes = [
@@ -48,37 +71,53 @@ class ToyDriver(Driver):
             except (KeyError, ValueError) as exc:
                 raise Rejected(Failure("UnsupportedGate", f"toy device: {exc}")) from None
             job_id = str(uuid.uuid4())
-            self._jobs[job_id] = {"job": job, "outcomes": outcomes, "polls": 0, "canceled": False}
-            self._by_token[job.token] = job_id
+            self._save(
+                {
+                    "id": job_id,
+                    "token": job.token,
+                    "outcomes": outcomes,
+                    "shots": job.shots,
+                    "polls": 0,
+                    "canceled": False,
+                }
+            )
+            token.write_text(job_id)
             return job_id
 
     def poll(self, provider_job_id: str) -> JobState:
         with self._lock:
-            entry = self._jobs.get(provider_job_id)
-            if entry is None:
-                raise UnknownJob(provider_job_id)
-            entry["polls"] += 1
+            try:
+                entry = json.loads(self._path(provider_job_id).read_text())
+            except FileNotFoundError:
+                raise UnknownJob(provider_job_id) from None
             if entry["canceled"]:
                 return JobState("canceled", "canceled")
+            if self.hold is not None and self.hold.exists():
+                return JobState("queued", "queued")
+            entry["polls"] += 1
+            self._save(entry)
             if entry["polls"] < 2:
                 return JobState("queued", "queued")
-        job = entry["job"]
+        shots = entry["shots"]
         return JobState(
             "completed",
             "completed",
             results=[
-                CircuitResult(qubits=q, probabilities={k: 1.0}, shots=[k] * job.shots)
+                CircuitResult(qubits=q, probabilities={k: 1.0}, shots=[k] * shots)
                 for k, q in entry["outcomes"]
             ],
-            usage_seconds=job.shots / 1000,
+            usage_seconds=shots / 1000,
             cost=self.price * len(entry["outcomes"]),
             currency="USD",
         )
 
     def cancel(self, provider_job_id: str) -> None:
         with self._lock:
-            if provider_job_id in self._jobs:
-                self._jobs[provider_job_id]["canceled"] = True
+            path = self._path(provider_job_id)
+            if path.exists():
+                entry = json.loads(path.read_text())
+                entry["canceled"] = True
+                self._save(entry)
 
     def characterization(self) -> DeviceCharacterization | None:
         return DeviceCharacterization(
