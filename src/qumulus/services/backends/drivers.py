@@ -138,8 +138,8 @@ def declare(platform: Context, principal: Principal, data: Mapping[str, Any]) ->
         raise InvalidRequest(message, field=message.split(":", 1)[0].split(";")[0]) from None
     try:
         check_drivers([decl], installed())
-    except ConfigError as exc:
-        raise InvalidRequest(str(exc), field="driver") from None
+    except ConfigError as exc:  # "backend 'x': driver: no driver named ..." → from the field on
+        raise InvalidRequest(str(exc).split(": ", 1)[-1], field="driver") from None
     with platform.db.write() as session:
         _require_admin(session, principal)
         _write(session, decl, "admin")

@@ -132,7 +132,8 @@ class Mirror:
                         self.mirror(name)
                     except Exception:  # the thread must survive database hiccups
                         log.exception("mirroring %s failed", name)
-            self._stop.wait(0.25)
+            # nothing declared: only the declarations' reload is due, every RELOAD_SECONDS
+            self._stop.wait(0.25 if self.fleet.names else RELOAD_SECONDS)
 
     def mirror(self, name: str) -> None:
         """One look at the provider for ``name``: status, then characterization."""
