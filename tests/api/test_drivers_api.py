@@ -35,6 +35,9 @@ def test_a_declared_backend_is_listed_with_its_credential_place_and_contract_ter
     contract = api.post(f"/v0.4/organizations/{org}/contracts", json={"backend": "site.aria-1"})
     assert contract.status_code == 201, contract.text  # no rate given: the declared terms apply
     assert contract.json()["rate_per_second"] == "0.750000" and contract.json()["allocation_seconds"] == 600
+    qasm = {"type": "ionq.qasm3.v1", "backend": "site.aria-1", "input": {"data": "OPENQASM 3.0; qubit[1] q;"}}
+    refused = api.post("/v0.4/jobs", json=qasm)  # it forwards gate lists, not program texts
+    assert refused.status_code == 400 and refused.json()["message"].startswith("type: site.aria-1")
 
 
 BAD = [

@@ -99,6 +99,7 @@ class IonQDriver(Driver):
         self._root = f"{parts.scheme}://{parts.netloc}"
         self._prefix = parts.path  # "/v0.4", or "/some/prefix/v0.4"
         self._push = self.options.push != "off"
+        self._searchable = True
         self._client = httpx.Client(
             base_url=self._root,
             timeout=self.options.timeout,
@@ -164,9 +165,13 @@ class IonQDriver(Driver):
         return wire.device_status(body)
 
     def find(self, token: str) -> str | None:
-        if not self.options.search:
+        if not self.options.search or not self._searchable:
             return None
-        body = self._json("GET", "/jobs", params={"idempotency_key": token, "limit": 100})
+        try:
+            body = self._json("GET", "/jobs", params={"idempotency_key": token, "limit": 100}, refuse=True)
+        except (UnknownJob, Rejected):
+            self._searchable = False  # this provider cannot list jobs so: rely on idempotency alone
+            return None
         jobs = body.get("jobs") if isinstance(body, Mapping) else None
         for item in jobs or []:
             metadata = item.get("metadata") if isinstance(item, Mapping) else None

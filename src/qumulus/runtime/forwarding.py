@@ -259,8 +259,9 @@ class DriverPool:
         except Rejected as exc:
             self._finish(flight, rejected(exc, decl.billing), provider_status=None)
             return
-        if provider_id is None:
-            return  # stopped: whoever holds the execution next re-attaches
+        if provider_id is None:  # stopped: whoever holds the execution next re-attaches, unless ...
+            self._cancel_unrecorded(item, driver, work.token)
+            return
         flight.provider_id = provider_id
         schedule = PollSchedule(first=timing.poll_first, cap=timing.poll_cap)
         try:
@@ -280,6 +281,21 @@ class DriverPool:
         if state is None:
             return  # stopped: the lease is gone (the heartbeat forwarded the cancel) or shutting down
         self._finish(flight, settle(state, decl.billing), provider_status=state.status)
+
+    def _cancel_unrecorded(self, item: Claimed, driver: Driver, job_token: str) -> None:
+        """... it was canceled while its submission was retried: a submission whose answer was
+        lost (a timeout) may have reached the provider all the same; find it there and cancel it."""
+        with self.db.connect() as conn:
+            if not queue.canceled(conn, [item.execution_id]):
+                return
+        try:
+            found = driver.find(job_token)
+        except Exception:  # the provider cannot be asked: nothing more to do for a job never recorded
+            return
+        if found is not None:
+            with self.db.begin(durable=True) as conn:
+                queue.note_provider_job(conn, execution_id=item.execution_id, provider_job_id=found)
+            self._cancel_upstream(item.backend, item.execution_id, found)
 
     def _record(self, flight: _Flight, provider_id: str) -> None:
         """Commit the provider's job id, fenced on the lease, before the job is followed."""
