@@ -119,6 +119,8 @@ def test_the_submitted_body_carries_the_circuits_and_the_token_but_not_user_meta
         "metadata": {"qumulus_job": "j1", "qumulus_token": "qumulus-e1"},
     }
     assert wire.submit_body(job, "simulator")["noise"] == {"model": "aria-1", "seed": 3}
+    assert wire.safe_name("bell/2 (try #3)") == "bell_2 _try _3_" and wire.safe_name("///") == "_"
+    assert wire.safe_name("") is None and len(wire.safe_name("x" * 300) or "") == 100
 
 
 def test_refusals_become_failures_with_ionq_codes() -> None:

@@ -9,6 +9,7 @@ older ``running``; ``failure.error`` and ``failure.message``; usage as ``usage_s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -66,13 +67,23 @@ def submit_body(job: ProviderJob, target: str) -> dict[str, Any]:
         "input": dict(job.input),
         "metadata": {**{k: str(v) for k, v in job.tags.items()}, TOKEN_KEY: job.token},
     }
-    if job.name:
-        body["name"] = job.name
+    name = safe_name(job.name)
+    if name:
+        body["name"] = name
     if job.settings:
         body["settings"] = dict(job.settings)
     if job.noise and target == "simulator":
         body["noise"] = dict(job.noise)
     return body
+
+
+def safe_name(name: str | None) -> str | None:
+    """A job name IonQ's API accepts (letters, digits, space, ``-``, ``_``; 100 characters): clients
+    send names such as ``circuit-60`` or ``bell/2``, which a strict provider would refuse."""
+    if not name:
+        return None
+    cleaned = re.sub(r"[^A-Za-z0-9 _-]+", "_", name).strip()[:100]
+    return cleaned or None
 
 
 def status_of(body: Mapping[str, Any]) -> tuple[ProviderStatus, str]:
