@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -16,16 +17,17 @@ PER_ORG = 6
 BELL = {"qubits": 2, "circuit": [{"gate": "h", "targets": [0]}, {"gate": "cnot", "control": 0, "target": 1}]}
 
 
-def _new_org(cluster: Cluster, name: str) -> str:
-    """A fresh organization on the broker (no usage yet), with a project, a key and the same terms."""
+def _new_org(cluster: Cluster, name: str) -> tuple[str, str]:
+    """A fresh organization on the broker (no usage yet), with a project (and its budget), a key and
+    the same contract terms; returns (key, project id)."""
     broker = cluster.broker
     org = broker.api("POST", "/organizations", json={"name": name})["id"]
     project = broker.api("POST", f"/organizations/{org}/projects", json={"name": "b"})["id"]
     key = broker.api("POST", f"/projects/{project}/keys", json={"name": "flood"})["key"]
-    broker.api(
-        "POST", f"/organizations/{org}/contracts", json={"backend": "upstream.*", "rate_per_second": "0.5"}
-    )
-    return key
+    terms = {"backend": "upstream.*", "rate_per_second": "0.5"}
+    broker.api("POST", f"/organizations/{org}/contracts", json=terms)
+    broker.api("POST", f"/projects/{project}/budgets", json={"limit": "100"})
+    return key, project
 
 
 def _when(text: str) -> datetime:
@@ -36,7 +38,7 @@ def test_two_floods_reach_the_upstream_in_fair_share_order_within_the_outstandin
     cluster: Cluster,
 ) -> None:
     broker = cluster.broker
-    key_a, key_b = _new_org(cluster, "Group A"), _new_org(cluster, "Group B")
+    (key_a, project_a), (key_b, _) = _new_org(cluster, "Group A"), _new_org(cluster, "Group B")
     # Hold releases while both floods arrive (an administrator's maintenance on the local backend),
     # so the order they reach the upstream is the scheduler's, not the order they were typed in.
     broker.api(
@@ -50,12 +52,17 @@ def test_two_floods_reach_the_upstream_in_fair_share_order_within_the_outstandin
     broker.api("PUT", "/backends/upstream.aria-1/status", json={"status": "operational", "message": ""})
 
     arrivals = []
+    spent_at_upstream = Decimal(0)
     for label, key in (("A", key_a), ("B", key_b)):
         for job_id in jobs[key]:
             assert broker.wait_job(job_id, key=key, timeout=300)["status"] == "completed"
             ((_, provider_id),) = cluster.provider_jobs(job_id)
             up = cluster.upstream_job(provider_id)
             arrivals.append((_when(up["submitted_at"]), _when(up["completed_at"]), label))
+            spent_at_upstream += Decimal(str(up["cost"])) if label == "A" else 0
+    (budget,) = broker.api("GET", f"/projects/{project_a}/budgets", key=key_a)["budgets"]
+    # the upstream's costs landed in the group's budget: all spent, nothing left held
+    assert Decimal(budget["spent"]) == spent_at_upstream > 0 and Decimal(budget["held"]) == 0
     arrivals.sort()
     order = "".join(label for _, _, label in arrivals)
     first_half = Counter(order[:PER_ORG])
