@@ -64,9 +64,15 @@ def upstream_jobs(server: Any, token: str) -> list[dict[str, Any]]:
     return body["jobs"]
 
 
+@pytest.fixture(scope="session")
+def upstream(cluster: Any) -> Any:
+    """The cluster's upstream Qumulus (plays the provider), also the driver tests' provider."""
+    return cluster.upstream
+
+
 @pytest.fixture
-def proxy(live_server: Any) -> Iterator[FaultProxy]:
-    fp = FaultProxy(upstream=live_server.url)
+def proxy(upstream: Any) -> Iterator[FaultProxy]:
+    fp = FaultProxy(upstream=upstream.url)
     yield fp
     fp.close()
 

@@ -17,11 +17,11 @@ ONE_JOB = r"/v0.4/jobs/[0-9a-f-]+"
 
 
 def test_429_and_503_on_submission_are_retried_with_backoff_and_retry_after(
-    live_server, proxy: FaultProxy
+    upstream, proxy: FaultProxy
 ) -> None:  # type: ignore[no-untyped-def]
     proxy.add(Rule("POST", JOBS, "status", count=1, status=429, retry_after="1"))
     proxy.add(Rule("POST", JOBS, "status", count=2, status=503))
-    driver = ionq_driver(proxy.url, live_server.key, target="simulator")
+    driver = ionq_driver(proxy.url, upstream.key, target="simulator")
     retry = Observed()
     work = job()
     provider_id = submit_once(
@@ -36,23 +36,23 @@ def test_429_and_503_on_submission_are_retried_with_backoff_and_retry_after(
     ]
     assert retry.seen[0][1] == 1.0 and retry.seen[0][2] >= 1.0  # the provider's Retry-After was obeyed
     assert all(wait <= 0.2 for _, _, wait in retry.seen[1:])  # 503s without it: our own short backoff
-    assert [j["id"] for j in upstream_jobs(live_server, work.token)] == [provider_id]
+    assert [j["id"] for j in upstream_jobs(upstream, work.token)] == [provider_id]
     assert not driver.pushes  # the proxy has no event stream: the driver fell back to polling
     driver.close()
 
 
 def test_a_submission_that_times_out_after_the_provider_accepted_it_is_not_submitted_twice(
-    live_server, proxy: FaultProxy
+    upstream, proxy: FaultProxy
 ) -> None:  # type: ignore[no-untyped-def]
     proxy.add(Rule("POST", JOBS, "delay", count=1, seconds=2.5))
-    driver = ionq_driver(proxy.url, live_server.key, target="simulator", timeout=1.0)
+    driver = ionq_driver(proxy.url, upstream.key, target="simulator", timeout=1.0)
     retry = Observed()
     work = job()
     provider_id = submit_once(
         driver, work, known_id=None, record=lambda _: None, retry=retry, earlier_attempts=False
     )
     assert len(retry.seen) == 1 and "timed out" in retry.seen[0][0]
-    (only,) = upstream_jobs(live_server, work.token)
+    (only,) = upstream_jobs(upstream, work.token)
     assert provider_id == only["id"]
     assert proxy.count("GET", JOBS) >= 1  # it looked for the job before submitting again
     state = follow(driver, provider_id, retry=retry, schedule=FAST)
@@ -61,9 +61,9 @@ def test_a_submission_that_times_out_after_the_provider_accepted_it_is_not_submi
 
 
 def test_polls_that_time_out_or_are_dropped_are_retried_until_the_result_arrives(
-    live_server, proxy: FaultProxy
+    upstream, proxy: FaultProxy
 ) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(proxy.url, live_server.key, target="simulator", timeout=1.0, push="off")
+    driver = ionq_driver(proxy.url, upstream.key, target="simulator", timeout=1.0, push="off")
     retry = Observed()
     provider_id = driver.submit(job())
     proxy.add(Rule("GET", ONE_JOB, "delay", count=2, seconds=1.5))

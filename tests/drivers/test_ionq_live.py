@@ -1,4 +1,5 @@
-"""The ``ionq`` driver against a real Qumulus server playing the provider (``qumulus serve``).
+"""The ``ionq`` driver against a real Qumulus server playing the provider (``qumulus serve``; the
+broker cluster's upstream, tests/drivers/broker.py).
 
 Everything the driver reports is checked against what the upstream itself recorded (its own
 ``GET /jobs`` answers), never against the driver's word alone.
@@ -27,8 +28,8 @@ def _upstream_job(server: Any, job_id: str) -> dict[str, Any]:
     ).json()
 
 
-def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_cost(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key)
+def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_cost(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key)
     retry = Observed()
     recorded: list[str] = []
     work = job(shots=200)
@@ -39,11 +40,11 @@ def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_co
     state = follow(driver, provider_id, retry=retry, schedule=FAST)
     assert state is not None and state.status == "completed" and retry.seen == []
 
-    upstream = _upstream_job(live_server, provider_id)
-    assert upstream["status"] == "completed" and upstream["backend"] == "qpu.aria-1"
-    assert upstream["metadata"]["qumulus_token"] == work.token
-    assert state.usage_seconds == upstream["usage_seconds"] > 0
-    assert state.cost == Decimal(str(upstream["cost"])) > 0
+    recorded_there = _upstream_job(upstream, provider_id)
+    assert recorded_there["status"] == "completed" and recorded_there["backend"] == "qpu.aria-1"
+    assert recorded_there["metadata"]["qumulus_token"] == work.token
+    assert state.usage_seconds == recorded_there["usage_seconds"] > 0
+    assert state.cost == Decimal(str(recorded_there["cost"])) > 0
     (result,) = state.results or []
     assert result.qubits == 2 and result.shots is not None and len(result.shots) == 200
     assert Counter(result.shots) == result.histogram  # the upstream's own shots and counts agree
@@ -53,8 +54,8 @@ def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_co
     driver.close()
 
 
-def test_a_worker_that_died_before_recording_the_id_re_attaches_instead_of_resubmitting(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key, target="simulator")
+def test_a_worker_that_died_before_recording_the_id_re_attaches_instead_of_resubmitting(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key, target="simulator")
     work = job()
 
     def crash(provider_id: str) -> None:
@@ -62,7 +63,7 @@ def test_a_worker_that_died_before_recording_the_id_re_attaches_instead_of_resub
 
     with pytest.raises(SystemExit):
         submit_once(driver, work, known_id=None, record=crash, retry=Observed(), earlier_attempts=False)
-    (first,) = upstream_jobs(live_server, work.token)  # the provider accepted it
+    (first,) = upstream_jobs(upstream, work.token)  # the provider accepted it
 
     recorded: list[str] = []
     again = submit_once(driver, work, known_id=None, record=recorded.append, retry=Observed())
@@ -70,12 +71,12 @@ def test_a_worker_that_died_before_recording_the_id_re_attaches_instead_of_resub
     assert driver.find(work.token) == first["id"] and driver.find(f"{work.token}-other") is None
     # Even a plain second submit (the search skipped) is the same job: the key is honoured.
     assert driver.submit(work) == first["id"]
-    assert [j["id"] for j in upstream_jobs(live_server, work.token)] == [first["id"]]
+    assert [j["id"] for j in upstream_jobs(upstream, work.token)] == [first["id"]]
     driver.close()
 
 
-def test_multi_circuit_results_come_back_in_circuit_order(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key, target="simulator")
+def test_multi_circuit_results_come_back_in_circuit_order(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key, target="simulator")
     circuits = [
         {"circuit": [{"gate": "x", "targets": [0]}]},
         {"circuit": [{"gate": "x", "targets": [1]}]},
@@ -91,8 +92,8 @@ def test_multi_circuit_results_come_back_in_circuit_order(live_server) -> None: 
     driver.close()
 
 
-def test_cancel_is_forwarded_and_the_job_ends_canceled(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key, target="simulator")
+def test_cancel_is_forwarded_and_the_job_ends_canceled(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key, target="simulator")
     gates = [
         {"gate": "cnot", "control": q[0], "target": q[1]}
         if g == "cnot"
@@ -103,13 +104,13 @@ def test_cancel_is_forwarded_and_the_job_ends_canceled(live_server) -> None:  # 
     driver.cancel(provider_id)
     state = follow(driver, provider_id, retry=Observed(), schedule=FAST)
     assert state is not None and state.status == "canceled" and state.results is None
-    assert _upstream_job(live_server, provider_id)["status"] == "canceled"
+    assert _upstream_job(upstream, provider_id)["status"] == "canceled"
     driver.cancel(provider_id)  # already final there: not an error
     driver.close()
 
 
-def test_a_job_the_upstream_refuses_fails_with_its_reason(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key)  # qpu.aria-1 has 25 qubits
+def test_a_job_the_upstream_refuses_fails_with_its_reason(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key)  # qpu.aria-1 has 25 qubits
     wide = {"qubits": 30, "circuit": [{"gate": "x", "targets": [29]}]}
     with pytest.raises(Rejected) as err:
         submit_once(driver, job(wide), known_id=None, record=lambda _: None, retry=Observed())
@@ -119,16 +120,16 @@ def test_a_job_the_upstream_refuses_fails_with_its_reason(live_server) -> None: 
     driver.close()
 
 
-def test_the_device_status_and_characterization_are_the_upstreams(live_server) -> None:  # type: ignore[no-untyped-def]
-    driver = ionq_driver(live_server.url, live_server.key)
-    backend = httpx.get(f"{live_server.v04}/backends/qpu.aria-1", timeout=30).json()
+def test_the_device_status_and_characterization_are_the_upstreams(upstream) -> None:  # type: ignore[no-untyped-def]
+    driver = ionq_driver(upstream.url, upstream.key)
+    backend = httpx.get(f"{upstream.v04}/backends/qpu.aria-1", timeout=30).json()
     status = driver.status()
     assert (status.status, status.qubits, status.provider_status) == ("operational", 25, "available")
     snapshot = driver.characterization()
     assert snapshot is not None and snapshot.provider_id == backend["characterization_id"]
     assert snapshot.qubits == 25 and snapshot.date is not None
     assert snapshot.data["fidelity"]["2q"]["median"] > 0.9 and snapshot.data["connectivity"]
-    gone = ionq_driver(live_server.url, live_server.key, target="qpu.nowhere-9")
+    gone = ionq_driver(upstream.url, upstream.key, target="qpu.nowhere-9")
     assert gone.status().status == "retired" and gone.characterization() is None
     driver.close()
     gone.close()
