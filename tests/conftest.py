@@ -197,10 +197,11 @@ class LiveServer:
         return f"{self.url}/v0.4"
 
 
-def start_server(data_dir: Path, *, env: dict[str, str] | None = None) -> LiveServer:
-    """``qumulus serve`` in a subprocess, as a user runs it; waits until it answers."""
-    port = free_port()
-    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - closed with the process
+def start_server(data_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
+    """``qumulus serve`` in a subprocess, as a user runs it; waits until it answers. ``port``: a
+    fixed one (a server started again where it was), else a free one."""
+    port = port or free_port()
+    log = open(data_dir.parent / f"server-{port}.log", "a")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "qumulus.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=log,

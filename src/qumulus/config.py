@@ -89,6 +89,8 @@ class Settings:
     #: Whether ``GET /metrics`` (Prometheus, unauthenticated, aggregate figures only) is served;
     #: off, it is a 404 (docs/architecture.md "Metrics").
     metrics: bool = True
+    #: A TOML file declaring driver-served backends (docs/drivers.md), synced at start.
+    backends_file: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -127,6 +129,9 @@ class Settings:
             "webhook_allow_private": _env_bool("QUMULUS_WEBHOOK_ALLOW_PRIVATE", False),
             "recalibrate_seconds": float(os.environ.get("QUMULUS_RECALIBRATE_SECONDS") or 0),
             "metrics": _env_bool("QUMULUS_METRICS", True),
+            "backends_file": Path(os.environ["QUMULUS_BACKENDS_FILE"]).expanduser()
+            if os.environ.get("QUMULUS_BACKENDS_FILE")
+            else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -18,6 +18,18 @@ from qumulus.store.models import Job
 #: Job statuses before and after the end of a job's life.
 ACTIVE = ("submitted", "ready", "started")
 TERMINAL = ("completed", "failed", "canceled")
+
+
+def provider_engine(driver: str, *, sampled: bool) -> str:
+    """The ``engine`` of a job a driver-served backend ran: ``driver:<name>``, with ``+shots`` when
+    the provider returned per-shot outcomes (histogram and shots are then advertised)."""
+    return f"driver:{driver}{'+shots' if sampled else ''}"[:40]
+
+
+def sampled_by_provider(engine: str | None) -> bool:
+    return engine is not None and engine.startswith("driver:") and engine.endswith("+shots")
+
+
 #: A session's status once it takes no more jobs.
 SESSION_ENDED = "ended"
 

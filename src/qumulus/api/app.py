@@ -18,6 +18,7 @@ from qumulus.api import (
     errors,
     routes_backends,
     routes_billing,
+    routes_drivers,
     routes_events,
     routes_jobs,
     routes_metrics,
@@ -99,6 +100,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     app.include_router(routes_billing.build())  # contracts, allocations, budgets, usage
     app.router.routes.extend(routes_scheduling.build().routes)
     app.router.routes.extend(routes_status.build().routes)  # backend status page and lifecycle
+    app.router.routes.extend(routes_drivers.build().routes)  # driver-served backends (administrators)
     app.router.routes.extend(routes_sessions.build().routes)
 
     app.include_router(routes_notifications.build())

@@ -42,7 +42,8 @@ class _Body(BaseModel):
 
 class ContractIn(_Body):
     backend: str = Field(min_length=1, max_length=100)
-    rate_per_second: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    #: Optional on a driver-served backend: its declaration's contract defaults apply.
+    rate_per_second: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
     currency: str = Field("USD", min_length=3, max_length=8)
     allocation_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
     period: Literal["month", "quarter", "year", "none"] = "month"

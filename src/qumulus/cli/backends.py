@@ -113,3 +113,63 @@ def backends_recalibrate(
             f"{row.backend}: {row.id} (1q {fid['1q']['median']}, 2q {fid['2q']['median']}, "
             f"spam {fid['spam']['median']}, T1 {row.data['timing']['t1']} s)"
         )
+
+
+@backends_app.command("declare")
+def backends_declare(
+    file: Annotated[str, typer.Option("--file", "-f", help="A TOML file of [[backend]] declarations.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Declare (or change) driver-served backends from a TOML file (docs/drivers.md); running
+    workers pick them up within seconds. The credential stays a reference (env or file)."""
+    from qumulus.drivers import ConfigError
+    from qumulus.drivers.config import load_backends
+    from qumulus.services.backends.drivers import declare
+    from qumulus.services.tenancy.access import CLI_ADMIN
+
+    try:
+        decls = load_backends(file)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    with admin_platform(data_dir) as platform:
+        for decl in decls:
+            declare(platform, CLI_ADMIN, decl.model_dump(mode="json"))
+            console.print(
+                f"{decl.name}: served by the {decl.driver} driver (at most {decl.max_outstanding} at once)"
+            )
+
+
+@backends_app.command("declared")
+def backends_declared(data_dir: DataDir = None) -> None:
+    """The driver-served backends: driver, target, limit, billing, credential place, status."""
+    from qumulus.services.backends.drivers import describe, list_declared
+    from qumulus.services.tenancy.access import CLI_ADMIN
+
+    table = Table("backend", "driver", "options", "outstanding", "billing", "credential", "source", "status")
+    with admin_platform(data_dir) as platform:
+        for row in list_declared(platform, CLI_ADMIN):
+            d = describe(*row)
+            options = ", ".join(f"{k}={v}" for k, v in d["options"].items())
+            table.add_row(
+                d["name"],
+                d["driver"],
+                options,
+                str(d["max_outstanding"]),
+                d["billing"],
+                d["credential"] or "-",
+                d["source"],
+                d["status"],
+            )
+    console.print(table)
+
+
+@backends_app.command("retire")
+def backends_retire(backend: str, data_dir: DataDir = None) -> None:
+    """Retire a driver-served backend: new jobs are refused, queued ones still drain."""
+    from qumulus.services.backends.drivers import retire
+    from qumulus.services.tenancy.access import CLI_ADMIN
+
+    with admin_platform(data_dir) as platform:
+        row = retire(platform, CLI_ADMIN, backend)
+    console.print(f"{row.name}: retired.")

@@ -104,14 +104,19 @@ def _run(fn: Any) -> Any:
 @contracts_app.command("create")
 def contracts_create(
     backend: Annotated[str, typer.Option(help="Backend name, class pattern (qpu.*) or *.")],
-    rate: Annotated[str, typer.Option(help="Price per second of usage.")],
+    rate: Annotated[
+        str | None,
+        typer.Option(help="Price per second of usage (default: a driver-served backend's declared terms)."),
+    ] = None,
     org: OrgOption = None,
     allocation: Annotated[
         float | None, typer.Option(help="Seconds granted per period (default: unlimited).")
     ] = None,
-    period: Annotated[str, typer.Option(help="Allocation period: month, quarter, year or none.")] = "month",
+    period: Annotated[
+        str | None, typer.Option(help="Allocation period: month, quarter, year or none.")
+    ] = None,
     share: Annotated[float, typer.Option(help="Fair-share weight.")] = 1.0,
-    currency: Annotated[str, typer.Option(help="Currency code.")] = "USD",
+    currency: Annotated[str | None, typer.Option(help="Currency code.")] = None,
     starts: Annotated[str | None, typer.Option(help="Start (ISO 8601; default now).")] = None,
     ends: Annotated[str | None, typer.Option(help="End (ISO 8601; default open-ended).")] = None,
     data_dir: DataDir = None,
@@ -119,14 +124,16 @@ def contracts_create(
     """Create a contract for an organization."""
     from qumulus.services.billing.contracts import add_contract, describe
 
-    values: dict[str, Any] = {
-        "backend": backend,
-        "rate_per_second": _amount("rate", rate),
-        "allocation_seconds": allocation,
-        "period": period,
-        "share": share,
-        "currency": currency,
-    }
+    values: dict[str, Any] = {"backend": backend, "share": share}
+    # Unset options leave the declared terms of a driver-served backend in force (docs/drivers.md).
+    if rate is not None:
+        values["rate_per_second"] = _amount("rate", rate)
+    if allocation is not None:
+        values["allocation_seconds"] = allocation
+    if period is not None:
+        values["period"] = period
+    if currency is not None:
+        values["currency"] = currency
     if starts:
         values["starts_at"] = _when("starts", starts)
     if ends:
@@ -189,7 +196,7 @@ def budgets_set(
             help="Start the next period automatically (default for day/week/month).",
         ),
     ] = None,
-    currency: Annotated[str, typer.Option(help="Currency code.")] = "USD",
+    currency: Annotated[str | None, typer.Option(help="Currency code.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Set a project's budget: change the limit of the budget for that period, or create one."""

@@ -51,8 +51,15 @@ class Platform(Context):
         self.bus: Any = None
         #: Periodic maintenance (lease reaping) in embedded mode; ``qumulus scheduler`` elsewhere.
         self.maintenance: Any = None
+        #: Driver-served backends (docs/drivers.md): the built drivers, the pool that forwards jobs
+        #: to them, and the thread that mirrors their devices; None where no driver runs.
+        self.fleet: Any = None
+        self.drivers: Any = None
+        self.mirror: Any = None
         with self.db.write() as session:
             seed_backends(session)
+            if settings.backends_file is not None:
+                sync_backends_file(session, settings.backends_file)
 
     @property
     def hears_completions(self) -> bool:
@@ -73,12 +80,16 @@ class Platform(Context):
         self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
         if self.settings.warm_engines:
             self.executor.prestart()  # the first job should not pay for spawning and imports
+        served = self.start_drivers()
         self.workers = WorkerPool(
             self.db,
             self.executor,
             self.waker,
             data_dir=self.data_dir,
             threads=self.settings.worker_threads,
+            # Simulators never take a driver-served backend's work (None: every backend, the
+            # cheapest claim, when there is no driver-served one).
+            backends=simulated_backends() if served else None,
             claim_batch=self.settings.claim_batch,
             lease_seconds=self.settings.lease_seconds,
             inline_limit=self.settings.inline_result_entries,
@@ -97,6 +108,48 @@ class Platform(Context):
             self.recalibrator = Recalibrator(self, self.settings.recalibrate_seconds)
             self.recalibrator.start()
 
+    def start_drivers(
+        self, backends: list[str] | None = None, *, lease_seconds: float | None = None
+    ) -> list[str]:
+        """Start forwarding the driver-served backends (``backends``: only those) and mirroring
+        their devices; returns the backends served. Declarations made later (admin API) are
+        picked up by the mirror's periodic reload."""
+        from qumulus.drivers.fleet import Fleet
+        from qumulus.runtime.forwarding import DriverPool
+        from qumulus.services.backends import drivers as declared
+        from qumulus.services.backends.mirror import Mirror
+
+        if self.drivers is not None:
+            return self.fleet.names
+        with self.db.read() as session:
+            decls = [d for d in declared.load(session) if backends is None or d.name in backends]
+        if not decls and backends is not None:
+            return []
+        self.fleet = Fleet(decls)
+        self.drivers = DriverPool(
+            self.db,
+            self.fleet,
+            data_dir=self.data_dir,
+            lease_seconds=lease_seconds or self.settings.lease_seconds,
+            on_finished=self._finished,
+            outbox=self.outbox,
+        )
+        self.drivers.start()
+        pool = self.drivers
+
+        def changed() -> None:
+            pool.refresh()  # a dispatcher for a newly declared backend
+            pool.notify()
+
+        self.mirror = Mirror(self, self.fleet, on_change=changed, only=backends)
+        self.mirror.start()
+        return self.fleet.names
+
+    def _finished(self, done: list[tuple[str, str]]) -> None:
+        self.completions.publish(done)
+        if self.bus is not None:
+            self.bus.publish_done(done)
+
     def start_notifier(self) -> None:
         """Deliver the notification outbox in a background thread (started with the runtime)."""
         if self.notifier is None:
@@ -110,6 +163,8 @@ class Platform(Context):
         heartbeat.)"""
         if self.workers is not None:
             self.workers.check_leases()
+        if self.drivers is not None:  # forward the cancel to the provider now
+            self.drivers.check_leases()
         if self.bus is not None:  # distributed mode: workers elsewhere hear it by NOTIFY
             self.bus.publish_cancel()
 
@@ -123,6 +178,15 @@ class Platform(Context):
         if self.notifier is not None:
             self.notifier.stop()
             self.notifier = None
+        if self.mirror is not None:
+            self.mirror.stop()
+            self.mirror = None
+        if self.drivers is not None:
+            self.drivers.stop()
+            self.drivers = None
+        if self.fleet is not None:
+            self.fleet.close()
+            self.fleet = None
         if self.workers is not None:
             self.workers.stop()
             self.workers = None
@@ -134,6 +198,22 @@ class Platform(Context):
             self.bus = None
         self.committer.close()
         self.db.dispose()
+
+
+def simulated_backends() -> list[str]:
+    """The backends this platform simulates (the ideal simulator and the emulated QPUs)."""
+    from qumulus.backends.catalog import CATALOG
+
+    return [spec.name for spec in CATALOG]
+
+
+def sync_backends_file(session: Any, path: Any) -> None:
+    """Write the backends file's declarations (docs/drivers.md); a bad file stops the start with
+    its error (naming the backend and field), rather than start without the site's backends."""
+    from qumulus.drivers.config import load_backends
+    from qumulus.services.backends.drivers import sync_file
+
+    sync_file(session, load_backends(path))
 
 
 def _requeue_orphans(session) -> None:  # type: ignore[no-untyped-def]

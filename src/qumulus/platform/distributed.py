@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psycopg
 
 from qumulus.config import Settings
-from qumulus.platform import Platform
+from qumulus.platform import Platform, simulated_backends
 from qumulus.runtime.pgnotify import (
     CANCEL_CHANNEL,
     DONE_CHANNEL,
@@ -92,6 +92,8 @@ def enable_notifications(platform: Platform, *, work: bool = True, done: bool = 
 def _check_leases(platform: Platform) -> None:
     if platform.workers is not None:
         platform.workers.check_leases()
+    if platform.drivers is not None:
+        platform.drivers.check_leases()
 
 
 @contextlib.contextmanager
@@ -132,6 +134,15 @@ def start_worker(
 
     if platform.db.is_postgres and platform.bus is None:
         enable_notifications(platform, work=True, done=False)
+    names = [resolve_backend_name(b) for b in backends] if backends else None
+    # Driver-served backends among them are forwarded to their providers, not simulated.
+    served = platform.start_drivers(names, lease_seconds=lease_seconds)
+    if names is not None:
+        names = [n for n in names if n not in served]
+        if not names:
+            return  # a worker for driver-served backends only: no simulator processes
+    elif served:
+        names = simulated_backends()
     if executor == "local":
         pool_executor: object = LocalExecutor(slots, warm=platform.settings.warm_engines)
     elif executor == "ray":
@@ -156,7 +167,7 @@ def start_worker(
         platform.waker,
         data_dir=platform.data_dir,
         threads=slots,
-        backends=[resolve_backend_name(b) for b in backends] if backends else None,
+        backends=names,
         claim_batch=platform.settings.claim_batch,
         lease_seconds=lease_seconds,
         inline_limit=platform.settings.inline_result_entries,
@@ -171,7 +182,10 @@ def release_leases(platform: Platform) -> int:
     """After a graceful stop: put back what this worker still held, so nobody waits for its lease."""
     from qumulus.runtime import queue
 
-    if platform.workers is None:
+    owners = [pool.owner for pool in (platform.workers, platform.drivers) if pool is not None]
+    if not owners:
         return 0
     with platform.db.write(durable=False) as session:
-        return len(queue.reap(session, owner=platform.workers.owner))
+        # Executions at a provider go back to the queue with their provider job id: whoever claims
+        # them next re-attaches.
+        return sum(len(queue.reap(session, owner=owner)) for owner in owners)

@@ -165,7 +165,10 @@ class _Row:
 
     def __init__(self, item: Claimed, outcome: Outcome, rate: Decimal) -> None:
         self.item, self.outcome, self.rate = item, outcome, rate
-        self.charge = billable(outcome.ok, outcome.seconds, rate)  # failed executions are not charged
+        # failed executions are not charged; a provider's own cost, when passed through, is what it is
+        self.charge = (
+            outcome.cost if outcome.cost is not None else billable(outcome.ok, outcome.seconds, rate)
+        )
         self.execution: dict[str, Any] = {
             "eid": item.execution_id,
             "b_attempt": item.attempt,

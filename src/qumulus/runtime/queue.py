@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, literal_column, select, update
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from qumulus.runtime import fairshare
@@ -45,6 +45,10 @@ class Claimed:
     settings: dict[str, Any]
     #: When this claim started it (fair-share: usage inside the organization's reservation is free).
     started_at: datetime | None = None
+    #: Driver-served backends: the provider's job id when an earlier attempt submitted it (this
+    #: attempt re-attaches), and the job's name (it travels to the provider).
+    provider_job_id: str | None = None
+    name: str | None = None
 
 
 # Statements are built once with bind parameters: rebuilding SQLAlchemy expressions per call cost more
@@ -99,6 +103,8 @@ _CLAIMED_ROWS = (
         Job.shots,
         Job.noise,
         Job.settings,
+        Job.name,
+        Execution.provider_job_id,
     )
     .join(Job, Job.id == Execution.job_id)
     .where(Execution.id.in_(bindparam("ids", expanding=True)))
@@ -152,6 +158,13 @@ def claim(
         return []
     if len(ids) > 1:
         ids = _at_most_one_large(conn, ids)
+    return _take(conn, ids, owner=owner, lease_seconds=lease_seconds, now=now)
+
+
+def _take(
+    conn: Connection, ids: list[str], *, owner: str, lease_seconds: float, now: datetime
+) -> list[Claimed]:
+    """Lease the chosen executions, mark their jobs started, and read what running them needs."""
     expires = now + timedelta(seconds=lease_seconds)
     conn.execute(_TAKE, {"ids": ids, "b_owner": owner, "b_expires": expires, "now": now})
     rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
@@ -174,6 +187,8 @@ def claim(
             noise=row.noise,
             settings=row.settings or {},
             started_at=now,
+            provider_job_id=row.provider_job_id,
+            name=row.name,
         )
         for row in rows
     ]
@@ -317,3 +332,131 @@ def requeue(session: Session | Connection, *, execution_id: str, owner: str, att
         .values(state="queued", lease_owner=None, lease_expires_at=None)
     )
     return (result.rowcount or 0) == 1
+
+
+# --- driver-served backends (runtime/forwarding.py) ---------------------------------------------
+
+#: At the provider and not final there (the partial index ``ix_executions_at_provider``).
+_AT_PROVIDER = Execution.provider_status.in_(("queued", "running"))
+PROVIDER_FINAL = ("completed", "failed", "canceled")
+
+
+def claim_reattach(
+    conn: Connection, *, owner: str, backend: str, lease_seconds: float, now: datetime | None = None
+) -> list[Claimed]:
+    """Claim the queued executions of ``backend`` that are already at the provider (an earlier
+    attempt submitted them; its worker died or stopped): they are followed again, never resubmitted,
+    and they go first (they occupy the provider already)."""
+    ids = list(
+        conn.scalars(
+            select(Execution.id)
+            .where(Execution.backend == backend, Execution.state == "queued", _AT_PROVIDER)
+            .order_by(Execution.created_at)
+        )
+    )
+    if not ids:
+        return []
+    return _take(conn, ids, owner=owner, lease_seconds=lease_seconds, now=now or utcnow())
+
+
+def reattachable(conn: Connection, backend: str) -> bool:
+    """Whether queued executions of ``backend`` wait to be re-attached at the provider."""
+    return (
+        conn.scalar(
+            select(Execution.id)
+            .where(Execution.backend == backend, Execution.state == "queued", _AT_PROVIDER)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def outstanding(conn: Connection, backend: str) -> int:
+    """Executions of ``backend`` at the provider or being sent there: every running one (claimed,
+    submitted or not yet) plus queued ones the provider still holds (waiting to be re-attached)."""
+    running = conn.scalar(
+        select(func.count()).where(Execution.backend == backend, Execution.state == "running")
+    )
+    waiting = conn.scalar(
+        select(func.count()).where(Execution.backend == backend, Execution.state == "queued", _AT_PROVIDER)
+    )
+    return int(running or 0) + int(waiting or 0)
+
+
+def record_provider_job(
+    conn: Connection, *, execution_id: str, owner: str, attempt: int, provider_job_id: str
+) -> bool:
+    """Fenced: store the provider's job id while this lease still holds. False if it does not (the
+    execution was canceled or re-leased meanwhile)."""
+    result = conn.execute(
+        update(Execution)
+        .where(
+            Execution.id == execution_id,
+            Execution.state == "running",
+            Execution.lease_owner == owner,
+            Execution.attempt == attempt,
+        )
+        .values(provider_job_id=provider_job_id, provider_status="queued")
+    )
+    return (result.rowcount or 0) == 1
+
+
+def canceled(conn: Connection, execution_ids: Sequence[str]) -> set[str]:
+    """Which of these executions were canceled (rather than finished or re-leased)."""
+    if not execution_ids:
+        return set()
+    return set(
+        conn.scalars(
+            select(Execution.id).where(Execution.id.in_(list(execution_ids)), Execution.state == "canceled")
+        )
+    )
+
+
+def note_provider_job(conn: Connection, *, execution_id: str, provider_job_id: str) -> None:
+    """Unfenced: the provider's id of a job submitted for an execution canceled meanwhile, so that the
+    cancel is forwarded (now, or by a later heartbeat if the provider cannot be reached)."""
+    conn.execute(
+        update(Execution)
+        .where(Execution.id == execution_id, Execution.provider_job_id.is_(None))
+        .values(provider_job_id=provider_job_id, provider_status="queued")
+    )
+
+
+def provider_progress(
+    conn: Connection, *, execution_id: str, job_id: str, owner: str, attempt: int, status: str
+) -> None:
+    """The provider moved a job between ``queued`` and ``running``: the execution records it and the
+    local job shows it (``ready`` while it waits in the provider's queue, ``started`` once it runs)."""
+    held = conn.execute(
+        update(Execution)
+        .where(
+            Execution.id == execution_id,
+            Execution.state == "running",
+            Execution.lease_owner == owner,
+            Execution.attempt == attempt,
+        )
+        .values(provider_status=status)
+    )
+    if (held.rowcount or 0) != 1:
+        return
+    conn.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("ready", "started")))
+        .values(status="started" if status == "running" else "ready")
+    )
+
+
+def provider_final(conn: Connection, *, execution_id: str, status: str) -> None:
+    """Nothing is left to follow or cancel at the provider for this execution."""
+    conn.execute(update(Execution).where(Execution.id == execution_id).values(provider_status=status))
+
+
+def canceled_at_provider(conn: Connection, backends: Sequence[str]) -> list[Any]:
+    """Executions canceled here that the provider may still run: (id, backend, provider_job_id)."""
+    return list(
+        conn.execute(
+            select(Execution.id, Execution.backend, Execution.provider_job_id).where(
+                Execution.backend.in_(list(backends)), Execution.state == "canceled", _AT_PROVIDER
+            )
+        )
+    )

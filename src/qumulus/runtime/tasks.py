@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,9 @@ class Outcome:
     #: debiasing variant took (one entry when not debiased).
     shots: list[int] | None = None
     variant_shots: list[int] | None = None
+    #: The charge, when it is not the contract's rate × ``seconds``: a driver-served backend that
+    #: passes its provider's reported cost through (``billing = "upstream"``).
+    cost: Decimal | None = None
 
 
 def run_task(task: Task) -> Outcome:

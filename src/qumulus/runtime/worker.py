@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qumulus.backends.catalog import emulation_target
+from qumulus.backends.catalog import CATALOG, emulation_target
 from qumulus.notifications.outbox import Outbox
 from qumulus.runtime import queue
 from qumulus.runtime.characterizations import CharacterizationCache
@@ -36,6 +36,9 @@ log = logging.getLogger("qumulus.worker")
 
 #: After this many attempts an execution whose process keeps dying is failed, not retried.
 MAX_ATTEMPTS = 3
+#: The backends a simulator runs (the ideal simulator and the emulated QPUs); anything else is
+#: driver-served (runtime.forwarding).
+SIMULATED = frozenset(spec.name for spec in CATALOG)
 
 
 def owner_name() -> str:
@@ -162,6 +165,10 @@ class WorkerPool:
 
     def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> list[Claimed]:
         """Run a claimed batch; returns the next batch if the last completion claimed one."""
+        if any(item.backend not in SIMULATED for item in claimed):
+            claimed = self._hand_back_foreign(claimed)
+            if not claimed:
+                return []
         small: list[Task] = []
         groups: list[list[Task]] = []
         for item in claimed:
@@ -200,6 +207,18 @@ class WorkerPool:
                 continue
             ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
         return ahead
+
+    def _hand_back_foreign(self, claimed: list[Claimed]) -> list[Claimed]:
+        """Put back executions of a backend no simulator runs (a driver-served backend declared after
+        this pool started claiming every backend), and claim only simulated backends from now on."""
+        foreign = [item for item in claimed if item.backend not in SIMULATED]
+        with self.db.write(durable=False) as session:
+            for item in foreign:
+                queue.requeue(session, execution_id=item.execution_id, owner=self.owner, attempt=item.attempt)
+        self.backends = [b for b in SIMULATED if self.backends is None or b in self.backends]
+        log.info("handed back %d execution(s) of driver-served backends; claiming %s only",
+                 len(foreign), ", ".join(self.backends))  # fmt: skip
+        return [item for item in claimed if item.backend in SIMULATED]
 
     def _task(self, item: Claimed) -> Task:
         qubits = _declared_qubits(item.input)

@@ -391,6 +391,15 @@ class Execution(Base):
             sqlite_where=text("state = 'running'"),
             postgresql_where=text("state = 'running'"),
         ),
+        # Executions at a provider and not final there (driver-served backends): re-attachment,
+        # the outstanding count and cancels to forward read this small set only.
+        Index(
+            "ix_executions_at_provider",
+            "backend",
+            "state",
+            sqlite_where=text("provider_status IN ('queued', 'running')"),
+            postgresql_where=text("provider_status IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -409,6 +418,29 @@ class Execution(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     usage_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Driver-served backends: the provider's job id, committed before the job is followed (a later
+    #: attempt re-attaches to it instead of submitting again), and its last known status there
+    #: (``queued``, ``running``, then ``completed``, ``failed`` or ``canceled``).
+    provider_job_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    provider_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class BackendDriver(Base):
+    """How a driver-served backend reaches its device (docs/drivers.md): the declaration, from the
+    backends file or the admin API. The credential is a *reference* (an environment variable or a
+    file), never the key itself."""
+
+    __tablename__ = "backend_drivers"
+
+    backend: Mapped[str] = mapped_column(ForeignKey("backends.name"), primary_key=True)
+    driver: Mapped[str] = mapped_column(String(100))
+    #: The whole declaration as validated (``drivers.config.BackendDecl``), credential reference
+    #: included: options, limits, billing, contract defaults, timing.
+    declaration: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: ``file`` (``QUMULUS_BACKENDS_FILE``, re-read at start) or ``admin`` (API / CLI).
+    source: Mapped[str] = mapped_column(String(16), default="file")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Result(Base):

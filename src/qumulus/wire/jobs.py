@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from qumulus.backends.catalog import emulation_target
-from qumulus.domain import JobView
+from qumulus.domain import JobView, sampled_by_provider
 from qumulus.timeutil import epoch, iso
 
 
@@ -76,7 +76,8 @@ def job_v04(view: JobView) -> dict[str, Any]:
         base = f"/v0.4/jobs/{job.id}/results"
         body["results"] = {"probabilities": {"url": f"{base}/probabilities"}}
         program = job.type == QASM3_V1
-        if emulated is not None or program or job.engine in SAMPLED_ENGINES:  # sampled: advertise the shots
+        sampled = job.engine in SAMPLED_ENGINES or sampled_by_provider(job.engine)
+        if emulated is not None or program or sampled:  # sampled shots (emulated, engine, provider)
             body["results"]["histogram"] = {"url": f"{base}/histogram"}
             body["results"]["shots"] = {"url": f"{base}/shots"}
         if program:  # per-shot classical registers, what qiskit-ionq reads for an OpenQASM job

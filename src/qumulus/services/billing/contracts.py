@@ -20,11 +20,12 @@ from qumulus.accounting.contracts import allocation_window, used_seconds
 from qumulus.accounting.periods import CONTRACT_PERIODS
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
+from qumulus.drivers.config import BackendDecl
 from qumulus.errors import InvalidRequest, NotFound
 from qumulus.services.billing.charging import changing_admission, contract_terms, usage_by_backend
 from qumulus.services.context import Context
 from qumulus.services.tenancy import access, audit
-from qumulus.store.models import Backend, Contract
+from qumulus.store.models import Backend, BackendDriver, Contract
 from qumulus.timeutil import iso, utcnow
 
 #: Fields a caller may set; the rest of a contract (id, organization, created_at) is the server's.
@@ -89,6 +90,8 @@ def add_contract(
 ) -> Contract:
     """Insert a contract and its audit event (no permission check: the CLI and bootstrap use it)."""
     values = _check(session, dict(values))
+    if "backend" in values:
+        values = {**declared_defaults(session, values["backend"]), **values}
     if "backend" not in values or "rate_per_second" not in values:
         field = "backend" if "backend" not in values else "rate_per_second"
         raise InvalidRequest(f"{field}: required", field=field)
@@ -107,6 +110,21 @@ def add_contract(
         details=describe(contract),
     )
     return contract
+
+
+def declared_defaults(session: Session, backend: str) -> dict[str, Any]:
+    """The contract terms a driver-served backend's declaration starts contracts from (rate,
+    currency, allocation, period; docs/drivers.md); nothing for any other backend or pattern."""
+    row = session.get(BackendDriver, backend)
+    if row is None:
+        return {}
+    terms = BackendDecl.model_validate(row.declaration).contract
+    return {
+        "rate_per_second": terms.rate_per_second,
+        "currency": terms.currency,
+        "allocation_seconds": terms.allocation_seconds,
+        "period": terms.period,
+    }
 
 
 def describe(contract: Contract) -> dict[str, Any]:

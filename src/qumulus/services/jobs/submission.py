@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
-from qumulus.backends.catalog import NOISE_MODELS, emulation_target, resolve_backend_name
+from qumulus.backends.catalog import BY_NAME, NOISE_MODELS, emulation_target, resolve_backend_name
 from qumulus.circuits.errors import CircuitError
 from qumulus.circuits.ionq_json import OPENQASM_FORMAT, QASM3_V1, parse_input
 from qumulus.circuits.model import Circuit, CircuitBatch
@@ -106,6 +106,13 @@ def validate(
     principal.require(Action.JOB_SUBMIT)
     backend_name = resolve_backend_name(spec.backend)
     backend = backend_row(platform, backend_name)
+    if backend_name not in BY_NAME and (spec.job_type == QASM3_V1 or "data" in (spec.input or {})):
+        # A driver-served backend forwards the stored gate lists; a program text is not one.
+        raise InvalidRequest(
+            f"type: {backend_name} takes ionq.circuit.v1 and ionq.multi-circuit.v1 jobs (gate lists), "
+            "not OpenQASM programs",
+            field="type",
+        )
     settings = platform.settings
     limits.check_shots(spec.shots, settings.max_shots)
     noise = _check_noise(spec.noise, backend)
