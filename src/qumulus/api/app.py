@@ -30,6 +30,7 @@ from qumulus.api import (
     routes_tenancy,
 )
 from qumulus.api.ratelimit import RateLimiter
+from qumulus.circuits.qiskit_home import preload as preload_qiskit
 from qumulus.platform import Platform
 from qumulus.services.tenancy.keys import Authenticator
 
@@ -64,6 +65,7 @@ def _telemetry_options() -> dict[str, Any]:
 
 def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     """Build the app. ``run_jobs`` starts the embedded runtime (pool + workers) with the app."""
+    preload_qiskit()  # request threads compile circuits: qiskit must be imported on the main thread
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -34,7 +34,6 @@ from typing import Any
 
 from qumulus.circuits.gates import controlled_matrix, matrix
 from qumulus.circuits.model import Circuit, Operation
-from qumulus.circuits.qiskit_lock import serialized
 
 #: Standard qiskit gates with our exact semantics (see qumulus.sim.aer): our name -> qiskit method.
 _STANDARD = {
@@ -62,7 +61,6 @@ class ControlFlowNotCompiled(ValueError):
     """``if``/``while`` have no native-gate form (IonQ refuses them in preflight too)."""
 
 
-@serialized
 def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None = None) -> Compiled:
     """``circuit`` in native gates for a device whose entangler is ``native_2q`` (``ms`` or ``zz``).
 
@@ -97,7 +95,6 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
     return compiled
 
 
-@serialized
 def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
     """A qiskit circuit (e.g. a Clifford's ``to_circuit()``) compiled the same way, for tools."""
     from qiskit import transpile
@@ -107,7 +104,6 @@ def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
     return _to_native(out, qc.num_qubits, None)
 
 
-@serialized
 def to_qiskit(circuit: Circuit) -> Any:
     """A qiskit ``QuantumCircuit`` with the same unitary (little-endian, like ours)."""
     from qiskit import QuantumCircuit

@@ -26,7 +26,6 @@ from typing import Any
 
 from qumulus.circuits import classical
 from qumulus.circuits.model import Circuit, IfElse, Instruction, Operation, WhileLoop
-from qumulus.circuits.qiskit_lock import serialized
 
 #: qiskit gate name -> (our name, fixed params or None to take the gate's own).
 _DIRECT: dict[str, tuple[str, tuple[float, ...] | None]] = {
@@ -52,7 +51,6 @@ class Unsupported(ValueError):
 MAX_UNROLLED = 150_000
 
 
-@serialized
 def from_qiskit(qc: Any, *, name: str | None = None) -> Circuit:
     """The :class:`Circuit` of ``qc``: clbits and registers as declared, outcome = classical bits."""
     qubit_index = {bit: i for i, bit in enumerate(qc.qubits)}

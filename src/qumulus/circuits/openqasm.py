@@ -25,7 +25,6 @@ from typing import Any
 
 from qumulus.circuits.errors import CircuitError
 from qumulus.circuits.model import Circuit
-from qumulus.circuits.qiskit_lock import serialized
 
 #: The ``input.format`` of a v0.3 OpenQASM body, and the v0.4 OpenQASM 3 job type.
 OPENQASM_FORMAT = "openqasm"
@@ -44,7 +43,6 @@ def parse_openqasm(source: Any, *, field: str = FIELD, name: str | None = None) 
     return parse_qasm3(source, field=field, name=name)
 
 
-@serialized
 def parse_qasm3(source: str, *, field: str = FIELD, name: str | None = None) -> Circuit:
     """An OpenQASM 3 program as a :class:`Circuit` (``CircuitError`` naming line and construct)."""
     import warnings
@@ -74,7 +72,6 @@ def parse_qasm3(source: str, *, field: str = FIELD, name: str | None = None) -> 
         raise _error(f"{_line_of(source, exc.construct)}'{exc.construct}': {exc}", field) from None
 
 
-@serialized
 def parse_qasm2(source: str, *, field: str = FIELD, name: str | None = None) -> Circuit:
     """An OpenQASM 2 program as a :class:`Circuit` (``qelib1.inc`` gates; ``if (c == n)``)."""
     from qiskit import qasm2

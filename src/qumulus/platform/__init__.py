@@ -69,6 +69,9 @@ class Platform(Context):
 
     def start_runtime(self) -> None:
         """Start the process pool and worker threads (embedded mode)."""
+        from qumulus.circuits.qiskit_home import preload
+
+        preload()  # worker threads may compile: qiskit must be imported on the main thread first
         from qumulus.runtime.executor import LocalExecutor
         from qumulus.runtime.worker import WorkerPool
 

@@ -128,6 +128,9 @@ def start_worker(
 ) -> None:
     """Start a worker pool (no HTTP): the same :class:`WorkerPool` as embedded mode, fed by a local
     process pool or by Ray, woken by NOTIFY on PostgreSQL, announcing completions by NOTIFY."""
+    from qumulus.circuits.qiskit_home import preload
+
+    preload()  # worker threads may compile: qiskit imported on the main thread first (see there)
     from qumulus.backends.catalog import resolve_backend_name
     from qumulus.runtime.executor import LocalExecutor
     from qumulus.runtime.worker import WorkerPool
