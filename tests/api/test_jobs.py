@@ -225,7 +225,7 @@ def test_usage_ledger_written_once_per_executed_job(api: Api) -> None:
 
 
 def test_get_with_wait_returns_once_the_job_is_final(api: Api) -> None:
-    layer = [{"gate": "h", "target": q} for q in range(21)]
+    layer = [{"gate": "h", "target": q} for q in range(21)] + [{"gate": "t", "target": 0}]  # not Clifford
     layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(20)]
     payload = {"qubits": 21, "circuit": layer * 200}  # seconds: far longer than POST's own 0.5 s wait
     created = api.post("/v0.4/jobs", json={"backend": "simulator", "input": payload}).json()

@@ -25,8 +25,11 @@ import qumulus.client.events, qumulus.client.journal, qumulus.client.job_sets, q
 from qumulus.client.errors import QumulusClientError
 from qumulus.client.programs import prepare
 assert prepare(Circuit(1).x(0)).circuits[0]["circuit"] == [{{"gate": "x", "targets": [0]}}]
-try:  # OpenQASM is read through Qiskit, which this install does not have: say what to install
-    prepare("OPENQASM 2.0; qreg q[1];")
+# one OpenQASM program goes to the server as it is: no Qiskit needed on this machine
+program = prepare("OPENQASM 2.0; qreg q[1];")
+assert program.job_type == "ionq.qasm3.v1" and program.input == {{"data": "OPENQASM 2.0; qreg q[1];"}}
+try:  # a list of programs is converted here, through Qiskit, which this install does not have
+    prepare(["OPENQASM 2.0; qreg q[1];", "OPENQASM 2.0; qreg q[1];"])
 except QumulusClientError as exc:
     assert "pip install 'qumulus[qiskit]'" in str(exc), exc
 else:

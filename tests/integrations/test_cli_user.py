@@ -109,7 +109,9 @@ def test_usage_show_reports_this_projects_jobs(cli, tmp_path: Path) -> None:  # 
 
 def test_wait_times_out_with_exit_2_then_cancel(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     qubits = 22  # seconds of simulation: still running after POST's own wait and the 0.2 s timeout
-    layer = [{"gate": "h", "targets": [q]} for q in range(qubits)]
+    layer = [{"gate": "h", "targets": [q]} for q in range(qubits)] + [
+        {"gate": "t", "targets": [0]}
+    ]  # not Clifford
     layer += [{"gate": "cnot", "controls": [q], "targets": [q + 1]} for q in range(qubits - 1)]
     path = tmp_path / "long.json"
     path.write_text(json.dumps({"qubits": qubits, "circuit": layer * 60}))

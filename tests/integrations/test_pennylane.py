@@ -80,7 +80,11 @@ def test_analytic_mode_is_refused_with_a_clear_message(device) -> None:  # type:
 def test_timeout_raises_instead_of_hanging(live_server, sdk_home) -> None:  # type: ignore[no-untyped-def]
     wires = 22  # seconds of simulation: still running when the 0.01 s timeout (and POST's own wait) ends
     device = QumulusSimulatorDevice(wires=wires, url=live_server.url, api_key=live_server.key, timeout=0.01)
-    ops = ([qml.Hadamard(w) for w in range(wires)] + [qml.CNOT([w, w + 1]) for w in range(wires - 1)]) * 60
+    ops = (
+        [qml.Hadamard(w) for w in range(wires)]
+        + [qml.T(0)]
+        + [qml.CNOT([w, w + 1]) for w in range(wires - 1)]
+    ) * 60
     tape = qml.tape.QuantumScript(ops, [qml.expval(qml.PauliZ(0))], shots=100)
     with pytest.raises(JobTimeoutError):
         qml.execute([tape], device)

@@ -17,7 +17,7 @@ from qiskit.providers import JobStatus as QiskitJobStatus  # noqa: E402
 from qiskit.providers.basic_provider import BasicSimulator  # noqa: E402
 
 from qumulus import JobManager  # noqa: E402
-from qumulus.client import QumulusClientError  # noqa: E402
+from qumulus.client import ApiError, QumulusClientError  # noqa: E402
 
 
 def two_registers() -> QuantumCircuit:
@@ -95,8 +95,8 @@ def test_cirq_circuits_and_openqasm_run_straight(provider) -> None:  # type: ign
     qasm3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nx q[0];\nc = measure q;\n'
     assert backend.run(qasm2, shots=10).result().get_counts() == {"10": 10}
     assert backend.run([qasm2, qasm3], shots=10).result().get_counts() == [{"10": 10}, {"01": 10}]
-    with pytest.raises(ValueError, match=r"not valid OpenQASM 2: .*3,0: 'foo' is not defined"):
-        backend.run("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];\n")
+    with pytest.raises(ApiError, match=r"input.data: line 3, column 1: 'foo' is not defined"):
+        backend.run("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];\n")  # the server parses it, and says where
     with pytest.raises(TypeError, match="one run takes circuits of one kind"):
         backend.run([qasm2, cirq.Circuit(cirq.measure(a))])
 

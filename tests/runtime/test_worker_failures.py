@@ -37,7 +37,7 @@ def _submit(platform, who: Principal, payload: dict) -> str:  # type: ignore[no-
 
 def _start_long_job(platform, who: Principal, layers: int) -> str:  # type: ignore[no-untyped-def]
     """Submit a 22-qubit circuit that takes seconds, and return once a worker has started it."""
-    layer = [{"gate": "h", "target": q} for q in range(22)]
+    layer = [{"gate": "h", "target": q} for q in range(22)] + [{"gate": "t", "target": 0}]  # not Clifford
     layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(21)]
     job_id = _submit(platform, who, {"qubits": 22, "circuit": layer * layers})
     deadline = time.monotonic() + 30
