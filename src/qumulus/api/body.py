@@ -4,6 +4,7 @@
 * refused before parsing when larger than the limit (the declared length, then the bytes read);
 * parsed on the event loop only when small: a large body is parsed in a thread, so that one 60 MB
   job cannot stall every other request;
+* refused (400) when a number is out of range: not finite, or an integer past 64 bits;
 * refused (400 naming the place) when it nests deeper than :data:`MAX_DEPTH`, or holds a NUL
   character or a lone UTF-16 surrogate (``"\\ud800"``) anywhere, keys included: no store can keep
   such a string (PostgreSQL refuses NUL; neither database nor JSON encoder round-trips a lone
@@ -32,6 +33,7 @@ INLINE_PARSE_BYTES = 64 * 1024
 #: A ``\uD800``-``\uDFFF`` escape: the only way a lone surrogate reaches a strictly decoded text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 async def read_json(request: Request, max_bytes: int, *, required: bool = True) -> Any:
@@ -72,8 +74,11 @@ def parse_document(raw: bytes) -> Any:
             f"body: not UTF-8 text (byte {exc.start}); JSON bodies are UTF-8", field="body"
         ) from None
     text = text.removeprefix("\ufeff")
+    # Integers past 64 bits fit no column and no simulator seed: refused here, once for every field.
+    # A run of 19+ digits is the cheap sign that one may be there; only then is each integer checked.
+    hook = _int64 if _LONG_DIGITS.search(text) else None
     try:
-        document = json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
+        document = json.loads(text, parse_constant=_non_finite, parse_float=_finite_float, parse_int=hook)
     except RecursionError:
         raise _too_deep("body") from None
     except ValueError as exc:
@@ -158,7 +163,15 @@ def _printable(where: str) -> str:
 
 def _too_deep(where: str) -> InvalidRequest:
     where = _printable(where)
-    return InvalidRequest(f"{where}: nested deeper than {MAX_DEPTH} levels of objects and arrays", field=where)
+    message = f"{where}: nested deeper than {MAX_DEPTH} levels of objects and arrays"
+    return InvalidRequest(message, field=where)
+
+
+def _int64(token: str) -> int:
+    value = int(token)
+    if not -(1 << 63) <= value < (1 << 63):
+        raise ValueError(f"integer {token[:40]}{'…' if len(token) > 40 else ''} is out of range (64 bits)")
+    return value
 
 
 def _non_finite(token: str) -> float:
@@ -170,4 +183,3 @@ def _finite_float(token: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"number {token[:40]} is out of range")
     return value
-

@@ -5,11 +5,11 @@ Every bad value is a 400 naming the parameter, never a 500.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from qumulus.errors import InvalidRequest
-from qumulus.timeutil import parse_iso
+from qumulus.values import parse_time
 from qumulus.wire.requests import MAX_NAME, MAX_TAGS
 
 
@@ -17,18 +17,7 @@ def when(value: str | None, field: str) -> datetime | None:
     """ISO-8601 (``Z`` allowed) or epoch seconds → an aware datetime; None when absent."""
     if value is None or value == "":
         return None
-    try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
-    except ValueError:
-        pass
-    except (OverflowError, OSError):
-        raise InvalidRequest(f"{field}: date out of range", field=field) from None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise InvalidRequest(
-            f"{field}: not a date (ISO-8601 or epoch seconds): {value[:40]!r}", field=field
-        ) from None
+    return parse_time(value, field)
 
 
 def job_update(body: Any) -> dict[str, Any]:
