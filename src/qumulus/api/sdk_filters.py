@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from qumulus.errors import InvalidRequest
-from qumulus.values import parse_time
-from qumulus.wire.requests import MAX_NAME, MAX_TAGS
+from qumulus.values import optional_name, parse_time
+from qumulus.wire.requests import MAX_TAGS
 
 
 def when(value: str | None, field: str) -> datetime | None:
@@ -29,12 +29,7 @@ def job_update(body: Any) -> dict[str, Any]:
             raise InvalidRequest(f"{key}: cannot be changed; only name and tags can", field=key)
     changes: dict[str, Any] = {}
     if "name" in body:
-        name = body["name"]
-        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidRequest(
-                f"name: must be a string of at most {MAX_NAME} characters, or null", field="name"
-            )
-        changes["name"] = name
+        changes["name"] = optional_name(body["name"])
     if "tags" in body:
         changes["tags"] = tags(body["tags"], "tags")
     return changes

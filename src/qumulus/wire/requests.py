@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from qumulus import values
 from qumulus.domain import JobSpec
 from qumulus.errors import InvalidRequest
+from qumulus.values import optional_name
 
-MAX_NAME = 1000
+MAX_NAME = values.MAX_NAME
 MAX_TAGS = 50
 
 
@@ -69,12 +71,9 @@ def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSp
     if noise is not None and not isinstance(noise, dict):
         raise InvalidRequest('noise: must be an object like {"model": "ideal", "seed": 1}', field="noise")
     name = body.get("name")
-    if name is not None:
-        if not isinstance(name, str | int | float) or isinstance(name, bool):
-            raise InvalidRequest("name: must be a string", field="name")
-        name = str(name)
-        if len(name) > MAX_NAME:
-            raise InvalidRequest(f"name: at most {MAX_NAME} characters", field="name")
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        name = str(name)  # a number as a name is read as its text
+    name = optional_name(name)
     dry_run = body.get("dry_run", False)
     if dry_run is None:
         dry_run = False
