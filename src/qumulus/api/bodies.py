@@ -4,8 +4,9 @@
   "id": "..."}`` or ``{"project_id": <another tenant>}`` is a 400 naming the field, never a silently
   ignored (or, worse, honoured) value. Values are strict: ``"yes"`` is not a boolean, ``"1"`` not an
   integer.
-* :data:`ApiDateTime` is the one date type of the API: aware (no offset means UTC), converted to
-  UTC, within :data:`qumulus.values.MIN_TIME` .. :data:`qumulus.values.MAX_TIME`.
+* :data:`ApiDateTime` is the one date type of the API: ISO 8601 (a date alone is midnight) or epoch
+  seconds, aware (no offset means UTC), converted to UTC, within :data:`qumulus.values.MIN_TIME`
+  .. :data:`qumulus.values.MAX_TIME`.
 * :func:`parse_body` reads the body through :func:`qumulus.api.body.read_json` (size, depth,
   surrogates) and validates it; the first problem is a 400 naming its field.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationError
 from starlette.requests import Request
 
 from qumulus.api.body import read_json
@@ -30,7 +31,7 @@ from qumulus.values import in_range
 MAX_BODY_BYTES = 1 << 20
 
 #: The API's date type (see the module's docstring).
-ApiDateTime = Annotated[datetime, AfterValidator(in_range)]
+ApiDateTime = Annotated[datetime, Strict(False), AfterValidator(in_range)]
 
 
 class StrictBody(BaseModel):

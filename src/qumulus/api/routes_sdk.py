@@ -32,7 +32,7 @@ from qumulus.services.jobs import sets as job_sets
 from qumulus.timeutil import iso
 from qumulus.values import optional_name
 from qumulus.wire import jobs as wire
-from qumulus.wire.requests import _object, _shots
+from qumulus.wire.requests import _object, _shots, request_digest
 
 MAX_BULK_STATUS = 1000
 
@@ -181,4 +181,5 @@ def _job_set_spec(body: Any, key: str | None) -> job_sets.JobSetSpec:
         settings=_object(body, "settings"),
         noise=noise,
         idempotency_key=key,
+        idempotency_hash=request_digest(body) if key else None,
     )

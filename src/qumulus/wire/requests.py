@@ -7,6 +7,8 @@ a 400 naming the field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from qumulus import values
@@ -42,6 +44,13 @@ def refuse_read_only(body: dict[str, Any]) -> None:
             raise InvalidRequest(
                 f"{key}: is set by the server and cannot be given when creating a job", field=key
             )
+
+
+def request_digest(body: Any) -> str:
+    """SHA-256 of a request body in canonical form (sorted keys, no spaces): a retry that sends the
+    same JSON, however its keys are ordered or spaced, has the same digest."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSpec:
@@ -95,6 +104,7 @@ def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSp
         session_id=session_id,
         tags=_tags(body.get("tags")),
         idempotency_key=idempotency_key,
+        idempotency_hash=request_digest(body) if idempotency_key else None,
     )
 
 
