@@ -221,3 +221,51 @@ def test_integers_past_64_bits_are_a_400(idle_api: Api) -> None:
         '"seed": 1', '"seed": ' + "9" * 25
     )
     assert idle_api.post("/v0.4/jobs", content=raw).status_code == 400
+
+
+def test_job_fields_have_strict_types(idle_api: Api) -> None:
+    """Each of these was accepted and then broke later or ran differently than asked."""
+    pauli = {"gate": "pauliexp", "targets": [0], "terms": ["X"], "coefficients": [1e200], "time": 1e200}
+    for body, field, status in (
+        (bell_job(noise={"model": "ideal", "seed": -1}), "noise.seed", 400),
+        (bell_job(noise={"model": "ideal", "seed": 1.5}), "noise.seed", 400),
+        (bell_job(noise={"model": "ideal", "sed": 1}), "noise.sed", 400),
+        (bell_job(settings={"error_mitigation": "on"}), "settings.error_mitigation", 400),
+        (
+            bell_job(settings={"error_mitigation": {"debiasing": "yes"}}),
+            "settings.error_mitigation.debiasing",
+            400,
+        ),
+        (bell_job(error_mitigation={"debias": "no"}), "error_mitigation.debias", 400),
+        (bell_job(input={"format": "ionq.circuit.v9", "qubits": 1, "circuit": []}), "input.format", 422),
+        (bell_job(input={"qubits": 1, "circuit": [pauli]}), "time", 422),
+    ):
+        refused(idle_api.post("/v0.4/jobs", json=body), field, status)
+    assert idle_api.get("/v0.4/jobs").json()["jobs"] == []
+    # what clients really send still works
+    for body in (
+        bell_job(noise={"model": "ideal", "seed": None}, settings={"error_mitigation": {"debiasing": False}}),
+        bell_job(error_mitigation={"debias": True}, lang="json", foo="bar"),
+    ):
+        assert idle_api.post("/v0.4/jobs", json=body).status_code == 201
+
+
+def test_an_empty_or_non_finite_distribution_is_never_a_result() -> None:
+    import numpy as np
+
+    from qumulus.runtime.tasks import _meaningful
+
+    assert not _meaningful(np.array([]))
+    assert not _meaningful(np.array([np.nan, 0.5]))
+    assert not _meaningful(np.zeros(4))
+    assert _meaningful(np.array([0.5, 0.5]))
+
+
+def test_a_webhook_host_label_over_63_characters_is_a_400(idle_api: Api) -> None:
+    project = whoami(idle_api)["project_id"]
+    url = f"https://{'a' * 64}.example.com/hook"
+    refused(idle_api.post(f"/v0.4/projects/{project}/webhooks", json={"url": url}), "url")
+    refused(
+        idle_api.post(f"/v0.4/projects/{project}/webhooks", json={"url": "https://x.test", "secret": "s"}),
+        "secret",
+    )

@@ -30,7 +30,7 @@ from qumulus.services.backends import properties
 from qumulus.services.jobs import extras as job_extras
 from qumulus.services.jobs import sets as job_sets
 from qumulus.timeutil import iso
-from qumulus.values import optional_name
+from qumulus.values import MAX_NAME, optional_name
 from qumulus.wire import jobs as wire
 from qumulus.wire.requests import _object, _shots, request_digest
 

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import NOISE_MODELS, emulation_target, resolve_backend_name
-from qumulus.circuits.errors import CircuitError
+from qumulus.circuits.errors import CircuitError, TooManyGates
 from qumulus.circuits.ionq_json import OPENQASM_FORMAT, QASM3_V1, parse_input
 from qumulus.circuits.model import Circuit, CircuitBatch
 from qumulus.domain import JobSpec, JobView
-from qumulus.errors import IdempotencyKeyReused, InvalidCircuit, InvalidRequest
+from qumulus.errors import IdempotencyKeyReused, InvalidCircuit, InvalidRequest, PayloadTooLarge
 from qumulus.services.billing import charging
 from qumulus.services.context import Context
 from qumulus.services.jobs import compilation, emulation, limits, preflight
@@ -111,7 +111,18 @@ def validate(
     noise = _check_noise(spec.noise, backend)
     limits.check_input_size(spec.input, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
     try:
-        batch = parse_input(spec.job_type, spec.input, max_qubits=_max_qubits(platform, backend, noise))
+        batch = parse_input(
+            spec.job_type,
+            spec.input,
+            max_qubits=_max_qubits(platform, backend, noise),
+            max_gates=settings.max_gates,
+        )
+    except TooManyGates as exc:
+        raise PayloadTooLarge(
+            f"{exc.path}: more than {settings.max_gates} gates in this job; the limit is "
+            f"{settings.max_gates} gates per job (QUMULUS_MAX_GATES)",
+            field=exc.path,
+        ) from None
     except CircuitError as exc:
         raise InvalidCircuit(str(exc), field=exc.path) from None
     limits.check_batch_size(batch, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
