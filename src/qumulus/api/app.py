@@ -29,6 +29,7 @@ from qumulus.api import (
     routes_tenancy,
 )
 from qumulus.api.ratelimit import RateLimiter
+from qumulus.api.server import RequestGuard
 from qumulus.platform import Platform
 from qumulus.services.tenancy.keys import Authenticator
 
@@ -89,6 +90,7 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(RequestGuard)  # outermost of ours: body deadline, disconnects, unexpected errors
     for version in ("v0.4", "v0.3"):
         for router in (routes_jobs.build(version), routes_backends.build(version)):
             # Added as plain routes: FastAPI's included-router wrappers cost a measurable share of
