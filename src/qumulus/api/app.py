@@ -16,6 +16,7 @@ import qumulus
 from qumulus import console
 from qumulus.api import (
     errors,
+    openapi,
     routes_backends,
     routes_billing,
     routes_events,
@@ -28,6 +29,7 @@ from qumulus.api import (
     routes_status,
     routes_tenancy,
 )
+from qumulus.api.openapi import AllowMiddleware
 from qumulus.api.ratelimit import RateLimiter
 from qumulus.api.server import RequestGuard
 from qumulus.platform import Platform
@@ -89,6 +91,8 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
         platform.settings.rate_limit_per_minute, platform.settings.rate_limit_burst
     )
     errors.install(app)
+    openapi.install(app)
+    app.add_middleware(AllowMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(RequestGuard)  # outermost of ours: body deadline, disconnects, unexpected errors
     for version in ("v0.4", "v0.3"):

@@ -76,5 +76,6 @@ def build() -> APIRouter:
         view = await run_in_threadpool(sessions.end_session, platform_of(request), who, session_id)
         return JSONResponse(session_v04(view, who.organization_id))
 
-    router.add_api_route("/sessions/{session_id}/end", end, methods=["POST", "PUT"])
+    router.add_api_route("/sessions/{session_id}/end", end, methods=["POST"], name="end_session")
+    router.add_api_route("/sessions/{session_id}/end", end, methods=["PUT"], name="end_session_put")
     return router
