@@ -269,3 +269,42 @@ def test_a_webhook_host_label_over_63_characters_is_a_400(idle_api: Api) -> None
         idle_api.post(f"/v0.4/projects/{project}/webhooks", json={"url": "https://x.test", "secret": "s"}),
         "secret",
     )
+
+
+def test_the_ends_of_the_date_range_are_accepted_and_render(idle_api: Api) -> None:
+    """Render before commit: whatever the edge accepts, the answer (built after the commit) can be
+    rendered, at both ends of the range and with the widest offsets."""
+    me = whoami(idle_api)
+    project, org = me["project_id"], me["organization_id"]
+    key = idle_api.post(
+        f"/v0.4/projects/{project}/keys", json={"name": "edge", "expires_at": "9000-01-01T00:00:00Z"}
+    )
+    assert key.status_code == 201 and key.json()["expires_at"].startswith("9000-01-01"), key.text
+    budget = idle_api.post(
+        f"/v0.4/projects/{project}/budgets",
+        json={"limit": "999999999999.999999", "period": "month", "period_start": "8999-12-31T23:59:59-00:00"},
+    )
+    assert budget.status_code == 201, budget.text
+    window = {"backend": "qpu.forte-1", "starts_at": "8999-12-31T00:00:00+14:00", "ends_at": "9000-01-01"}
+    reservation = idle_api.post(f"/v0.4/organizations/{org}/reservations", json=window)
+    assert reservation.status_code == 201, reservation.text
+    for path in (
+        f"/v0.4/projects/{project}/keys",
+        f"/v0.4/projects/{project}/budgets",
+        f"/v0.4/organizations/{org}/reservations",
+    ):
+        assert idle_api.get(path).status_code == 200
+
+
+def test_bulk_bodies_refuse_unknown_fields(idle_api: Api) -> None:
+    job = idle_api.post("/v0.4/jobs", json=bell_job()).json()["id"]
+    for method, path in (
+        ("PUT", "/v0.4/jobs/status/cancel"),
+        ("DELETE", "/v0.4/jobs"),
+        ("POST", "/v0.4/jobs/status"),
+    ):
+        answer = idle_api.client.request(
+            method, path, json={"ids": [job], "status": "completed"}, headers=idle_api.headers
+        )
+        refused(answer, "status")
+    assert idle_api.get(f"/v0.4/jobs/{job}").json()["status"] == "ready"

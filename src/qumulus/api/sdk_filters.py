@@ -48,6 +48,10 @@ def tags(value: Any, field: str) -> list[str]:
 
 
 def ids(body: Any, *, maximum: int) -> list[str]:
+    """``{"ids": [...]}`` (bulk status, cancel, delete); any other field is refused, naming it."""
+    for key in body if isinstance(body, dict) else ():
+        if key != "ids":
+            raise InvalidRequest(f"{key}: unknown field; this request takes only ids", field=key)
     raw = body.get("ids") if isinstance(body, dict) else None
     if not isinstance(raw, list) or not raw or not all(isinstance(i, str) and len(i) <= 64 for i in raw):
         raise InvalidRequest("ids: required, a non-empty list of job ids", field="ids")
