@@ -101,6 +101,10 @@ RESPONSES: list[tuple[str, str, type[BaseModel]]] = [
     ("(POST|GET|PATCH)", r"/v0\.4/(organizations/\{org_id\}/)?projects(/\{project_id\})?", schemas.Project),
     ("(POST|PATCH)", r"/v0\.4/(organizations|projects)/\{\w+\}/members(/\{user_id\})?", schemas.Member),
     ("(POST|DELETE)", r"/v0\.4/projects/\{project_id\}/keys(/\{key_id\})?", schemas.Key),
+    ("GET", rf"{V}/backends/\{{name\}}", schemas.Backend),
+    ("(POST|GET|PATCH)", r"/v0\.4/projects/\{project_id\}/budgets(/\{budget_id\})?", schemas.Budget),
+    ("POST", r"/v0\.4/projects/\{project_id\}/webhooks", schemas.Webhook),
+    ("DELETE", r"/v0\.4/(projects/\{project_id\}/(budgets|webhooks)/\{\w+\}|jobs)", schemas.Deleted),
 ]
 #: List answers whose items are one of the models above: (method, path, key, model).
 PAGES: list[tuple[str, str, str, type[BaseModel]]] = [
@@ -108,6 +112,8 @@ PAGES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("GET", r"/v0\.4/organizations/\{org_id\}/projects", "projects", schemas.Project),
     ("GET", r"/v0\.4/(organizations|projects)/\{\w+\}/members", "members", schemas.Member),
     ("GET", r"/v0\.4/projects/\{project_id\}/keys", "keys", schemas.Key),
+    ("GET", r"/v0\.4/projects/\{project_id\}/budgets", "budgets", schemas.Budget),
+    ("GET", r"/v0\.4/projects/\{project_id\}/webhooks", "webhooks", schemas.Webhook),
 ]
 
 

@@ -219,6 +219,34 @@ class Key(_Open):
     scopes: list[str]
 
 
+class Backend(_Open):
+    backend: str
+    status: str
+    qubits: int
+    average_queue_time: int
+    kind: str
+
+
+class Budget(_Open):
+    id: str
+    project_id: str
+    period: Literal["day", "week", "month", "custom"]
+    limit: str = Field(description="Decimal, as a string")
+    spent: str
+    held: str
+    remaining: str
+    currency: str
+    in_force: bool
+
+
+class Webhook(_Open):
+    id: str
+    project_id: str
+    url: str
+    events: list[str]
+    active: bool
+
+
 class Deleted(_Open):
     id: str
     status: str
