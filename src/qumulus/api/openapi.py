@@ -59,6 +59,7 @@ V = r"/v0\.[34]"
 #: (method, path pattern) → the model of the operation's JSON body, or a tuple of models (oneOf).
 REQUEST_BODIES: list[tuple[str, str, Any]] = [
     ("POST", rf"{V}/jobs", schemas.JOB_BODIES),
+    ("POST", r"/v0\.4/jobs/estimate", schemas.JOB_BODIES),
     ("PUT", rf"{V}/jobs/status/cancel", schemas.Ids),
     ("DELETE", rf"{V}/jobs", schemas.Ids),
     ("POST", r"/v0\.4/jobs/status", schemas.Ids),
