@@ -50,6 +50,8 @@ class JobSpec:
     session_id: str | None = None
     tags: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
+    #: SHA-256 of the request body (:func:`qumulus.wire.requests.request_digest`), kept with the key.
+    idempotency_hash: str | None = None
     submitted_at: datetime | None = None
     #: Chosen by the caller when it wants to wait for this id before the insert happens.
     job_id: str | None = None

@@ -53,6 +53,13 @@ class PayloadTooLarge(QumulusError):
     error = "Payload Too Large"
 
 
+class IdempotencyKeyReused(QumulusError):
+    """An ``Idempotency-Key`` sent again with a different request (IETF idempotency-key draft: 422)."""
+
+    status_code = 422
+    error = "Idempotency Key Reused"
+
+
 class InvalidCircuit(QumulusError):
     status_code = 422
     error = "Invalid Circuit"

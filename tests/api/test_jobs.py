@@ -148,12 +148,15 @@ def test_cancel_queued_job_and_finished_job_conflict(idle_api: Api) -> None:
     assert results.status_code == 400
 
 
-def test_completed_job_cannot_be_canceled(api: Api) -> None:
+def test_canceling_a_completed_job_answers_its_status(api: Api) -> None:
+    """As IonQ answers: 200 with the job's current status (cirq-ionq's ``job.cancel()`` raises on an
+    error status); the job stays completed with its results."""
     job_id = api.post("/v0.4/jobs", json=bell_job()).json()["id"]
     api.wait(job_id)
-    refused = api.put(f"/v0.4/jobs/{job_id}/status/cancel")
-    assert refused.status_code == 409
+    answer = api.put(f"/v0.4/jobs/{job_id}/status/cancel")
+    assert answer.status_code == 200 and answer.json() == {"id": job_id, "status": "completed"}
     assert api.get(f"/v0.4/jobs/{job_id}").json()["status"] == "completed"
+    assert api.get(f"/v0.4/jobs/{job_id}/results/probabilities").status_code == 200
 
 
 def test_canceling_a_parent_cancels_its_children(idle_api: Api) -> None:

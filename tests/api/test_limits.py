@@ -182,14 +182,15 @@ def test_too_many_gates_or_circuits_are_refused_naming_the_circuit(make_api: Mak
     multi = {
         "type": "ionq.multi-circuit.v1",
         "backend": "simulator",
-        "input": {"qubits": 1, "circuits": [{"circuit": [x] * 4}, {"circuit": [x] * 5}]},
+        "input": {"qubits": 1, "circuits": [{"circuit": [x] * 2}, {"circuit": [x] * 3}]},
     }
-    assert_error(api.post("/v0.4/jobs", json=multi), 413, "input.circuits[1].circuit", "5 gates")
+    # One limit, counted per job in total (as IonQ counts), one status, one setting.
+    assert_error(api.post("/v0.4/jobs", json=multi), 413, "input.circuits", "5 gates", "QUMULUS_MAX_GATES")
     multi["input"]["circuits"] = [{"circuit": [x]}] * 3  # type: ignore[index]
     assert_error(
         api.post("/v0.4/jobs", json=multi), 413, "input.circuits", "3 circuits", "QUMULUS_MAX_CIRCUITS"
     )
-    multi["input"]["circuits"] = [{"circuit": [x] * 4}] * 2  # type: ignore[index]
+    multi["input"]["circuits"] = [{"circuit": [x] * 2}] * 2  # type: ignore[index]
     assert api.post("/v0.4/jobs", json=multi).status_code == 201
     assert job_count(api) == 1
 
@@ -273,3 +274,18 @@ V03 = {
 def test_the_bodies_official_clients_send_are_still_accepted(make_api: MakeApi, body: dict) -> None:
     api = make_api()
     assert api.post("/v0.4/jobs", json=body).status_code == 201
+
+
+def test_the_gate_setting_governs_the_parsers_limit_too(make_api: MakeApi) -> None:
+    """150 001 gates was a 422 "at most 150000" whatever QUMULUS_MAX_GATES said: the setting could
+    not raise it. Now the setting is the one limit, with one status (413)."""
+    x = {"gate": "x", "target": 0}
+    body = {
+        "type": "ionq.circuit.v1",
+        "backend": "simulator",
+        "input": {"qubits": 1, "circuit": [x] * 150_001},
+    }
+    api = make_api(max_gates=150_001)
+    assert api.post("/v0.4/jobs", json=body).status_code == 201
+    body["input"]["circuit"].append(x)  # type: ignore[index]
+    assert_error(api.post("/v0.4/jobs", json=body), 413, "input.circuit", "150001", "QUMULUS_MAX_GATES")

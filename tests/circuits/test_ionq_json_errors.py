@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from qumulus.circuits import CircuitError, parse_input
+from qumulus.circuits.errors import TooManyGates
 
 V1 = "ionq.circuit.v1"
 MULTI = "ionq.multi-circuit.v1"
@@ -642,16 +643,17 @@ def test_too_many_circuits() -> None:
 
 
 def test_too_many_gates_in_one_circuit() -> None:
-    with pytest.raises(CircuitError) as info:
-        parse_input(V1, {"qubits": 1, "circuit": [H] * 150_001})
+    with pytest.raises(TooManyGates) as info:
+        parse_input(V1, {"qubits": 1, "circuit": [H] * 11}, max_gates=10)
     assert info.value.path == "input.circuit"
-    assert "150000" in info.value.reason
+    assert "QUMULUS_MAX_GATES" in info.value.reason
+    assert len(parse_input(V1, {"qubits": 1, "circuit": [H] * 11}).circuits[0].operations) == 11  # no bound
 
 
 def test_too_many_gates_across_circuits() -> None:
-    payload = {"qubits": 1, "circuits": [{"circuit": [H] * 75_000}, {"circuit": [H] * 75_001}]}
-    with pytest.raises(CircuitError) as info:
-        parse_input(MULTI, payload)
+    payload = {"qubits": 1, "circuits": [{"circuit": [H] * 5}, {"circuit": [H] * 6}]}
+    with pytest.raises(TooManyGates) as info:
+        parse_input(MULTI, payload, max_gates=10)
     assert info.value.path == "input.circuits[1].circuit"
 
 

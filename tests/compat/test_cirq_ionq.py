@@ -18,7 +18,7 @@ pytest.importorskip("cirq_ionq")
 
 import cirq
 import cirq_ionq
-from cirq_ionq.ionq_exceptions import IonQException, IonQNotFoundException
+from cirq_ionq.ionq_exceptions import IonQNotFoundException
 
 from ._util import BIG_DEPTH, BIG_QUBITS, binomial_ok, headers, random_layers
 
@@ -140,12 +140,14 @@ def test_cancel_a_long_job(service: cirq_ionq.Service, live_server) -> None:  # 
     assert "failure" not in body  # cirq: 'error' in job['failure'] would raise on null
 
 
-def test_cancel_a_completed_job_is_a_clear_error(service: cirq_ionq.Service) -> None:
+def test_cancel_a_completed_job_keeps_it_completed(service: cirq_ionq.Service) -> None:
+    """cirq-ionq's own code notes that IonQ "can cancel a completed job": ``cancel()`` must not raise,
+    and the job keeps its status and results."""
     job = service.create_job(bell_circuit(), repetitions=10)
     job.results(polling_seconds=POLL)
-    with pytest.raises(IonQException) as info:
-        job.cancel()
-    assert info.value.status_code == 409
+    job.cancel()
+    assert job.status() == "completed"
+    assert service.get_job(job.job_id()).results(polling_seconds=POLL)
 
 
 def test_delete(service: cirq_ionq.Service) -> None:

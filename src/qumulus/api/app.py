@@ -16,6 +16,7 @@ import qumulus
 from qumulus import console
 from qumulus.api import (
     errors,
+    openapi,
     routes_backends,
     routes_billing,
     routes_drivers,
@@ -29,7 +30,9 @@ from qumulus.api import (
     routes_status,
     routes_tenancy,
 )
+from qumulus.api.openapi import AllowMiddleware
 from qumulus.api.ratelimit import RateLimiter
+from qumulus.api.server import RequestGuard
 from qumulus.circuits.qiskit_home import preload as preload_qiskit
 from qumulus.platform import Platform
 from qumulus.services.tenancy.keys import Authenticator
@@ -91,7 +94,10 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
         platform.settings.rate_limit_per_minute, platform.settings.rate_limit_burst
     )
     errors.install(app)
+    openapi.install(app)
+    app.add_middleware(AllowMiddleware)
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(RequestGuard)  # outermost of ours: body deadline, disconnects, unexpected errors
     for version in ("v0.4", "v0.3"):
         for router in (routes_jobs.build(version), routes_backends.build(version)):
             # Added as plain routes: FastAPI's included-router wrappers cost a measurable share of

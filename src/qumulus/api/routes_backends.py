@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -14,11 +14,11 @@ from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import DEFAULT_QPU
-from qumulus.errors import InvalidRequest, NotFound
+from qumulus.errors import NotFound
 from qumulus.services.backends import catalog as svc
 from qumulus.services.backends import reservations
 from qumulus.services.backends import status as backend_status
-from qumulus.timeutil import parse_iso
+from qumulus.values import parse_time
 from qumulus.wire import backends as wire
 
 
@@ -38,19 +38,7 @@ def _when(value: str | None, field: str) -> datetime | None:
     """ISO-8601, epoch seconds or epoch milliseconds (cirq sends ms) → datetime."""
     if value is None or value == "":
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            return parse_iso(value)
-        except ValueError:
-            raise InvalidRequest(f"{field}: not a date (ISO-8601 or epoch)", field=field) from None
-    if number > 1e11:
-        number /= 1000.0
-    try:
-        return datetime.fromtimestamp(number, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        raise InvalidRequest(f"{field}: date out of range", field=field) from None
+    return parse_time(value, field, epoch_ms_above=1e11)
 
 
 async def _history(

@@ -7,37 +7,30 @@ rounding); requests may send numbers or strings.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from qumulus.api.body import read_json
+from qumulus.api.bodies import ApiDateTime, StrictBody, parse_body
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services.billing import budgets, contracts, usage
 from qumulus.services.billing.budgets import BudgetSpec
-from qumulus.timeutil import iso, parse_iso
+from qumulus.timeutil import iso
+from qumulus.values import parse_time
 
 MAX_BODY = 64 * 1024
 Amount = Decimal
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
+_Body = StrictBody
 
 
 class ContractIn(_Body):
@@ -48,8 +41,8 @@ class ContractIn(_Body):
     allocation_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
     period: Literal["month", "quarter", "year", "none"] = "month"
     share: float = Field(1.0, gt=0, allow_inf_nan=False)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: ApiDateTime | None = None
+    ends_at: ApiDateTime | None = None
 
 
 class ContractPatch(_Body):
@@ -59,15 +52,15 @@ class ContractPatch(_Body):
     allocation_seconds: float | None = Field(None, ge=0, allow_inf_nan=False)
     period: Literal["month", "quarter", "year", "none"] | None = None
     share: float | None = Field(None, gt=0, allow_inf_nan=False)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: ApiDateTime | None = None
+    ends_at: ApiDateTime | None = None
 
 
 class BudgetIn(_Body):
     limit: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
     period: Literal["day", "week", "month", "custom"] = "month"
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+    period_start: ApiDateTime | None = None
+    period_end: ApiDateTime | None = None
     recurring: bool | None = None
     currency: str = Field("USD", min_length=3, max_length=8)
 
@@ -75,23 +68,6 @@ class BudgetIn(_Body):
 class BudgetPatch(_Body):
     limit: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
     recurring: bool | None = None
-
-
-def parse_body(model: type[_Body], body: Any) -> _Body:
-    """Validate a body; the first problem becomes a 400 naming its field."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "body"
-        if error["type"] == "extra_forbidden":
-            allowed = ", ".join(model.model_fields)
-            message = f"{field}: cannot be set (read-only or unknown field); settable fields: {allowed}"
-        elif field == "body":
-            message = f"body: {error['msg']}"
-        else:
-            message = f"{field}: {error['msg']}"
-        raise InvalidRequest(message, field=field) from None
 
 
 def _allocation(item: contracts.Allocation) -> dict[str, Any]:
@@ -111,19 +87,14 @@ def _allocation(item: contracts.Allocation) -> dict[str, Any]:
 
 
 def _time(name: str, raw: str | None) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_iso(raw)
-    except ValueError:
-        raise InvalidRequest(f"{name}: not an ISO 8601 date or time: {raw[:40]!r}", field=name) from None
+    return None if raw is None or raw == "" else parse_time(raw, name)
 
 
 def build() -> APIRouter:
     router = APIRouter(prefix="/v0.4")
 
     async def body_of(request: Request, model: type[_Body]) -> Any:
-        return parse_body(model, await read_json(request, MAX_BODY))
+        return await parse_body(request, model, max_bytes=MAX_BODY)
 
     # contracts -------------------------------------------------------------------------------
     @router.get("/organizations/{org_id}/contracts")

@@ -324,11 +324,7 @@ async def _outcomes(request: Request, who: Principal, job_id: str) -> Any:
 async def _bulk(request: Request, who: Principal, action: str) -> JSONResponse:
     platform = platform_of(request)
     body = await read_json(request, platform.settings.max_request_bytes)
-    ids = body.get("ids") if isinstance(body, dict) else None
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise InvalidRequest("ids: required, a non-empty list of job ids", field="ids")
-    if len(ids) > MAX_BULK:
-        raise InvalidRequest(f"ids: at most {MAX_BULK} per request", field="ids")
+    ids = sdk_filters.ids(body, maximum=MAX_BULK)
     affected, missing = await run_in_threadpool(jobs.bulk, platform, who, ids, action)
     status = "canceled" if action == "cancel" else "deleted"
     payload: dict[str, Any] = {"id": affected[0] if affected else ids[0], "ids": affected, "status": status}

@@ -6,17 +6,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
+from pydantic import Field, StrictBool, StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api.body import read_json
+from qumulus.api.bodies import StrictBody, parse_body
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
-from qumulus.errors import InvalidRequest
 from qumulus.services.tenancy import webhooks as svc
 from qumulus.wire import tenancy as tenancy_wire
 from qumulus.wire import tenancy as wire
@@ -24,13 +22,15 @@ from qumulus.wire import tenancy as wire
 BODY_LIMIT = 64 * 1024
 
 
-def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidRequest("body: expected a JSON object", field="body")
-    for key in body:
-        if key not in allowed:
-            raise InvalidRequest(f"{key}: unknown field; expected {', '.join(sorted(allowed))}", field=key)
-    return body
+class WebhookCreate(StrictBody):
+    #: The http(s) URL to POST job events to.
+    url: StrictStr = Field(max_length=2048)
+    #: Default: every event.
+    events: list[StrictStr] | None = None
+
+
+class UserUpdate(StrictBody):
+    notify_on_failure: StrictBool
 
 
 def build() -> APIRouter:
@@ -47,11 +47,9 @@ def build() -> APIRouter:
     async def create_webhook(
         project_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
-        body = _object(await read_json(request, BODY_LIMIT), {"url", "events"})
-        if "url" not in body:
-            raise InvalidRequest("url: required, the http(s) URL to POST job events to", field="url")
+        body = await parse_body(request, WebhookCreate, max_bytes=BODY_LIMIT)
         view = await run_in_threadpool(
-            svc.create_webhook, platform_of(request), who, project_id, body["url"], body.get("events")
+            svc.create_webhook, platform_of(request), who, project_id, body.url, body.events
         )
         return JSONResponse(wire.webhook(view), status_code=201)
 
@@ -66,11 +64,9 @@ def build() -> APIRouter:
 
     @router.patch("/users/me")
     async def update_me(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
-        body = _object(await read_json(request, BODY_LIMIT), {"notify_on_failure"})
-        if "notify_on_failure" not in body:
-            raise InvalidRequest("notify_on_failure: required, true or false", field="notify_on_failure")
+        body = await parse_body(request, UserUpdate, max_bytes=BODY_LIMIT)
         view = await run_in_threadpool(
-            svc.set_notify_on_failure, platform_of(request), who, body["notify_on_failure"]
+            svc.set_notify_on_failure, platform_of(request), who, body.notify_on_failure
         )
         return JSONResponse(tenancy_wire.user(view))
 

@@ -13,7 +13,6 @@ render. Rules, reach and audit live in :mod:`qumulus.services.backends.reservati
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -22,21 +21,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from qumulus.api.bodies import ApiDateTime, StrictBody, parse_body
 from qumulus.api.deps import platform_of, principal
-from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.services.backends import reservations
 from qumulus.services.jobs import priority
 from qumulus.wire import backends as backend_wire
 
 
-class ReservationCreate(_Body):
+class ReservationCreate(StrictBody):
     backend: StrictStr
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
 
 
-class TierUpdate(_Body):
+class TierUpdate(StrictBody):
     tier: StrictInt
 
 

@@ -30,8 +30,9 @@ from qumulus.services.backends import properties
 from qumulus.services.jobs import extras as job_extras
 from qumulus.services.jobs import sets as job_sets
 from qumulus.timeutil import iso
+from qumulus.values import MAX_NAME, optional_name
 from qumulus.wire import jobs as wire
-from qumulus.wire.requests import MAX_NAME, _object, _shots
+from qumulus.wire.requests import _object, _shots, request_digest
 
 MAX_BULK_STATUS = 1000
 
@@ -156,9 +157,7 @@ def _job_set_spec(body: Any, key: str | None) -> job_sets.JobSetSpec:
             raise InvalidRequest(
                 f"circuits[{index}]: must be an object with a circuit", field=f"circuits[{index}]"
             )
-    name = body.get("name") or ""
-    if not isinstance(name, str) or len(name) > MAX_NAME:
-        raise InvalidRequest(f"name: must be a string of at most {MAX_NAME} characters", field="name")
+    name = optional_name(body.get("name")) or ""
     gateset = body.get("gateset", "qis")
     if gateset not in ("qis", "native"):
         raise InvalidRequest('gateset: "qis" or "native"', field="gateset")
@@ -182,4 +181,5 @@ def _job_set_spec(body: Any, key: str | None) -> job_sets.JobSetSpec:
         settings=_object(body, "settings"),
         noise=noise,
         idempotency_key=key,
+        idempotency_hash=request_digest(body) if key else None,
     )

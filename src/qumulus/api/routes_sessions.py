@@ -13,17 +13,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from pydantic import StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from qumulus.api.body import read_json
+from qumulus.api.bodies import StrictBody, parse_body
 from qumulus.api.deps import platform_of, principal
-from qumulus.api.tenancy_bodies import MAX_BODY_BYTES
 from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services.jobs import sessions
 from qumulus.wire.sessions import session_v04
+
+
+class SessionCreate(StrictBody):
+    """``settings``: ``job_count_limit``, ``duration_limit_min``, ``cost_limit`` (checked, with their
+    bounds, by :func:`qumulus.services.jobs.sessions.normalise_settings`)."""
+
+    backend: StrictStr
+    settings: dict[str, Any] | None = None
 
 
 def _limit(request: Request) -> int | None:
@@ -41,15 +49,9 @@ def build() -> APIRouter:
 
     @router.post("/sessions", status_code=201)
     async def create(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
-        document = await read_json(request, MAX_BODY_BYTES)
-        if not isinstance(document, dict):
-            raise InvalidRequest("body: expected a JSON object", field="body")
+        body = await parse_body(request, SessionCreate)
         view = await run_in_threadpool(
-            sessions.create_session,
-            platform_of(request),
-            who,
-            document.get("backend"),
-            document.get("settings"),
+            sessions.create_session, platform_of(request), who, body.backend, body.settings
         )
         return JSONResponse(session_v04(view, who.organization_id), status_code=201)
 
@@ -74,5 +76,6 @@ def build() -> APIRouter:
         view = await run_in_threadpool(sessions.end_session, platform_of(request), who, session_id)
         return JSONResponse(session_v04(view, who.organization_id))
 
-    router.add_api_route("/sessions/{session_id}/end", end, methods=["POST", "PUT"])
+    router.add_api_route("/sessions/{session_id}/end", end, methods=["POST"], name="end_session")
+    router.add_api_route("/sessions/{session_id}/end", end, methods=["PUT"], name="end_session_put")
     return router

@@ -13,17 +13,16 @@ HTTP only: rules live in :mod:`qumulus.services.backends.status`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import StrictStr
+from pydantic import Field, StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from qumulus.api.bodies import ApiDateTime, StrictBody, parse_body
 from qumulus.api.deps import platform_of, principal
-from qumulus.api.tenancy_bodies import _Body, parse_body
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import resolve_backend_name
 from qumulus.services.backends import calibration
@@ -32,14 +31,14 @@ from qumulus.timeutil import iso, utcnow
 from qumulus.wire import backends as wire
 
 
-class StatusUpdate(_Body):
+class StatusUpdate(StrictBody):
     status: StrictStr
-    message: StrictStr | None = None
+    message: StrictStr | None = Field(None, max_length=2000)
 
 
-class MaintenanceCreate(_Body):
-    starts_at: datetime
-    ends_at: datetime
+class MaintenanceCreate(StrictBody):
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
     message: StrictStr | None = None
 
 

@@ -5,30 +5,19 @@ Every bad value is a 400 naming the parameter, never a 500.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from qumulus.errors import InvalidRequest
-from qumulus.timeutil import parse_iso
-from qumulus.wire.requests import MAX_NAME, MAX_TAGS
+from qumulus.values import optional_name, parse_time
+from qumulus.wire.requests import MAX_TAGS
 
 
 def when(value: str | None, field: str) -> datetime | None:
     """ISO-8601 (``Z`` allowed) or epoch seconds → an aware datetime; None when absent."""
     if value is None or value == "":
         return None
-    try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
-    except ValueError:
-        pass
-    except (OverflowError, OSError):
-        raise InvalidRequest(f"{field}: date out of range", field=field) from None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise InvalidRequest(
-            f"{field}: not a date (ISO-8601 or epoch seconds): {value[:40]!r}", field=field
-        ) from None
+    return parse_time(value, field)
 
 
 def job_update(body: Any) -> dict[str, Any]:
@@ -40,12 +29,7 @@ def job_update(body: Any) -> dict[str, Any]:
             raise InvalidRequest(f"{key}: cannot be changed; only name and tags can", field=key)
     changes: dict[str, Any] = {}
     if "name" in body:
-        name = body["name"]
-        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidRequest(
-                f"name: must be a string of at most {MAX_NAME} characters, or null", field="name"
-            )
-        changes["name"] = name
+        changes["name"] = optional_name(body["name"])
     if "tags" in body:
         changes["tags"] = tags(body["tags"], "tags")
     return changes
@@ -64,6 +48,10 @@ def tags(value: Any, field: str) -> list[str]:
 
 
 def ids(body: Any, *, maximum: int) -> list[str]:
+    """``{"ids": [...]}`` (bulk status, cancel, delete); any other field is refused, naming it."""
+    for key in body if isinstance(body, dict) else ():
+        if key != "ids":
+            raise InvalidRequest(f"{key}: unknown field; this request takes only ids", field=key)
     raw = body.get("ids") if isinstance(body, dict) else None
     if not isinstance(raw, list) or not raw or not all(isinstance(i, str) and len(i) <= 64 for i in raw):
         raise InvalidRequest("ids: required, a non-empty list of job ids", field="ids")

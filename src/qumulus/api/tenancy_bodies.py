@@ -6,24 +6,17 @@ tenant>}`` into a 400 naming the field, instead of a silently ignored (or, worse
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
-from starlette.requests import Request
+from pydantic import Field, StrictStr
 
-from qumulus.api.body import read_json
-from qumulus.errors import InvalidRequest
+from qumulus.api.bodies import MAX_BODY_BYTES, ApiDateTime, StrictBody, parse_body
 
-#: Administrative bodies are small; a megabyte is generous.
-MAX_BODY_BYTES = 1 << 20
+__all__ = ["MAX_BODY_BYTES", "parse_body"]
 
 OrgRole = Literal["owner", "member"]
 ProjectRole = Literal["admin", "member", "viewer"]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Body = StrictBody
 
 
 class OrganizationCreate(_Body):
@@ -67,47 +60,15 @@ class ProjectMemberCreate(_Body):
 
 
 class KeyCreate(_Body):
-    name: StrictStr = ""
+    name: StrictStr | None = None
     #: Default: the scopes of the key making the request.
     scopes: list[StrictStr] | None = None
-    expires_at: datetime | None = None
+    expires_at: ApiDateTime | None = None
     #: Make the key for another member of the project (project admins and owners); default: the caller.
     user_id: StrictStr | None = None
     user_email: StrictStr | None = None
-
-    @field_validator("expires_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
 
 
 class PasswordChange(_Body):
     current_password: StrictStr | None = None
     new_password: StrictStr
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-async def parse_body(request: Request, model: type[M]) -> M:
-    """The request's JSON body as ``model``; a 400 naming the first offending field otherwise."""
-    document = await read_json(request, MAX_BODY_BYTES)
-    if not isinstance(document, dict):
-        raise InvalidRequest("body: expected a JSON object", field="body")
-    try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        raise _invalid(exc, model) from None
-
-
-def _invalid(exc: ValidationError, model: type[BaseModel]) -> InvalidRequest:
-    error = exc.errors()[0]
-    field = ".".join(str(p) for p in error.get("loc", ())) or "body"
-    if error.get("type") == "extra_forbidden":
-        allowed = ", ".join(model.model_fields)
-        return InvalidRequest(
-            f"{field}: unknown or read-only field; this request accepts only: {allowed}", field=field
-        )
-    return InvalidRequest(f"{field}: {error.get('msg', 'invalid value')}", field=field)

@@ -27,6 +27,10 @@ class CircuitError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class TooManyGates(CircuitError):
+    """More gates than the job may hold: the API answers it as the size limit it is (413)."""
+
+
 def _path(prefix: str, circuit_index: int | None, gate_index: int | None, field: str | None) -> str:
     # An empty prefix names a top-level job field (``type``), so no leading dot.
     parts = [prefix] if prefix else []

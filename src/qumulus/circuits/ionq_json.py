@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from numbers import Integral, Real
 from typing import Any
 
-from qumulus.circuits.errors import CircuitError
+from qumulus.circuits.errors import CircuitError, TooManyGates
 from qumulus.circuits.model import Circuit, CircuitBatch, Operation
 
 CIRCUIT_V1 = "ionq.circuit.v1"
@@ -32,6 +33,7 @@ OPENQASM_FORMAT = "openqasm"
 
 #: Per-job limits from the v0.4 API (wire spec §3.2).
 MAX_CIRCUITS = 5_000
+#: IonQ's documented gates per job; Qumulus's own bound is the ``max_gates`` given to parse_input.
 MAX_GATES = 150_000
 #: Sanity bound on qubit indices when the backend limit is not known: nothing simulates or runs
 #: 2**65536 amplitudes, and it keeps a stray ``1e300`` from becoming a "valid" circuit width.
@@ -93,7 +95,9 @@ _TARGET_COUNT = {_FIXED1: 1, _ROT1: 1, _Z: 1, _CNOT: 1, _SWAP: 2, _ISING: 2, _GP
 _NATIVE_NAMES = frozenset({"gpi", "gpi2", "ms"})
 
 
-def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = None) -> CircuitBatch:
+def parse_input(
+    job_type: str | None, payload: Any, *, max_qubits: int | None = None, max_gates: int | None = None
+) -> CircuitBatch:
     """Validate a job's ``input`` and return the circuits it asks to run.
 
     ``job_type`` is the job's ``type`` (``ionq.circuit.v1`` or ``ionq.multi-circuit.v1``), or
@@ -104,8 +108,12 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
     ``qubits`` may be omitted: a circuit then takes its own ``qubits``, else the top-level
     ``qubits``, else its highest index + 1.
 
+    ``max_gates`` bounds the gates of the whole job (the platform's ``QUMULUS_MAX_GATES``; None: no
+    bound, for a worker re-reading an input already accepted); past it :class:`TooManyGates`.
+
     Raises :class:`CircuitError` (and nothing else) for any invalid value.
     """
+    budget = max_gates if max_gates is not None else sys.maxsize
     if job_type == CIRCUIT_V1:
         multi = False
     elif job_type == MULTI_CIRCUIT_V1:
@@ -154,7 +162,7 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
             name=payload.get("name"),
             registers=payload.get("registers"),
             max_qubits=max_qubits,
-            budget=MAX_GATES,
+            budget=budget,
         )
         return CircuitBatch(circuits=(circuit,), multi=False)
 
@@ -172,7 +180,6 @@ def parse_input(job_type: str | None, payload: Any, *, max_qubits: int | None = 
     if len(items) > MAX_CIRCUITS:
         raise _err(f"{len(items)} circuits; a job may hold at most {MAX_CIRCUITS}", "circuits")
     circuits: list[Circuit] = []
-    budget = MAX_GATES
     for ci, item in enumerate(items):
         if not isinstance(item, dict):
             raise _err(f"each circuit must be a JSON object, got {_kind(item)}", None, ci)
@@ -238,7 +245,11 @@ def _parse_circuit(
     if not isinstance(gates, (list, tuple)):
         raise _err(f"must be a list of gate objects, got {_kind(gates)}", "circuit", ci)
     if len(gates) > budget:
-        raise _err(f"too many gates: a job may hold at most {MAX_GATES} gates in total", "circuit", ci)
+        raise TooManyGates(
+            "too many gates: this job holds more than its limit of gates in total (QUMULUS_MAX_GATES)",
+            field="circuit",
+            circuit_index=ci,
+        )
     if name is not None and not isinstance(name, str):
         raise _err(f"must be a string, got {_kind(name)}", "name", ci)
     if registers is not None and not isinstance(registers, dict):
@@ -384,6 +395,11 @@ def _pauliexp(
     time = _number(raw, "time", ci, gi)
     if time < 0:
         raise _err(f"must be ≥ 0, got {time}", "time", ci, gi)
+    for k, value in enumerate(values):  # each term's angle: 1e200 × 1e200 is no angle at all
+        if not math.isfinite(time * value):
+            raise _err(
+                f"time × coefficients[{k}] = {time:g} × {value:g} is not a finite number", "time", ci, gi
+            )
     return Operation("pauliexp", targets, controls, (time, *values), tuple(clean))
 
 

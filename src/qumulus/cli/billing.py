@@ -53,14 +53,15 @@ def _amount(name: str, raw: str) -> Decimal:
 
 
 def _when(name: str, raw: str | None) -> Any:
-    from qumulus.timeutil import parse_iso
+    from qumulus.errors import InvalidRequest
+    from qumulus.values import parse_time
 
     if raw is None:
         return None
     try:
-        return parse_iso(raw)
-    except ValueError:
-        _fail(f"{name}: not an ISO 8601 date or time: {raw!r}")
+        return parse_time(raw, name)
+    except InvalidRequest as exc:
+        _fail(exc.message)
 
 
 def _org(session: Any, org: str | None) -> Any:

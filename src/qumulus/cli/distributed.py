@@ -50,8 +50,7 @@ def api(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the API only (no workers); run any number behind a load balancer."""
-    import uvicorn
-
+    from qumulus.api import server
     from qumulus.api.app import create_app
     from qumulus.platform.bootstrap import bootstrap_tenancy, write_bootstrap_key
     from qumulus.platform.distributed import enable_notifications, startup_lock
@@ -70,7 +69,7 @@ def api(
         console.print("[yellow]SQLite: workers elsewhere are not woken; use `qumulus serve`[/yellow]")
     console.print(f"[bold]Qumulus API[/bold] at http://{host}:{port}/v0.4 (no workers in this process)")
     app = create_app(platform, run_jobs=False)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    server.run(app, host=host, port=port, log_level=log_level)
 
 
 def scheduler(

@@ -56,8 +56,7 @@ def serve(
     """Run the API, the job runtime and (first start) create demo data, in one process."""
     import sys
 
-    import uvicorn
-
+    from qumulus.api import server
     from qumulus.api.app import create_app
     from qumulus.platform.bootstrap import bootstrap_tenancy, write_bootstrap_key
 
@@ -90,7 +89,7 @@ def serve(
     console.print(
         f"  Try it:  export IONQ_API_KEY=$(cat {platform.data_dir / 'bootstrap-key'}) IONQ_API_URL={url}/v0.4"
     )
-    uvicorn.run(create_app(platform), host=host, port=port, log_level=log_level, access_log=False)
+    server.run(create_app(platform), host=host, port=port, log_level=log_level)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from qumulus.services.backends import reservations
 from qumulus.services.backends import status as backend_status
 from qumulus.services.billing import budgets, contracts, usage
 from qumulus.services.tenancy import console_sessions, key_admin, members, organizations, projects
+from qumulus.values import check_time
 
 MAX_TABLE_QUBITS = 64
 USAGE_GROUPS = ("project", "backend")
@@ -216,9 +217,10 @@ def _set_budget(platform: Any, principal: Principal, value: Any) -> None:
 def _when(value: Any, field: str) -> datetime:
     """A ``datetime-local`` form value, read as UTC (the page says so)."""
     try:
-        return datetime.fromisoformat(str(value or "")).replace(tzinfo=UTC)
+        when = datetime.fromisoformat(str(value or "")).replace(tzinfo=UTC)
     except ValueError:
         raise InvalidRequest(f"{field}: a date and time like 2026-01-31T14:00", field=field) from None
+    return check_time(when, field)
 
 
 def _backend(platform: Any, name: str) -> dict[str, Any]:

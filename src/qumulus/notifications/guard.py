@@ -60,6 +60,20 @@ def address_problem(address: Address) -> str | None:
     return None
 
 
+def check_host_name(host: str) -> None:
+    """A DNS name's shape (RFC 1035: labels of 1 to 63 octets, at most 253 in all, after IDNA),
+    checked before any lookup: the resolver's own refusal is an encoding error, not an answer."""
+    try:
+        ascii_name = host.encode("idna")
+    except UnicodeError:
+        raise UnsafeTarget(
+            f"host {host[:80]!r} is not a valid host name (each label 1 to 63 characters)"
+        ) from None
+    labels = ascii_name.rstrip(b".").split(b".")
+    if len(ascii_name) > 253 or any(not 1 <= len(label) <= 63 for label in labels):
+        raise UnsafeTarget(f"host {host[:80]!r} is not a valid host name (each label 1 to 63 characters)")
+
+
 def check_url(url: str, *, allow_private: bool, resolve: Resolver = system_resolver) -> Target:
     """Parse, resolve and check a webhook URL; raise :class:`UnsafeTarget` naming the problem."""
     if not isinstance(url, str) or len(url) > 2000:
@@ -85,9 +99,10 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver = system_resol
     if literal is not None:
         raw = [str(literal)]
     else:
+        check_host_name(host)
         try:
             raw = list(resolve(host, port))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
             raise UnsafeTarget(f"host {host!r} does not resolve ({exc})") from None
     if not raw:
         raise UnsafeTarget(f"host {host!r} does not resolve")

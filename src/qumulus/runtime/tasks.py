@@ -62,6 +62,18 @@ class Outcome:
     cost: Decimal | None = None
 
 
+_NO_DISTRIBUTION = "the simulation produced no probability distribution (a non-finite or empty state)"
+
+
+def _meaningful(probabilities: np.ndarray) -> bool:
+    """Whether a result is a distribution at all: an empty or non-finite one (a gate whose angle
+    overflowed, an engine fault) is never a completed job's result."""
+    if probabilities.size == 0:
+        return False
+    total = float(np.sum(probabilities, dtype=np.float64))
+    return np.isfinite(total) and total > 0.5
+
+
 def run_task(task: Task) -> Outcome:
     """Simulate one task; never raises (a failure becomes a failed outcome with a code)."""
     from qumulus.circuits.errors import CircuitError
@@ -78,6 +90,8 @@ def run_task(task: Task) -> Outcome:
             return _run_emulated(task, circuit)
         result = simulate(circuit, task.shots, seed=emulation_seed(task))
         distribution, engine = result.distribution, result.engine
+        if not _meaningful(distribution.values):
+            return _failed(task, started, "SimulationError", _NO_DISTRIBUTION)
         seconds = time.perf_counter() - started
         if result.samples is not None:  # sampled (a program that measures, or a wide circuit)
             indices, values = distribution.nonzero()
@@ -139,6 +153,8 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
     if measured is not None:
         result.outcomes = _to_clbits(result.outcomes, measured)
     distribution = aggregate_average(result.outcomes, result.variant_shots)
+    if not _meaningful(np.fromiter(distribution.values(), float, len(distribution))):
+        raise ValueError(_NO_DISTRIBUTION)
     return Outcome(
         execution_id=task.execution_id,
         ok=True,

@@ -10,6 +10,7 @@ so the very transaction) the caller holds. On other databases it is a plain Core
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, TextClause, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 from qumulus.store.fast_sql import driver
 
@@ -47,7 +49,10 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     for row in rows:
         given = [row[k] for k in keys[: len(keys) - len(defaults)]] + [make() for _, make in defaults]
         values.append([v if p is None or v is None else p(v) for v, p in zip(given, processors, strict=True)])
-    raw.executemany(prepared.sql, values)
+    try:
+        raw.executemany(prepared.sql, values)
+    except sqlite3.Error as exc:
+        raise _wrapped(prepared.sql, exc) from exc
 
 
 def _prepare(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Prepared | None:
@@ -95,4 +100,14 @@ def first_row(conn: Connection, stmt: TextClause, params: Mapping[str, Any]) -> 
     raw = driver(conn)
     if raw is None:
         return conn.execute(stmt, params).first()
-    return raw.execute(stmt.text, params).fetchone()
+    try:
+        return raw.execute(stmt.text, params).fetchone()
+    except sqlite3.Error as exc:
+        raise _wrapped(stmt.text, exc) from exc
+
+
+def _wrapped(sql: str, exc: Exception) -> Exception:
+    """The driver's error as SQLAlchemy's (``IntegrityError`` for a unique key, …): callers catch one
+    family of errors whichever path ran the statement (a retry's duplicate Idempotency-Key was a 500
+    when the raw ``sqlite3.IntegrityError`` slipped past an ``except IntegrityError``)."""
+    return DBAPIError.instance(sql, None, exc, sqlite3.Error)

@@ -342,6 +342,8 @@ class Job(Base):
     session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True, index=True)
     job_set_id: Mapped[str | None] = mapped_column(ForeignKey("job_sets.id"), nullable=True, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: SHA-256 of the request that used ``idempotency_key``: a retry must send the same request.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     #: ``{"code": ..., "error": ..., "message": ...}`` when failed.

@@ -7,12 +7,17 @@ a 400 naming the field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
+from qumulus import values
+from qumulus.circuits.ionq_json import CIRCUIT_V0_FORMAT, OPENQASM_FORMAT
 from qumulus.domain import JobSpec
-from qumulus.errors import InvalidRequest
+from qumulus.errors import InvalidCircuit, InvalidRequest
+from qumulus.values import optional_name
 
-MAX_NAME = 1000
+MAX_NAME = values.MAX_NAME
 MAX_TAGS = 50
 
 
@@ -42,6 +47,13 @@ def refuse_read_only(body: dict[str, Any]) -> None:
             )
 
 
+def request_digest(body: Any) -> str:
+    """SHA-256 of a request body in canonical form (sorted keys, no spaces): a retry that sends the
+    same JSON, however its keys are ordered or spaced, has the same digest."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSpec:
     if not isinstance(body, dict):
         raise InvalidRequest("body: expected a JSON object", field="body")
@@ -54,27 +66,24 @@ def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSp
     payload = body.get("input")
     if not isinstance(payload, dict):
         raise InvalidRequest("input: required, a JSON object with the circuit", field="input")
+    _check_format(payload)
     job_type = _job_type(body.get("type"), payload)
-    settings = _object(body, "settings")
+    settings = _settings(_object(body, "settings"))
     legacy_em = body.get("error_mitigation")
-    if isinstance(legacy_em, dict) and "debias" in legacy_em:
-        settings = {
-            **settings,
-            "error_mitigation": {
-                **settings.get("error_mitigation", {}),
-                "debiasing": bool(legacy_em["debias"]),
-            },
-        }
+    if legacy_em is not None:
+        debias = _strict_object(legacy_em, "error_mitigation", {"debias": bool}).get("debias")
+        if debias is not None:
+            settings = {
+                **settings,
+                "error_mitigation": {**settings.get("error_mitigation", {}), "debiasing": debias},
+            }
     noise = body.get("noise")
-    if noise is not None and not isinstance(noise, dict):
-        raise InvalidRequest('noise: must be an object like {"model": "ideal", "seed": 1}', field="noise")
+    if noise is not None:
+        noise = _noise(noise)
     name = body.get("name")
-    if name is not None:
-        if not isinstance(name, str | int | float) or isinstance(name, bool):
-            raise InvalidRequest("name: must be a string", field="name")
-        name = str(name)
-        if len(name) > MAX_NAME:
-            raise InvalidRequest(f"name: at most {MAX_NAME} characters", field="name")
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        name = str(name)  # a number as a name is read as its text
+    name = optional_name(name)
     dry_run = body.get("dry_run", False)
     if dry_run is None:
         dry_run = False
@@ -96,7 +105,62 @@ def parse_job_request(body: Any, *, idempotency_key: str | None = None) -> JobSp
         session_id=session_id,
         tags=_tags(body.get("tags")),
         idempotency_key=idempotency_key,
+        idempotency_hash=request_digest(body) if idempotency_key else None,
     )
+
+
+#: ``input.format`` values a body may carry (v0.3 bodies; others would silently run as v1).
+INPUT_FORMATS = (CIRCUIT_V0_FORMAT, OPENQASM_FORMAT)
+#: Largest noise seed: a 63-bit integer (numpy's generators take any; the store keeps it as JSON).
+MAX_SEED = (1 << 63) - 1
+
+
+def _check_format(payload: dict[str, Any]) -> None:
+    fmt = payload.get("format")
+    if fmt is not None and fmt not in INPUT_FORMATS:
+        raise InvalidCircuit(
+            f"input.format: unsupported format {str(fmt)[:60]!r}; one of {', '.join(INPUT_FORMATS)}, "
+            "or leave it out and give the job's type",
+            field="input.format",
+        )
+
+
+def _strict_object(value: Any, field: str, known: dict[str, type]) -> dict[str, Any]:
+    """An object whose known keys have exactly the given JSON types (``"yes"`` is no boolean, ``1``
+    no boolean either); null counts as absent; unknown keys are refused, naming them."""
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{field}: must be a JSON object", field=field)
+    for key, item in value.items():
+        if key not in known:
+            raise InvalidRequest(
+                f"{field}.{key}: unknown field; {field} takes {', '.join(known)}", field=f"{field}.{key}"
+            )
+        kind = known[key]
+        if item is not None and (not isinstance(item, kind) or (kind is not bool and isinstance(item, bool))):
+            name = {bool: "true or false", int: "an integer", str: "a string"}.get(kind, kind.__name__)
+            raise InvalidRequest(
+                f"{field}.{key}: must be {name}, got {str(item)[:40]!r}", field=f"{field}.{key}"
+            )
+    return value
+
+
+def _settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` as given (qiskit merges its ``job_settings`` in), with ``error_mitigation`` typed:
+    it decides how a job runs, so ``"on"`` or ``"yes"`` are refused rather than read one way or another."""
+    em = settings.get("error_mitigation")
+    if em is not None:
+        _strict_object(em, "settings.error_mitigation", {"debiasing": bool, "symmetry_verification": bool})
+    return settings
+
+
+def _noise(noise: Any) -> dict[str, Any]:
+    if not isinstance(noise, dict):
+        raise InvalidRequest('noise: must be an object like {"model": "ideal", "seed": 1}', field="noise")
+    _strict_object(noise, "noise", {"model": str, "seed": int})
+    seed = noise.get("seed")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidRequest(f"noise.seed: must be from 0 to {MAX_SEED}, got {seed}", field="noise.seed")
+    return noise
 
 
 def _job_type(value: Any, payload: dict[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.domain import ACTIVE, TERMINAL
-from qumulus.errors import Conflict, NotFound
+from qumulus.errors import NotFound
 from qumulus.notifications.outbox import JobEvent, Outbox
 from qumulus.services.context import Context
 from qumulus.services.jobs.queries import owned
@@ -20,14 +20,16 @@ from qumulus.timeutil import utcnow
 
 
 def cancel_job(platform: Context, principal: Principal, job_id: str) -> Job:
-    """Cancel a queued or running job (and its children). Canceling twice is fine; a finished job is 409."""
+    """Cancel a queued or running job (and its children).
+
+    A job that is already final (completed, failed, canceled) is returned as it is: the answer is 200
+    with its current status, as IonQ answers (cirq-ionq's ``job.cancel()`` raises on an error status
+    and its code notes that IonQ "can cancel a completed job"); its history is not rewritten."""
     with platform.db.write() as session:
         job = owned(session, principal, job_id)  # first: another tenant's job is a 404, whoever asks
         principal.require(Action.JOB_CANCEL)
-        if job.status == "canceled":
-            return job
         if job.status in TERMINAL:
-            raise Conflict(f"Job {job_id} is already {job.status} and cannot be canceled.")
+            return job
         cancel_in(session, job, platform.outbox)
     platform.work_canceled()
     return job

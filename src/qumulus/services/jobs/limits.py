@@ -57,10 +57,11 @@ def check_input_size(payload: Any, *, max_gates: int, max_circuits: int) -> None
                 "(QUMULUS_MAX_CIRCUITS). Split them into several jobs.",
                 field="input.circuits",
             )
-        for index, entry in enumerate(circuits):
+        total = 0
+        for entry in circuits:
             gates = entry.get("circuit") if isinstance(entry, dict) else None
-            if isinstance(gates, list):
-                _check_gates(len(gates), max_gates, f"input.circuits[{index}].circuit")
+            total += len(gates) if isinstance(gates, list) else 0
+        _check_gates(total, max_gates, "input.circuits")
     gates = payload.get("circuit")
     if isinstance(gates, list):
         _check_gates(len(gates), max_gates, "input.circuit")
@@ -68,22 +69,22 @@ def check_input_size(payload: Any, *, max_gates: int, max_circuits: int) -> None
 
 def check_batch_size(batch: CircuitBatch, *, max_gates: int, max_circuits: int) -> None:
     """The same limits on a parsed batch (covers inputs whose size the raw check cannot see)."""
-    multi = batch.multi
     if len(batch.circuits) > max_circuits:
         raise PayloadTooLarge(
             f"input.circuits: {len(batch.circuits)} circuits in one job; the limit is {max_circuits} "
             "(QUMULUS_MAX_CIRCUITS)",
             field="input.circuits",
         )
-    for index, circuit in enumerate(batch.circuits):
-        where = f"input.circuits[{index}].circuit" if multi else "input.circuit"
-        _check_gates(len(circuit.operations), max_gates, where)
+    total = sum(len(circuit.operations) for circuit in batch.circuits)
+    _check_gates(total, max_gates, "input.circuits" if batch.multi else "input.circuit")
 
 
 def _check_gates(count: int, max_gates: int, where: str) -> None:
+    """One gate limit, one setting, one status: ``QUMULUS_MAX_GATES`` gates per job in total (IonQ
+    counts a job's gates the same way), a 413 whether the count is seen before or after parsing."""
     if count > max_gates:
         raise PayloadTooLarge(
-            f"{where}: {count} gates; the limit is {max_gates} gates per circuit (QUMULUS_MAX_GATES)",
+            f"{where}: {count} gates in this job; the limit is {max_gates} gates per job (QUMULUS_MAX_GATES)",
             field=where,
         )
 

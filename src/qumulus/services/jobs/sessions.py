@@ -37,17 +37,25 @@ from qumulus.timeutil import utcnow
 
 # --- pure rules ------------------------------------------------------------------------------------
 
+#: Upper bounds of the limits: beyond them a limit means nothing (and date arithmetic overflows).
+MAX_JOB_COUNT = 1_000_000
+MAX_DURATION_MIN = 10 * 366 * 24 * 60  # ten years
+MAX_COST_USD = 1_000_000_000
+SETTINGS = ("job_count_limit", "duration_limit_min", "cost_limit")
 
-def _positive_number(value: Any, field: str) -> float:
+
+def _positive_number(value: Any, field: str, maximum: float) -> float:
     """Numbers, or numeric strings (qiskit passes ``max_time``/``max_cost`` through as given)."""
     if isinstance(value, bool):
         value = None
     try:
         number = float(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = None
-    if number is None or not number > 0 or number == float("inf"):
-        raise InvalidRequest(f"{field}: must be a positive number, got {value!r}", field=field)
+    if number is None or not 0 < number <= maximum:
+        raise InvalidRequest(
+            f"{field}: must be a number above 0 and at most {maximum:g}, got {str(value)[:40]!r}", field=field
+        )
     return number
 
 
@@ -57,24 +65,36 @@ def normalise_settings(settings: Any) -> dict[str, Any]:
         return {}
     if not isinstance(settings, dict):
         raise InvalidRequest("settings: must be an object", field="settings")
+    for key in settings:
+        if key not in SETTINGS:
+            raise InvalidRequest(
+                f"settings.{key}: unknown field; a session's settings are {', '.join(SETTINGS)}",
+                field=f"settings.{key}",
+            )
     out: dict[str, Any] = {}
     count = settings.get("job_count_limit")
     if count is not None:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_JOB_COUNT:
             raise InvalidRequest(
-                f"settings.job_count_limit: must be a positive integer, got {count!r}",
+                f"settings.job_count_limit: must be an integer from 1 to {MAX_JOB_COUNT}, got {count!r}",
                 field="settings.job_count_limit",
             )
         out["job_count_limit"] = count
     minutes = settings.get("duration_limit_min")
     if minutes is not None:
-        out["duration_limit_min"] = _positive_number(minutes, "settings.duration_limit_min")
+        out["duration_limit_min"] = _positive_number(minutes, "settings.duration_limit_min", MAX_DURATION_MIN)
     cost = settings.get("cost_limit")
     if cost is not None:
         if not isinstance(cost, dict):
             raise InvalidRequest(
                 'settings.cost_limit: must be {"unit": "usd", "value": n}', field="settings.cost_limit"
             )
+        for key in cost:
+            if key not in ("unit", "value"):
+                raise InvalidRequest(
+                    f"settings.cost_limit.{key}: unknown field; expected unit and value",
+                    field=f"settings.cost_limit.{key}",
+                )
         unit = cost.get("unit", "usd")
         if unit != "usd":
             raise InvalidRequest(
@@ -83,7 +103,7 @@ def normalise_settings(settings: Any) -> dict[str, Any]:
             )
         out["cost_limit"] = {
             "unit": "usd",
-            "value": _positive_number(cost.get("value"), "settings.cost_limit.value"),
+            "value": _positive_number(cost.get("value"), "settings.cost_limit.value", MAX_COST_USD),
         }
     return out
 
@@ -101,7 +121,12 @@ def limit_reached(
     if count is not None and job_count >= count:
         return f"its job count limit ({count} jobs)"
     minutes = settings.get("duration_limit_min")
-    if minutes is not None and started_at is not None and now >= started_at + timedelta(minutes=minutes):
+    # Elapsed minutes against the limit: no date arithmetic that a huge stored limit could overflow.
+    if (
+        minutes is not None
+        and started_at is not None
+        and (now - started_at) / timedelta(minutes=1) >= minutes
+    ):
         return f"its duration limit ({minutes:g} minutes)"
     cost_limit = settings.get("cost_limit")
     if cost_limit is not None and cost >= Decimal(str(cost_limit["value"])):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from qumulus.auth.permissions import Action
@@ -27,7 +28,7 @@ from qumulus.errors import InvalidCircuit, InvalidRequest, NotFound
 from qumulus.services import paging
 from qumulus.services.context import Context
 from qumulus.services.jobs.lifecycle import cancel_in
-from qumulus.services.jobs.submission import plan_submission, submit_job
+from qumulus.services.jobs.submission import check_same_request, plan_submission, submit_job
 from qumulus.store.models import Job, JobSet, new_id
 from qumulus.timeutil import iso, utcnow
 
@@ -50,13 +51,15 @@ class JobSetSpec:
     settings: dict[str, Any] = field(default_factory=dict)
     noise: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    #: SHA-256 of the request (a retry under the same key must send the same one).
+    idempotency_hash: str | None = None
 
 
 def create_job_set(platform: Context, principal: Principal, spec: JobSetSpec) -> dict[str, Any]:
     """Split, validate every member, then insert the set and all members in one transaction."""
     principal.require(Action.JOB_SUBMIT)
     if spec.idempotency_key:
-        existing = _by_key(platform, principal, spec.idempotency_key)
+        existing = _by_key(platform, principal, spec)
         if existing is not None:
             return get_job_set(platform, principal, existing)
     cap = int(getattr(platform.settings, "max_circuits", DEFAULT_MAX_CIRCUITS) or DEFAULT_MAX_CIRCUITS)
@@ -83,6 +86,7 @@ def create_job_set(platform: Context, principal: Principal, spec: JobSetSpec) ->
             noise=spec.noise,
             tags=spec.tags,
             idempotency_key=f"{spec.idempotency_key}#{index}" if spec.idempotency_key else None,
+            idempotency_hash=spec.idempotency_hash,
             job_set_id=set_id,
             job_set_member={"index": index, "first_experiment": offset},
         )
@@ -110,7 +114,13 @@ def create_job_set(platform: Context, principal: Principal, spec: JobSetSpec) ->
         for plan in plans:
             plan(conn)
 
-    platform.committer.run(insert_all)
+    try:
+        platform.committer.run(insert_all)
+    except IntegrityError:
+        existing = _by_key(platform, principal, spec) if spec.idempotency_key else None
+        if existing is None:
+            raise
+        return get_job_set(platform, principal, existing)  # a concurrent retry won the race
     platform.waker.notify(len(spec.circuits))
     return get_job_set(platform, principal, set_id)
 
@@ -126,13 +136,18 @@ def _global_circuit_error(exc: InvalidCircuit, offset: int) -> InvalidCircuit:
     return InvalidCircuit(message, field=path)
 
 
-def _by_key(platform: Context, principal: Principal, key: str) -> str | None:
+def _by_key(platform: Context, principal: Principal, spec: JobSetSpec) -> str | None:
+    """The set an earlier request with this key made; 422 if that request was a different one."""
     with platform.db.read() as session:
-        return session.scalar(
-            select(Job.job_set_id).where(
-                Job.project_id == principal.project_id, Job.idempotency_key == f"{key}#0"
+        row = session.execute(
+            select(Job.job_set_id, Job.idempotency_hash).where(
+                Job.project_id == principal.project_id, Job.idempotency_key == f"{spec.idempotency_key}#0"
             )
-        )
+        ).first()
+    if row is None:
+        return None
+    check_same_request(spec.idempotency_key, row.idempotency_hash, spec.idempotency_hash)
+    return row.job_set_id
 
 
 def _owned_set(session: Any, principal: Principal, set_id: str) -> JobSet:

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import BY_NAME, NOISE_MODELS, emulation_target, resolve_backend_name
-from qumulus.circuits.errors import CircuitError
+from qumulus.circuits.errors import CircuitError, TooManyGates
 from qumulus.circuits.ionq_json import OPENQASM_FORMAT, QASM3_V1, parse_input
 from qumulus.circuits.model import Circuit, CircuitBatch
 from qumulus.domain import JobSpec, JobView
-from qumulus.errors import InvalidCircuit, InvalidRequest
+from qumulus.errors import IdempotencyKeyReused, InvalidCircuit, InvalidRequest, PayloadTooLarge
 from qumulus.services.billing import charging
 from qumulus.services.context import Context
 from qumulus.services.jobs import compilation, emulation, limits, preflight
@@ -69,7 +69,7 @@ def plan_submission(
     settings = platform.settings
 
     if spec.idempotency_key:
-        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+        existing = _by_idempotency_key(platform, principal, spec)
         if existing is not None:
             return existing
 
@@ -118,7 +118,18 @@ def validate(
     noise = _check_noise(spec.noise, backend)
     limits.check_input_size(spec.input, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
     try:
-        batch = parse_input(spec.job_type, spec.input, max_qubits=_max_qubits(platform, backend, noise))
+        batch = parse_input(
+            spec.job_type,
+            spec.input,
+            max_qubits=_max_qubits(platform, backend, noise),
+            max_gates=settings.max_gates,
+        )
+    except TooManyGates as exc:
+        raise PayloadTooLarge(
+            f"{exc.path}: more than {settings.max_gates} gates in this job; the limit is "
+            f"{settings.max_gates} gates per job (QUMULUS_MAX_GATES)",
+            field=exc.path,
+        ) from None
     except CircuitError as exc:
         raise InvalidCircuit(str(exc), field=exc.path) from None
     limits.check_batch_size(batch, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
@@ -128,9 +139,10 @@ def validate(
 
 
 def _after_conflict(platform: Context, principal: Principal, spec: JobSpec, exc: IntegrityError) -> JobView:
-    """An IntegrityError on insert: a concurrent retry with the same idempotency key won the race."""
+    """An IntegrityError on insert: a concurrent retry with the same idempotency key won the race
+    (its transaction is committed before ours learns of the conflict): answer with its job."""
     if spec.idempotency_key:
-        existing = _by_idempotency_key(platform, principal, spec.idempotency_key)
+        existing = _by_idempotency_key(platform, principal, spec)
         if existing is not None:
             return existing
     raise exc
@@ -256,6 +268,7 @@ def _insert(
             **({"job_set": spec.job_set_member} if spec.job_set_member is not None else {}),
         },
         "idempotency_key": spec.idempotency_key,
+        "idempotency_hash": spec.idempotency_hash,
         "parent_id": None,
         "child_index": None,
         "budget_hold": None if multi else holds[0],
@@ -285,6 +298,7 @@ def _insert(
                     "parent_id": job_id,
                     "child_index": index,
                     "idempotency_key": None,
+                    "idempotency_hash": None,
                     "budget_hold": holds[index],
                     "estimated_seconds": estimates[index],
                     "compiled": compilation.stored(compiled, index),
@@ -359,11 +373,26 @@ def _classical_layout(circuit: Circuit) -> dict[str, Any]:
     return {"clbits": circuit.clbits, "registers": {name: list(bits) for name, bits in circuit.cregs}}
 
 
-def _by_idempotency_key(platform: Context, principal: Principal, key: str) -> JobView | None:
+def _by_idempotency_key(platform: Context, principal: Principal, spec: JobSpec) -> JobView | None:
+    """The job an earlier request with this key made; 422 if that request was a different one."""
+    key = spec.idempotency_key
     with platform.db.read() as session:
         job = session.scalars(
             select(Job).where(Job.project_id == principal.project_id, Job.idempotency_key == key)
         ).one_or_none()
         if job is None:
             return None
+        check_same_request(key, job.idempotency_hash, spec.idempotency_hash)
         return view_of(session, job)
+
+
+def check_same_request(key: str | None, stored: str | None, given: str | None) -> None:
+    """A retry must repeat the request its key was first used with (Stripe's and the IETF draft's
+    rule): another request under the same key is refused, never answered with a job it did not ask
+    for. Jobs stored before digests were kept (``stored`` None) match any request."""
+    if stored is not None and given is not None and stored != given:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key: {key!r} was already used with a different request; "
+            "use a new key for a new request",
+            field="Idempotency-Key",
+        )

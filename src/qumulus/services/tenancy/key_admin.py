@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from qumulus import values
 from qumulus.auth.keys import display_form
 from qumulus.auth.permissions import Action, allowed, grantable_scopes
 from qumulus.auth.principal import Principal
@@ -50,7 +51,7 @@ def create_key(
     principal: Principal,
     project_id: str,
     *,
-    name: str = "",
+    name: str | None = "",
     scopes: Sequence[str] | None = None,
     expires_at: datetime | None = None,
     user_id: str | None = None,
@@ -63,9 +64,9 @@ def create_key(
     ``key.create_for_others`` (organization owners, platform administrators), and for a platform
     administrator's key, ``platform.manage``.
     """
-    name = name.strip() if isinstance(name, str) else ""
-    if len(name) > rules.MAX_NAME:
-        raise InvalidRequest(f"name: at most {rules.MAX_NAME} characters", field="name")
+    name = values.optional_name(name) or ""
+    if expires_at is not None:
+        expires_at = values.check_time(expires_at, "expires_at")
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidRequest("expires_at: must be in the future", field="expires_at")
     with common.writing(platform) as session:

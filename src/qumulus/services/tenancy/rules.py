@@ -9,22 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from qumulus import values
 from qumulus.auth.permissions import ORG_ROLES, PROJECT_ROLES, SCOPES
 from qumulus.errors import InvalidRequest
 
-MAX_NAME = 200
+MAX_NAME = values.MAX_NAME
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
 # Deliberately loose: a mail server decides; we only refuse what cannot be an address.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 
 
 def clean_name(value: str, field: str = "name") -> str:
-    name = value.strip() if isinstance(value, str) else ""
-    if not name:
-        raise InvalidRequest(f"{field}: must be a non-empty string", field=field)
-    if len(name) > MAX_NAME:
-        raise InvalidRequest(f"{field}: at most {MAX_NAME} characters", field=field)
-    return name
+    """The one name rule (:mod:`qumulus.values`)."""
+    return values.check_name(value, field)
 
 
 def clean_email(value: str, field: str = "email") -> str:

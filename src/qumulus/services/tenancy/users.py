@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from qumulus import values
 from qumulus.auth.passwords import hash_password, password_problem, verify_password
 from qumulus.auth.passwords import needs_rehash as password_needs_rehash
 from qumulus.auth.permissions import Action
@@ -49,7 +50,7 @@ def _new_user(
         _check_password(password)
     user = User(
         email=email,
-        name=name.strip()[: rules.MAX_NAME],
+        name=values.optional_name(name) or "",
         is_admin=is_admin,
         password_hash=hash_password(password) if password is not None else None,
     )
