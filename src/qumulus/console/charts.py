@@ -119,7 +119,7 @@ def histogram_svg(
     n = len(bars)
     label_len = max(len(label) for label, _ in bars)
     slanted = n > 8 or label_len > 6
-    bar_w = max(16.0, min(56.0, 640 / n))
+    bar_w = max(16.0, min(110.0, 640 / n))
     left, top, right_pad = 64, 16, 12
     bottom_pad = (min(label_len, 24) * 6.5 + 26) if slanted else 40
     width = left + n * bar_w + right_pad
@@ -232,7 +232,7 @@ def breakdown_svg(rows: Sequence[tuple[str, float, str]], *, title: str) -> str:
     if not rows:
         return ""
     rows = sorted(rows, key=lambda r: -r[1])[:12]
-    label_w = min(220, max(60, 7.2 * max(len(r[0]) for r in rows)))
+    label_w = min(240, max(60, 7.6 * max(len(r[0]) for r in rows) + 14))
     text_w = 8 + 7.2 * max(len(r[2]) for r in rows)
     bar_space = 320
     width = label_w + bar_space + text_w + 16
@@ -317,7 +317,7 @@ def qubit_map_svg(
     qubit filled by its value of ``metric`` on a colour scale with a legend (min → max)."""
     if qubits <= 0:
         return ""
-    size = 360 if qubits <= 40 else 480
+    size = 420 if qubits <= 40 else 520
     r = size / 2 - 34
     cx = cy = size / 2
     node_r = max(7.0, min(14.0, 2 * math.pi * r / qubits / 2.6))
@@ -331,7 +331,7 @@ def qubit_map_svg(
     known = [v for v in values if v is not None]
     lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
     span = (hi - lo) or 1.0
-    height = size + 56
+    height = size + 64
     parts = [_open(size, height, f"Qubit map: {qubits} qubits coloured by {metric}", "chart qubit-map")]
     edge_w = 0.6 if len(pairs) > 200 else 1.2
     for a, b in pairs:
@@ -356,7 +356,10 @@ def qubit_map_svg(
                 f' fill="{_ink(fill)}">{q}</text>'
             )
     # the legend: the scale from min to max
-    lx, ly, lw = 40, size + 12, size - 80
+    lx, ly, lw = 40, size + 22, size - 80
+    parts.append(
+        f'<text class="tick" x="{lx + lw / 2}" y="{ly - 6}" text-anchor="middle">{escape(metric)}</text>'
+    )
     stops = "".join(
         f'<stop offset="{i / (len(SCALE) - 1):.2f}" stop-color="{c}"/>' for i, c in enumerate(SCALE)
     )
@@ -364,9 +367,6 @@ def qubit_map_svg(
     parts.append(f'<rect x="{lx}" y="{ly}" width="{lw}" height="12" fill="url(#qmap-scale)"/>')
     parts.append(f'<text class="tick" x="{lx}" y="{ly + 28}">{escape(fmt(lo))}</text>')
     parts.append(f'<text class="tick" x="{lx + lw}" y="{ly + 28}" text-anchor="end">{escape(fmt(hi))}</text>')
-    parts.append(
-        f'<text class="tick" x="{lx + lw / 2}" y="{ly + 28}" text-anchor="middle">{escape(metric)}</text>'
-    )
     parts.append("</svg>")
     return "".join(parts)
 
