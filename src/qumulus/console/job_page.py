@@ -13,14 +13,18 @@ import numpy as np
 
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import emulation_target
+from qumulus.circuits.errors import CircuitError
+from qumulus.circuits.ionq_json import parse_input
 from qumulus.console import charts, fmt
 from qumulus.domain import ACTIVE, JobSpec, JobView
+from qumulus.errors import Conflict, NotFound
 from qumulus.services import jobs
 from qumulus.services.billing import contracts
-from qumulus.services.jobs import inputs, outlook, results
+from qumulus.services.jobs import artifacts, inputs, outlook, results
 from qumulus.services.tenancy import users
 from qumulus.timeutil import utcnow
 from qumulus.wire import jobs as wire
+from qumulus.wire.jobs import NATIVE_ARTIFACT
 
 #: Circuits of a multi-circuit job drawn and charted on its page (the rest: downloads, child pages).
 MAX_CIRCUITS = 8
@@ -167,15 +171,45 @@ def detail(platform: Any, principal: Principal, job_id: str, scale: str = "proba
                 "drawing": charts.circuit_text(circuit),
             }
         )
+    native = compiled(platform, principal, job_id)
     submitter = users.emails(platform, [job.submitter_id]).get(job.submitter_id or "", "")
     return {
         **context,
         "circuits": circuits,
+        "native": native,
         "circuit_total": len(batch.circuits) if batch else 0,
         "children": view.child_ids or [],
         "submitter": submitter,
         "raw": json.dumps(wire.job_v04(view), indent=2, default=str),
     }
+
+
+def compiled(platform: Any, principal: Principal, job_id: str) -> list[dict[str, Any]]:
+    """The native circuits the job was compiled to at submission (QPU jobs, noisy simulations, dry
+    runs: the ``ionq.native.v1`` artifact, what the emulated device runs and bills), drawn like the
+    submitted ones; empty when the job stored none."""
+    try:
+        body = artifacts.artifact(platform, principal, job_id, NATIVE_ARTIFACT)
+    except (NotFound, Conflict):
+        return []
+    out = []
+    for item in (body if isinstance(body, list) else [body])[:MAX_CIRCUITS]:
+        if not isinstance(item, dict):
+            continue
+        try:
+            circuit = parse_input("ionq.circuit.v1", {"gateset": "native", **item}).circuits[0]
+        except CircuitError:
+            continue
+        out.append(
+            {
+                "qubits": circuit.qubits,
+                "gates": len(circuit.operations),
+                "counts": charts.gate_counts(circuit),
+                "drawing": charts.circuit_text(circuit),
+                "json": json.dumps(item, indent=1)[:20000],
+            }
+        )
+    return out
 
 
 def spec_of(platform: Any, principal: Principal, job_id: str) -> JobSpec:

@@ -9,17 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from qumulus.accounting.budget import estimated_cost
 from qumulus.auth.principal import Principal
-from qumulus.backends.catalog import resolve_backend_name
-from qumulus.circuits.errors import CircuitError
-from qumulus.circuits.ionq_json import parse_input
 from qumulus.circuits.model import CircuitBatch
 from qumulus.console import charts, fmt
 from qumulus.domain import JobSpec
-from qumulus.errors import InvalidCircuit, InvalidRequest, QumulusError
-from qumulus.services.billing import budgets, charging, contracts
-from qumulus.services.jobs import limits, submission
+from qumulus.errors import InvalidRequest, QumulusError
+from qumulus.services.billing import budgets, contracts
+from qumulus.services.jobs import estimates, submission
 
 FORMATS = ("ionq", "openqasm")
 QASM_TYPE = "ionq.qasm3.v1"
@@ -96,27 +92,21 @@ class Preview:
 
 
 def preview(platform: Any, principal: Principal, spec: JobSpec) -> Preview:
-    """Parse the circuits against the chosen backend and price them as admission would (the
-    estimate the budget hold uses: seconds per circuit × the contract rate in force)."""
+    """Validate the request exactly as a submission would and price it with ``POST /jobs/estimate``'s
+    own function (:func:`qumulus.services.jobs.estimates.from_body`: the figure the budget hold uses,
+    and for an emulated QPU the bill)."""
     try:
-        backend = submission.backend_row(platform, resolve_backend_name(spec.backend))
-        limits.check_shots(spec.shots, platform.settings.max_shots)
-        try:
-            batch = parse_input(spec.job_type, spec.input, max_qubits=backend.qubits)
-        except CircuitError as exc:
-            raise InvalidCircuit(str(exc), field=exc.path) from None
+        _, batch, _ = submission.validate(platform, principal, spec)
+        found = estimates.from_body(platform, principal, spec)
     except QumulusError as exc:
         return Preview(None, None, None, "USD", False, str(exc))
-    seconds = charging.estimate_job_seconds(backend, batch, spec.shots)
-    price = contracts.prices(platform, principal, [backend.name]).get(backend.name)
-    if price is None and backend.kind == "qpu":
+    price = contracts.prices(platform, principal, [found.backend]).get(found.backend)
+    if found.contract_id is None and found.backend.startswith("qpu."):
         return Preview(
-            batch, sum(seconds), None, "USD", False,
-            f"backend: your organization has no contract for {backend.name}, so it cannot run jobs there yet",
+            batch, found.seconds, None, "USD", False,
+            f"backend: your organization has no contract for {found.backend}, so it cannot run jobs there",
         )  # fmt: skip
-    rate = price.rate_per_second if price else Decimal(0)
-    cost = sum((estimated_cost(s, rate) for s in seconds), Decimal(0))
-    return Preview(batch, sum(seconds), cost, price.currency if price else "USD", True, "")
+    return Preview(batch, found.seconds, found.cost, price.currency if price else "USD", True, "")
 
 
 def drawings(batch: CircuitBatch | None, limit: int = 4) -> list[dict[str, Any]]:
