@@ -61,8 +61,8 @@ def test_submit_with_preview_and_estimate_then_watch_results_toggle_and_download
     page.get_by_label("Circuit source").fill(BELL_TEXT)
     page.get_by_label("qpu.aria-1").check()
     page.get_by_role("button", name="Preview and estimate").click()
+    page.wait_for_function("() => +document.querySelector('#preview [data-estimate]')?.dataset.estimate > 0")
     estimate = page.locator("#preview [data-estimate]")
-    estimate.wait_for()
     assert float(estimate.get_attribute("data-estimate")) > 0  # a QPU second costs money
     assert estimate.inner_text().endswith(" USD")
     assert "CX × 1" in page.locator("#preview").inner_text().upper()
