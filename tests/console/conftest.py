@@ -1,5 +1,5 @@
 """Console test fixtures: the in-process API (tests/api), and for the browser tests one real
-``qumulus serve`` and one chromium shared by every browser module of this package."""
+``qumulus serve`` and one chromium per module (closed before the in-process tests run)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def set_password_cli(data_dir: Path, email: str) -> None:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Skips with a reason without chromium or Playwright, unless ``QUMULUS_TEST_BROWSER=required``
     (CI), where it fails instead. Never downloads a browser."""
@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     stop_server(live)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def chromium(server: LiveServer) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

@@ -1,6 +1,6 @@
 """The console in a real browser (Debian's chromium via Playwright) against a real ``qumulus serve``.
 
-Shares one server and one chromium with tests/console/test_accessibility.py (tests/console/conftest.py).
+One server and one chromium for the whole module (tests/console/conftest.py).
 Each defect the console had (issue 18: re-posting forms, a new organization's owner stuck, JSON 404s,
 error pages without the header, wrong members message, no paging, no confirmations) has a test here
 that failed before it was fixed.

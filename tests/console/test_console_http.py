@@ -510,3 +510,20 @@ def test_a_password_is_changed_on_the_account_page(idle_api: Api) -> None:
         "confirm_password": "another long password", "csrf_token": csrf(page)})  # fmt: skip
     assert "Password changed" in changed.text
     login(idle_api.client.app, "admin@localhost", "another long password")
+
+
+def test_a_waiting_job_shows_its_place_and_estimated_cost(idle_api: Api) -> None:
+    """Jobs stay queued here (no runtime): the page gives the API's queue place and the estimate."""
+    first = ok(idle_api.post("/v0.4/jobs", json=bell_job(backend="qpu.aria-1")), 201)
+    second = ok(idle_api.post("/v0.4/jobs", json=bell_job(backend="qpu.aria-1", shots=1000)), 201)
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    page = client.get(f"/console/jobs/{second['id']}").text
+    api_view = ok(idle_api.get(f"/v0.4/jobs/{second['id']}"))
+    assert f'data-position="{api_view["queue_position"]}"' in page and api_view["queue_position"] == 1
+    cost = float(page.split('data-estimate="', 1)[1].split('"', 1)[0])
+    first_cost = float(
+        client.get(f"/console/jobs/{first['id']}").text.split('data-estimate="', 1)[1].split('"', 1)[0]
+    )
+    assert cost > first_cost > 0  # ten times the shots costs more
+    assert "Expected start" in page and "USD" in page
