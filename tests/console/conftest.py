@@ -10,6 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+# qiskit imported on the main thread first. The console's cookie-keeping clients (helpers.browser) are
+# not entered, so each request runs in threads that end with it; when qiskit's first import happened
+# on such a thread, a later compile (the submit preview of a QPU job) segfaulted in
+# QuantumCircuit.__init__ on another thread (reproduced: tests/console/test_console_http.py in full).
+import qiskit  # noqa: F401
 
 from tests.api.conftest import idle_api  # noqa: F401 - the same fixture: the API without its runtime
 from tests.conftest import LiveServer, start_server, stop_server
