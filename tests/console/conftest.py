@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 # qiskit imported on the main thread first. The console's cookie-keeping clients (helpers.browser) are
 # not entered, so each request runs in threads that end with it; when qiskit's first import happened
 # on such a thread, a later compile (the submit preview of a QPU job) segfaulted in
