@@ -1,27 +1,28 @@
-"""My Jobs: the list (filters, live status, bulk cancel), submission, and a job's detail page."""
+"""My Jobs (search, filters, paging, live status, bulk cancel) and a job's page (live panel,
+histogram, downloads, cancel, run again)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timezone
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from qumulus.auth.principal import Principal
-from qumulus.console import charts, web
-from qumulus.errors import InvalidRequest, QumulusError
+from qumulus.console import job_page, web
+from qumulus.errors import InvalidRequest, NotFound, QumulusError
 from qumulus.services import jobs
 from qumulus.services.backends import catalog as backends
-from qumulus.services.jobs import ACTIVE, JobQuery, JobSpec, results
-from qumulus.services.jobs import inputs as job_input
-from qumulus.services.tenancy import console_sessions
+from qumulus.services.billing import contracts
+from qumulus.services.jobs import ACTIVE, JobQuery
+from qumulus.services.tenancy import console_sessions, users
 
 STATUSES = ("submitted", "ready", "started", "completed", "failed", "canceled")
-STEPS = ("submitted_at", "ready_at", "started_at", "completed_at", "canceled_at")
+PAGE_SIZE = 25
+MAX_BULK = 100
 
 
 def build() -> APIRouter:
@@ -29,102 +30,144 @@ def build() -> APIRouter:
 
     @router.get("")
     async def list_page(request: Request) -> Response:
-        me = await web.user_of(request)
+        me = await web.member_of_project(request)
         platform = web.platform_of(request)
         filters = _filters(request)
         principal = await run_in_threadpool(console_sessions.principal_for, platform, me, filters["project"])
-        views = await run_in_threadpool(_list, platform, principal, filters)
-        names = [b.name for b, _ in await run_in_threadpool(backends.list_backends, platform)]
+        context = await run_in_threadpool(_list, platform, principal, filters)
+        return web.page(request, me, "jobs.html", {**context, "nav": "jobs"})
+
+    @router.get("/cancel")
+    async def confirm_bulk_cancel(request: Request) -> Response:
+        """The confirmation step of *Cancel selected* (without scripts, or when a script sent the
+        form unconfirmed): which jobs, by name, and one button."""
+        me = await web.member_of_project(request)
+        principal = await _principal(request, me)
+        ids = request.query_params.getlist("job_id")[:MAX_BULK]
+        found = await run_in_threadpool(_views, web.platform_of(request), principal, ids)
         return web.page(
             request,
             me,
-            "jobs.html",
-            {
-                "jobs": views,
-                "filters": filters,
-                "statuses": STATUSES,
-                "backends": names,
-                "project_id": principal.project_id,
-                "active": ACTIVE,
-                "message": request.query_params.get("message", ""),
-            },
+            "confirm_cancel.html",
+            {"targets": found, "project_id": principal.project_id, "nav": "jobs"},
         )
+
+    @router.post("/cancel")
+    async def bulk_cancel(request: Request) -> Response:
+        me = await web.member_of_project(request)
+        form = await web.form_checked(request, me)
+        principal = await _principal(request, me, form.get("project"))
+        ids = form.get("job_id") or []
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        back = web.url("/jobs", project=principal.project_id)
+        if not ids:
+            return web.done(request, back, "Select the jobs to cancel first.", kind="error")
+        if form.get("confirmed") != "yes":
+            return web.redirect(
+                request, web.url("/jobs/cancel", job_id=ids[:MAX_BULK], project=principal.project_id)
+            )
+        try:
+            done, missing = await run_in_threadpool(
+                jobs.bulk, web.platform_of(request), principal, ids[:MAX_BULK], "cancel"
+            )
+        except QumulusError as exc:
+            return web.refused(request, back, exc)
+        text = f"Canceled {len(done)} job{'s' if len(done) != 1 else ''}." + (
+            f" {len(missing)} could not be canceled (finished or not found)." if missing else ""
+        )
+        return web.done(request, back, text)
 
     @router.get("/{job_id}/status")
     async def status_cell(request: Request, job_id: str) -> Response:
         """One row's status badge; it keeps polling itself while the job is active."""
-        me = await web.user_of(request)
+        me = await web.member_of_project(request)
         principal = await _principal(request, me)
         view = await run_in_threadpool(jobs.get_job, web.platform_of(request), principal, job_id)
         return web.render(
             request, "_status.html", {"job": view.job, "active": ACTIVE, "project_id": principal.project_id}
         )
 
-    @router.post("/cancel")
-    async def bulk_cancel(request: Request) -> Response:
-        me = await web.user_of(request)
-        form = await web.form_checked(request, me)
-        principal = await _principal(request, me, form.get("project"))
-        ids = form.get("job_id") or []
-        ids = [ids] if isinstance(ids, str) else list(ids)
-        if not ids:
-            message = "Select the jobs to cancel first."
-        else:
-            done, missing = await run_in_threadpool(
-                jobs.bulk, web.platform_of(request), principal, ids, "cancel"
-            )
-            message = f"Canceled {len(done)} job(s)." + (f" {len(missing)} not found." if missing else "")
-        return RedirectResponse(
-            f"{web.PREFIX}/jobs?project={principal.project_id}&message={message}", status_code=303
-        )
-
-    @router.get("/new")
-    async def new_page(request: Request) -> Response:
-        me = await web.user_of(request)
-        names = [b.name for b, _ in await run_in_threadpool(backends.list_backends, web.platform_of(request))]
-        return web.page(request, me, "submit.html", {"backends": names, "error": "", "form": {}})
-
-    @router.post("/new")
-    async def submit(request: Request) -> Response:
-        me = await web.user_of(request)
-        form = await web.form_checked(request, me)
-        platform = web.platform_of(request)
-        try:
-            spec = _spec(form)
-            view = await run_in_threadpool(jobs.submit_job, platform, me.principal, spec)
-        except QumulusError as exc:
-            names = [b.name for b, _ in await run_in_threadpool(backends.list_backends, platform)]
-            return web.page(
-                request,
-                me,
-                "submit.html",
-                {"backends": names, "error": str(exc), "form": form},
-                status_code=exc.status_code,
-            )
-        return RedirectResponse(f"{web.PREFIX}/jobs/{view.job.id}", status_code=303)
-
-    @router.get("/{job_id}")
-    async def detail(request: Request, job_id: str) -> Response:
-        me = await web.user_of(request)
-        principal = await _principal(request, me)
-        context = await run_in_threadpool(_detail, web.platform_of(request), principal, job_id)
-        return web.page(request, me, "job.html", context)
-
     @router.get("/{job_id}/panel")
     async def panel(request: Request, job_id: str) -> Response:
-        """Status, steps, usage, failure and histogram: polled while the job runs."""
-        me = await web.user_of(request)
+        """Status, outlook, timeline, usage, failure and histogram: polled while the job runs."""
+        me = await web.member_of_project(request)
         principal = await _principal(request, me)
-        context = await run_in_threadpool(_live, web.platform_of(request), principal, job_id)
-        return web.render(request, "_job_panel.html", {**context, "csrf_token": me.csrf_token})
+        context = await run_in_threadpool(
+            job_page.live, web.platform_of(request), principal, job_id, _scale(request)
+        )
+        return web.render(request, "_job_panel.html", {**context, "csrf_token": me.csrf_token, "me": me})
+
+    @router.get("/{job_id}/cancel")
+    async def confirm_cancel(request: Request, job_id: str) -> Response:
+        me = await web.member_of_project(request)
+        principal = await _principal(request, me)
+        found = await run_in_threadpool(_views, web.platform_of(request), principal, [job_id])
+        if not found:
+            raise NotFound(f"Job {job_id} not found.")
+        return web.page(
+            request,
+            me,
+            "confirm_cancel.html",
+            {"targets": found, "project_id": principal.project_id, "nav": "jobs", "single": True},
+        )
 
     @router.post("/{job_id}/cancel")
     async def cancel(request: Request, job_id: str) -> Response:
-        me = await web.user_of(request)
+        me = await web.member_of_project(request)
         form = await web.form_checked(request, me)
         principal = await _principal(request, me, form.get("project"))
-        await run_in_threadpool(jobs.cancel_job, web.platform_of(request), principal, job_id)
-        return RedirectResponse(f"{web.PREFIX}/jobs/{job_id}?project={principal.project_id}", status_code=303)
+        back = web.url(f"/jobs/{job_id}", project=principal.project_id)
+        if form.get("confirmed") != "yes":
+            return web.redirect(request, web.url(f"/jobs/{job_id}/cancel", project=principal.project_id))
+        try:
+            await run_in_threadpool(jobs.cancel_job, web.platform_of(request), principal, job_id)
+        except QumulusError as exc:
+            if exc.status_code == 404:
+                raise
+            return web.refused(request, back, exc)
+        return web.done(request, back, "Job canceled. Nothing is charged for work that did not run.")
+
+    @router.post("/{job_id}/rerun")
+    async def rerun(request: Request, job_id: str) -> Response:
+        """Submit the same job again (same backend, circuit, shots, settings) as a new job."""
+        me = await web.member_of_project(request)
+        form = await web.form_checked(request, me)
+        principal = await _principal(request, me, form.get("project"))
+        platform = web.platform_of(request)
+        spec = await run_in_threadpool(job_page.spec_of, platform, principal, job_id)
+        back = web.url(f"/jobs/{job_id}", project=principal.project_id)
+        try:
+            view = await run_in_threadpool(jobs.submit_job, platform, principal, spec)
+        except QumulusError as exc:
+            return web.refused(request, back, exc)
+        return web.done(
+            request,
+            web.url(f"/jobs/{view.job.id}", project=principal.project_id),
+            f"Submitted again as a new job (from {job_id[:8]}).",
+        )
+
+    @router.get("/{job_id}/download/{what}.{form}")
+    async def download(request: Request, job_id: str, what: str, form: str) -> Response:
+        me = await web.member_of_project(request)
+        principal = await _principal(request, me)
+        if what not in job_page.WHATS or form not in job_page.FORMATS:
+            raise NotFound(f"No download {what}.{form}: one of counts, probabilities, shots as csv or json.")
+        body, media = await run_in_threadpool(
+            job_page.download, web.platform_of(request), principal, job_id, what, form
+        )
+        name = f"job-{job_id[:8]}-{what}.{form}"
+        return StreamingResponse(
+            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+
+    @router.get("/{job_id}")
+    async def detail(request: Request, job_id: str) -> Response:
+        me = await web.member_of_project(request)
+        principal = await _principal(request, me)
+        context = await run_in_threadpool(
+            job_page.detail, web.platform_of(request), principal, job_id, _scale(request)
+        )
+        return web.page(request, me, "job.html", {**context, "nav": "jobs"})
 
     return router
 
@@ -134,14 +177,23 @@ async def _principal(request: Request, me: console_sessions.ConsoleUser, project
     return await run_in_threadpool(console_sessions.principal_for, web.platform_of(request), me, project_id)
 
 
+def _scale(request: Request) -> str:
+    scale = request.query_params.get("scale", "probability")
+    return scale if scale in job_page.SCALES else "probability"
+
+
 def _filters(request: Request) -> dict[str, Any]:
     q = request.query_params
+    trail = [c for c in (q.get("trail") or "").split(".") if c]
     return {
         "project": q.get("project") or None,
+        "q": (q.get("q") or "").strip()[:200],
         "status": [s for s in q.getlist("status") if s in STATUSES],
         "backend": q.get("backend") or "",
         "after": q.get("after") or "",
         "before": q.get("before") or "",
+        "cursor": q.get("cursor") or "",
+        "trail": trail[:50],
     }
 
 
@@ -155,81 +207,55 @@ def _day(value: str, field: str, end: bool = False) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
 
 
-def _list(platform: Any, principal: Principal, filters: dict[str, Any]) -> list[jobs.JobView]:
+def _list(platform: Any, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
     query = JobQuery(
         status=filters["status"] or None,
         backend=filters["backend"] or None,
         created_after=_day(filters["after"], "after"),
         created_before=_day(filters["before"], "before", end=True),
-        limit=100,
+        text=filters["q"] or None,
+        cursor=filters["cursor"] or None,
+        limit=PAGE_SIZE,
     )
-    views, _ = jobs.list_jobs(platform, principal, query)
-    return views
-
-
-def _spec(form: dict[str, Any]) -> JobSpec:
-    """The submit form as a job request: the IonQ JSON body's ``input`` (or a whole body)."""
-    try:
-        body = json.loads(str(form.get("input") or ""))
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"input: not JSON ({exc.msg} at line {exc.lineno})", field="input") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("input: must be a JSON object", field="input")
-    if "input" in body and isinstance(body["input"], dict):  # a whole job body was pasted
-        body = body["input"]
-    try:
-        shots = int(str(form.get("shots") or "100"))
-    except ValueError:
-        raise InvalidRequest("shots: a whole number", field="shots") from None
-    job_type = "ionq.multi-circuit.v1" if "circuits" in body else "ionq.circuit.v1"
-    return JobSpec(
-        backend=str(form.get("backend") or "simulator"),
-        job_type=job_type,
-        input=body,
-        shots=shots,
-        name=str(form.get("name") or "") or None,
-    )
-
-
-def _live(platform: Any, principal: Principal, job_id: str) -> dict[str, Any]:
-    view = jobs.get_job(platform, principal, job_id)
-    job = view.job
-    steps = [(s.removesuffix("_at"), getattr(job, s)) for s in STEPS if getattr(job, s) is not None]
-    charts_: list[tuple[str, str, list[tuple[str, float]]]] = []
-    if job.status == "completed" and not job.dry_run:
-        got = results.job_results(platform, principal, job_id)
-        for key, dist in got.items[:8]:
-            bars = charts.top_outcomes(dist.as_dict(), dist.qubits)
-            charts_.append((key, charts.histogram_svg(bars, title=f"Histogram of {key}"), bars))
-    return {
-        "job": job,
-        "steps": steps,
-        "charts": charts_,
-        "active": ACTIVE,
-        "project_id": principal.project_id,
-    }
-
-
-def _detail(platform: Any, principal: Principal, job_id: str) -> dict[str, Any]:
-    view = jobs.get_job(platform, principal, job_id)
-    batch = job_input.job_circuits(platform, principal, job_id)
-    circuits = []
-    for circuit in (batch.circuits if batch else ())[:8]:
-        circuits.append(
-            {
-                "name": circuit.name or "",
-                "qubits": circuit.qubits,
-                "gates": len(circuit.operations),
-                "counts": charts.gate_counts(circuit),
-                "drawing": charts.circuit_text(circuit),
-            }
+    views, following = jobs.list_jobs(platform, principal, query)
+    names = [b.name for b, _ in backends.list_backends(platform)]
+    emails = users.emails(platform, [v.job.submitter_id for v in views])
+    prices = contracts.prices(platform, principal, names)
+    base = {k: filters[k] for k in ("q", "status", "backend", "after", "before")}
+    base["project"] = principal.project_id
+    next_url = prev_url = None
+    if following:
+        next_url = web.url(
+            "/jobs", **base, cursor=following, trail=".".join([*filters["trail"], filters["cursor"] or "0"])
         )
-    from qumulus.wire import jobs as wire  # the same JSON the REST API returns for this job
-
-    raw = json.dumps(wire.job_v04(view), indent=2, default=str)
+    if filters["cursor"]:
+        trail = filters["trail"]
+        back_to = trail[-1] if trail and trail[-1] != "0" else ""
+        prev_url = web.url("/jobs", **base, cursor=back_to, trail=".".join(trail[:-1]))
+    page_number = len(filters["trail"]) + 1 if filters["cursor"] else 1
     return {
-        **_live(platform, principal, job_id),
-        "circuits": circuits,
-        "children": view.child_ids or [],
-        "raw": raw,
+        "jobs": views,
+        "emails": emails,
+        "currency": {name: p.currency for name, p in prices.items()},
+        "filters": filters,
+        "statuses": STATUSES,
+        "backends": names,
+        "project_id": principal.project_id,
+        "active": ACTIVE,
+        "next_url": next_url,
+        "prev_url": prev_url,
+        "page_number": page_number,
+        "page_size": PAGE_SIZE,
+        "filtered": any(filters[k] for k in ("q", "status", "backend", "after", "before")),
     }
+
+
+def _views(platform: Any, principal: Principal, ids: list[str]) -> list[Any]:
+    """The jobs among ``ids`` the caller can read (others are left out, as the bulk call does)."""
+    found = []
+    for job_id in ids:
+        try:
+            found.append(jobs.get_job(platform, principal, job_id).job)
+        except NotFound:
+            continue
+    return found

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qumulus.accounting.budget import allocation_left
-from qumulus.accounting.contracts import allocation_window, used_seconds
+from qumulus.accounting.contracts import allocation_window, in_force, used_seconds
 from qumulus.accounting.periods import CONTRACT_PERIODS
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
@@ -258,3 +258,39 @@ def allocations(platform: Context, principal: Principal, organization_id: str) -
     with platform.db.read() as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_READ)
         return allocation_report(session, organization_id)
+
+
+@dataclass(frozen=True)
+class Price:
+    """What a second of ``backend`` costs the caller's organization now (the contract in force)."""
+
+    backend: str
+    rate_per_second: Decimal
+    currency: str
+    contract_id: str
+
+
+def prices(platform: Context, principal: Principal, backends: list[str]) -> dict[str, Price]:
+    """The rate each backend would be charged at now, chosen as admission chooses it (the most
+    specific contract in force); a backend without one is absent (a QPU then refuses jobs).
+
+    Anyone in the project may read it: it is the price of their own submissions, which the
+    estimate shows them anyway; the contracts themselves stay the owners' to read.
+    """
+    principal.require(Action.PROJECT_READ)
+    now = utcnow()
+    with platform.db.read() as session:
+        terms = contract_terms(session, principal.organization_id)
+        currency = dict(
+            session.execute(
+                select(Contract.id, Contract.currency).where(
+                    Contract.organization_id == principal.organization_id
+                )
+            ).all()
+        )
+    found: dict[str, Price] = {}
+    for name in backends:
+        t = in_force(terms, name, now)
+        if t is not None:
+            found[name] = Price(name, t.rate_per_second, currency.get(t.id) or "USD", t.id)
+    return found

@@ -39,6 +39,9 @@ class JobQuery:
     created_before: datetime | None = None
     job_set_id: str | None = None
     idempotency_key: str | None = None
+    #: The console's search box: a job whose id starts with it, whose name contains it (any case),
+    #: or that carries it as a tag.
+    text: str | None = None
 
 
 def apply(stmt: Any, query: JobQuery, *, postgres: bool) -> Any:
@@ -48,6 +51,15 @@ def apply(stmt: Any, query: JobQuery, *, postgres: bool) -> Any:
         stmt = stmt.where(or_(*clauses)) if query.tags_any else stmt.where(*clauses)
     if query.name:
         stmt = stmt.where(Job.name.ilike(f"%{_escape_like(query.name)}%", escape="\\"))
+    if query.text:
+        needle = query.text.strip()[:200]
+        stmt = stmt.where(
+            or_(
+                Job.id.like(f"{_escape_like(needle.lower())}%", escape="\\"),
+                Job.name.ilike(f"%{_escape_like(needle)}%", escape="\\"),
+                _has_tag(needle, MAX_TAG_FILTERS, postgres=postgres),
+            )
+        )
     if query.created_after is not None:
         stmt = stmt.where(Job.submitted_at >= query.created_after)
     if query.created_before is not None:

@@ -102,6 +102,36 @@ def visible_projects(platform: Context, user_id: str) -> list[tuple[Project, Org
         return [(p, o) for p, o in rows]
 
 
+def organizations_of(platform: Context, user_id: str) -> list[tuple[Organization, str]]:
+    """The organizations the user belongs to and their role in each (owners first), for a user who
+    works in no project yet: an owner is led to create the first one, a member to ask for one."""
+    with platform.db.read() as session:
+        rows = session.execute(
+            select(Organization, OrganizationMember.role)
+            .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)
+            .where(OrganizationMember.user_id == user_id)
+            .order_by(OrganizationMember.role.desc(), Organization.created_at, Organization.id)
+        ).all()
+        return [(o, r) for o, r in rows]
+
+
+def principal_in_organization(platform: Context, me: ConsoleUser, organization_id: str) -> Principal:
+    """The user acting in one of their organizations before any project exists there (to create
+    its first project); an organization they do not belong to is a 404."""
+    if organization_id not in {o.id for o, _ in organizations_of(platform, me.user_id)}:
+        raise NotFound(f"Organization {organization_id} not found.")
+    with platform.db.read() as session:
+        return Principal(
+            organization_id=organization_id,
+            project_id="",
+            user_id=me.user_id,
+            api_key_id=None,
+            scopes=DEFAULT_SCOPES,
+            is_admin=me.is_admin,
+            org_role=access.org_role(session, me.user_id, organization_id),
+        )
+
+
 def current(platform: Context, token: str | None) -> ConsoleUser | None:
     """The session's user and principal, or None when the token is unknown, expired or revoked."""
     if not token or len(token) > 200:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -131,6 +133,16 @@ def me(platform: Context, principal: Principal) -> User:
         if user is None:
             raise NotFound("This API key belongs to no user.")
         return user
+
+
+def emails(platform: Context, user_ids: Iterable[str | None]) -> dict[str, str]:
+    """Emails of users the caller already sees by id (a job's submitter, a key's maker), to show a
+    person instead of an id."""
+    wanted = {u for u in user_ids if u}
+    if not wanted:
+        return {}
+    with platform.db.read() as session:
+        return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted))).all())
 
 
 def change_own_password(
