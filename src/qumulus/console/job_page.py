@@ -29,7 +29,6 @@ from qumulus.wire.jobs import NATIVE_ARTIFACT
 #: Circuits of a multi-circuit job drawn and charted on its page (the rest: downloads, child pages).
 MAX_CIRCUITS = 8
 SCALES = ("probability", "counts")
-#: Key of the emulator's predicted wall time in the job's JSON, when the server predicts it.
 #: The emulator's predicted wall time (issue 12), beside the billed QPU time.
 PREDICTED_WALL_KEYS = ("predicted_emulation_duration_ms",)
 
