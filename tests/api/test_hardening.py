@@ -32,12 +32,16 @@ def test_a_webhook_url_is_not_resolved_for_a_caller_without_reach_or_role(
         (tenant.keys["viewer"], tenant.project_id, 403),
     ]
     for key, project, status in cases:
-        answer = idle_api.client.post(f"/v0.4/projects/{project}/webhooks", json=body, headers=as_key(idle_api, key))
+        answer = idle_api.client.post(
+            f"/v0.4/projects/{project}/webhooks", json=body, headers=as_key(idle_api, key)
+        )
         assert answer.status_code == status, answer.text
         assert "resolve" not in answer.text and "127.0.0.1" not in answer.text
     assert "localhost" not in looked_up
     # the project's admin is told (the check itself still stands)
     answer = idle_api.client.post(
-        f"/v0.4/projects/{tenant.project_id}/webhooks", json=body, headers=as_key(idle_api, tenant.keys["admin"])
+        f"/v0.4/projects/{tenant.project_id}/webhooks",
+        json=body,
+        headers=as_key(idle_api, tenant.keys["admin"]),
     )
     assert answer.status_code == 400 and "loopback" in answer.json()["message"]

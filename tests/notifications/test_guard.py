@@ -124,7 +124,7 @@ def test_delivery_checks_the_address_the_name_resolves_to_at_delivery_time() -> 
     the delivery refuses before connecting."""
     from qumulus.notifications import webhook
 
-    with pytest.raises(webhook.DeliveryFailed, match="127.0.0.1"):
+    with pytest.raises(webhook.DeliveryFailed, match=r"127\.0\.0\.1"):
         webhook.deliver(
             "https://hooks.example.com/",
             "secret",
