@@ -45,3 +45,82 @@ def test_a_webhook_url_is_not_resolved_for_a_caller_without_reach_or_role(
         headers=as_key(idle_api, tenant.keys["admin"]),
     )
     assert answer.status_code == 400 and "loopback" in answer.json()["message"]
+
+
+# --- 16.1: a budget's limit is never passed ----------------------------------------------------------
+
+FORTE_BELL = {
+    "type": "ionq.circuit.v1",
+    "backend": "qpu.forte-1",
+    "shots": 100,
+    "input": {
+        "qubits": 2,
+        "circuit": [{"gate": "h", "target": 0}, {"gate": "cnot", "control": 0, "target": 1}],
+    },
+}
+
+
+def test_parallel_qpu_jobs_never_spend_past_the_budget_even_when_the_bill_exceeds_the_hold(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16.1: 50 parallel qpu.forte-1 jobs against a budget for 3; then the contract's rate
+    goes up 5× before they run (any cause of a bill above its hold: a rate or timing model changed
+    between submission and completion, debiasing, a provider's own cost). Before, settlement added
+    each full bill to ``spent`` (5× the limit); now each is capped at what the budget has free."""
+    import threading
+    from decimal import Decimal
+
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+    from qumulus.platform import Platform
+    from qumulus.store.models import Job, UsageLedger
+    from tests.api._billing import budget_row, create_budget, open_qpu, whoami
+    from tests.conftest import make_platform
+
+    platform, key = make_platform(settings)
+    open_qpu(platform, "qpu.forte-1")
+    with TestClient(create_app(platform, run_jobs=False), raise_server_exceptions=False) as client:
+        api = Api(client=client, key=key, platform=platform)
+        hold = Decimal(str(api.post("/v0.4/jobs/estimate", json=FORTE_BELL).json()["estimated_cost"]))
+        assert hold > 0
+        made = create_budget(api, str(3 * hold))
+        start = threading.Barrier(50)
+        statuses: list[int] = []
+
+        def submit(n: int) -> None:
+            start.wait()
+            statuses.append(api.post("/v0.4/jobs", json={**FORTE_BELL, "name": f"j{n}"}).status_code)
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [201] * 3 + [402] * 47
+        org = whoami(api)["organization_id"]
+        contracts = api.get(f"/v0.4/organizations/{org}/contracts").json()["contracts"]
+        qpu = next(c for c in contracts if c["backend"] == "qpu.*")
+        raised = Decimal(str(qpu["rate_per_second"])) * 5
+        patched = api.client.patch(
+            f"/v0.4/organizations/{org}/contracts/{qpu['id']}",
+            json={"rate_per_second": str(raised)},
+            headers=api.headers,
+        )
+        assert patched.status_code == 200, patched.text
+    platform.stop()
+
+    runner = Platform(settings)  # a fresh process's view: the new rate applies at completion
+    with TestClient(create_app(runner), raise_server_exceptions=False) as client:
+        api = Api(client=client, key=key, platform=runner)
+        jobs = api.get("/v0.4/jobs").json()["jobs"]
+        assert len(jobs) == 3
+        finals = [api.wait(j["id"], timeout=120) for j in jobs]
+        assert {f["status"] for f in finals} == {"completed"}, finals
+        spent, held = budget_row(runner, made["id"])
+        limit = Decimal(made["limit"])
+        assert held == 0 and spent <= limit, (spent, limit)
+        assert spent == limit  # each job paid its hold: nothing was left for the overrun
+        with runner.db.read() as session:
+            billed = sum((Decimal(str(r.cost)) for r in session.query(UsageLedger)), Decimal(0))
+            costs = sum((Decimal(str(j.cost)) for j in session.query(Job)), Decimal(0))
+        assert billed.quantize(Decimal("0.000001")) == costs.quantize(Decimal("0.000001")) == spent
+    runner.stop()

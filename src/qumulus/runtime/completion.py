@@ -8,6 +8,7 @@ work): this runs once per tiny job, thousands of times a minute.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -31,6 +32,8 @@ from qumulus.store.fast_write import insert_rows
 from qumulus.store.holds import settle as settle_budgets
 from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
+
+log = logging.getLogger("qumulus.completion")
 
 TERMINAL = ("completed", "failed", "canceled")
 _JOB_FIELDS = ("status", "completed_at", "execution_duration_ms", "usage_seconds", "engine", "cost")
@@ -104,6 +107,12 @@ def complete(
     if applied is None:
         applied = [row for row in rows if _apply_one(conn, row, owner, now)]
 
+    # Holds become spend first: a charge the budget cannot take is capped at what it has free
+    # (store.holds.settle: a budget's limit is never passed), and the job and its ledger row are
+    # billed exactly what the budget spent.
+    capped = settle_budgets(conn, {row.item.job_id: row.charge for row in applied})
+    if capped:
+        _bill_capped(conn, applied, capped)
     finished: list[tuple[str, str]] = []
     results: list[dict[str, Any]] = []
     ledger: list[dict[str, Any]] = []
@@ -147,7 +156,6 @@ def complete(
     if ledger:
         insert_rows(conn, UsageLedger.__table__, ledger)
         fairshare.charge_completed(conn, ((row.item, row.outcome.seconds) for row in applied), now)
-    settle_budgets(conn, {row.item.job_id: row.charge for row in applied})  # holds become spend
     postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
         final = roll_up_parent(session, parent_id, postgres=postgres)
@@ -156,6 +164,32 @@ def complete(
     if outbox is not None:
         outbox.record(conn, job_events(finished, claimed.values()))
     return finished
+
+
+def _kv(fields: dict[str, Any]) -> str:
+    """``key=value`` pairs: log lines an operator can grep and a collector can parse (the same
+    fields travel as the record's attributes, ``extra``)."""
+    return " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+_BILL = update(Job).where(Job.id == bindparam("job_id")).values(cost=bindparam("b_cost"))
+
+
+def _bill_capped(conn: Connection, applied: list[_Row], capped: dict[str, Decimal]) -> None:
+    """Jobs whose charge the budget capped: their cost (and ledger row, written after this) is
+    what was spent; the rest of the run's cost is not charged (docs/billing.md "Budgets")."""
+    for row in applied:
+        if row.item.job_id in capped:
+            fields = {
+                "job_id": row.item.job_id,
+                "execution_id": row.item.execution_id,
+                "project_id": row.item.project_id,
+                "charge": str(row.charge),
+                "charged": str(capped[row.item.job_id]),
+            }
+            log.warning("budget_cap %s", _kv(fields), extra={"event": "budget_cap", **fields})
+            row.charge = capped[row.item.job_id]
+    conn.execute(_BILL, [{"job_id": j, "b_cost": c} for j, c in capped.items()])
 
 
 class _Row:
