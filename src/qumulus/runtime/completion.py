@@ -30,7 +30,7 @@ from qumulus.store import fast_sql
 from qumulus.store.db import core
 from qumulus.store.fast_write import insert_rows
 from qumulus.store.holds import settle as settle_budgets
-from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
+from qumulus.store.models import Contract, Execution, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
 
 log = logging.getLogger("qumulus.completion")
@@ -224,9 +224,35 @@ class _Row:
 def _apply_one(conn: Connection, row: _Row, owner: str, now: datetime) -> bool:
     """Fenced updates of one execution and its job; False if either was lost (nothing to record)."""
     if fast_sql.execute(conn, queue.FINISH, {**row.execution, "owner": owner, "now": now}) != 1:
-        return False  # reaped, retried or canceled meanwhile: the lease is not ours any more
+        # reaped, retried or canceled meanwhile: the lease is not ours any more
+        _log_fenced(conn, row, owner, "lease lost (reaped, retried or canceled)")
+        return False
     # canceled or deleted meanwhile: nothing to record or charge
-    return fast_sql.execute(conn, _FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now}) == 1
+    if fast_sql.execute(conn, _FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now}) != 1:
+        _log_fenced(conn, row, owner, "job already final (canceled or deleted)")
+        return False
+    return True
+
+
+def _log_fenced(conn: Connection, row: _Row, owner: str, reason: str) -> None:
+    """A completion the fence refused (0 rows matched): say whose and which, with the execution's
+    state now, so that a frozen worker's late result leaves a trace (rare: one read then)."""
+    now_row = conn.execute(
+        select(Execution.state, Execution.lease_owner, Execution.attempt).where(
+            Execution.id == row.item.execution_id
+        )
+    ).first()
+    fields = {
+        "job_id": row.item.job_id,
+        "execution_id": row.item.execution_id,
+        "owner": owner,
+        "attempt": row.item.attempt,
+        "reason": reason,
+        "current_state": now_row.state if now_row else None,
+        "current_owner": now_row.lease_owner if now_row else None,
+        "current_attempt": now_row.attempt if now_row else None,
+    }
+    log.warning("completion_fenced %s", _kv(fields), extra={"event": "completion_fenced", **fields})
 
 
 def _apply_batched(conn: Connection, rows: list[_Row], owner: str, now: datetime) -> list[_Row] | None:
