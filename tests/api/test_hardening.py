@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from tests.api.conftest import bell_job
 from tests.api.tenants import as_key, make_tenant
 from tests.conftest import Api
 
@@ -124,3 +125,64 @@ def test_parallel_qpu_jobs_never_spend_past_the_budget_even_when_the_bill_exceed
             costs = sum((Decimal(str(j.cost)) for j in session.query(Job)), Decimal(0))
         assert billed.quantize(Decimal("0.000001")) == costs.quantize(Decimal("0.000001")) == spent
     runner.stop()
+
+
+# --- 16.12 / 16.13: waits that answer the fresh state, and only when they can -----------------------
+
+
+def _runtime_api(settings, **changes):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+    from tests.conftest import make_platform
+
+    platform, key = make_platform(dataclasses.replace(settings, **changes))
+    client = TestClient(create_app(platform), raise_server_exceptions=False)
+    return platform, key, client
+
+
+def test_a_wait_that_ends_by_its_timeout_answers_the_state_after_it(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16.12: ``GET /jobs/{id}?wait=S`` answered the row read *before* waiting when the
+    completion's notification was missed (another process's, a reconnecting listener): ``started``
+    after 30 s for a job completed in 1.6 s. The notification is dropped here; the answer must be
+    the job as it is when the wait ends."""
+    import time
+
+    from qumulus.runtime.completions import CompletionHub
+
+    monkeypatch.setattr(CompletionHub, "publish", lambda self, finished: None)  # every hint lost
+    platform, key, client = _runtime_api(settings, submit_wait_ms=0)
+    with client:
+        api = Api(client=client, key=key, platform=platform)
+        made = api.post("/v0.4/jobs", json=bell_job())
+        assert made.status_code == 201 and made.json()["status"] != "completed"
+        started = time.monotonic()
+        answer = api.get(f"/v0.4/jobs/{made.json()['id']}", params={"wait": "3"}).json()
+        assert time.monotonic() - started >= 2.5  # no hint came: the wait ran to its timeout
+        assert answer["status"] == "completed", answer
+    platform.stop()
+
+
+def test_post_waits_only_for_a_job_predicted_to_finish_in_the_wait(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16.13: ``POST /jobs`` waited the full ``QUMULUS_SUBMIT_WAIT_MS`` for every job, so a
+    sequential client of jobs that do not finish in it was slowed to one per wait. A job predicted
+    to take longer (a 22-qubit, 60-layer circuit: seconds) is answered at once; a Bell job still
+    answers ``completed``."""
+    import time
+
+    platform, key, client = _runtime_api(settings, submit_wait_ms=4000)
+    layer = [{"gate": "h", "target": q} for q in range(22)] + [{"gate": "t", "target": 0}]
+    layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(21)]
+    long_job = {**bell_job(), "input": {"qubits": 22, "circuit": layer * 60}}
+    with client:
+        api = Api(client=client, key=key, platform=platform)
+        assert api.post("/v0.4/jobs", json=bell_job()).json()["status"] == "completed"
+        started = time.monotonic()
+        made = api.post("/v0.4/jobs", json=long_job)
+        elapsed = time.monotonic() - started
+        assert made.status_code == 201 and made.json()["status"] != "completed"
+        assert elapsed < 2.0, elapsed  # not the 4 s wait
+        api.put(f"/v0.4/jobs/{made.json()['id']}/status/cancel")
+    platform.stop()
