@@ -186,3 +186,59 @@ def test_post_waits_only_for_a_job_predicted_to_finish_in_the_wait(settings) -> 
         assert elapsed < 2.0, elapsed  # not the 4 s wait
         api.put(f"/v0.4/jobs/{made.json()['id']}/status/cancel")
     platform.stop()
+
+
+# --- 16.6: render before commit ------------------------------------------------------------------------
+
+
+def _broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise RuntimeError("injected: the answer could not be rendered")
+
+
+@pytest.mark.parametrize(
+    ("target", "path", "body", "table"),
+    [
+        ("qumulus.wire.tenancy.key", "/v0.4/projects/{project}/keys", {"name": "k"}, "api_keys"),
+        (
+            "qumulus.wire.tenancy.organization",
+            "/v0.4/organizations",
+            {"name": "Acme", "owner_email": "a@acme.test"},
+            "organizations",
+        ),
+        (
+            "qumulus.services.billing.budgets.describe",
+            "/v0.4/projects/{project}/budgets",
+            {"limit": "5"},
+            "budgets",
+        ),
+        ("qumulus.wire.tenancy.project", "/v0.4/organizations/{org}/projects", {"name": "P2"}, "projects"),
+    ],
+)
+def test_a_change_whose_answer_fails_to_render_is_not_stored(
+    idle_api: Api, monkeypatch: pytest.MonkeyPatch, target: str, path: str, body: dict, table: str
+) -> None:
+    """Issue 16.6: services return views built inside their transaction and the routes render them
+    after the commit, so a render failure was a 500 for a change already stored (issue 16.4: a key
+    row committed and active although its creation answered 500). The API's unit of work commits
+    a changing request only once its answer is built."""
+    from sqlalchemy import func, select
+    from sqlalchemy import table as sql_table
+
+    me = idle_api.get("/v0.4/whoami").json()
+    url = path.format(project=me["project_id"], org=me["organization_id"])
+
+    def count() -> tuple[int, int]:
+        with idle_api.platform.db.read() as session:  # type: ignore[attr-defined]
+            rows = session.scalar(select(func.count()).select_from(sql_table(table)))
+            audits = session.scalar(select(func.count()).select_from(sql_table("audit_events")))
+        return rows, audits
+
+    before = count()
+    module, _, name = target.rpartition(".")
+    monkeypatch.setattr(f"{module}.{name}", _broken)
+    answer = idle_api.post(url, json=body)
+    assert answer.status_code == 500, answer.text
+    assert count() == before  # neither the row nor its audit event
+    monkeypatch.undo()
+    assert idle_api.post(url, json=body).status_code == 201  # the same request, rendered: stored
+    assert count()[0] == before[0] + 1
