@@ -129,3 +129,45 @@ def test_mistakes_are_clear_errors_not_tracebacks(cli) -> None:  # type: ignore[
         assert code == 1, (args, out)
         assert message in out, (args, out)
         assert "Traceback" not in out
+
+
+def test_without_the_secret_on_a_shared_database_admin_commands_refuse_naming_it(cli) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16.14: on a database other than the data directory's own SQLite file (PostgreSQL,
+    distributed mode) the admin CLI made ``./data/secret-key`` and minted keys every API rejected
+    with 401. It now refuses, says what to set, and makes nothing."""
+    _, data_dir, database_url = cli
+    env = {"QUMULUS_DATA_DIR": str(data_dir), "QUMULUS_DATABASE_URL": database_url, "COLUMNS": "250"}
+    result = CliRunner().invoke(
+        app, ["keys", "create", "--project", "x"], env={**env, "QUMULUS_SECRET_KEY": ""}
+    )
+    assert result.exit_code == 2, result.output
+    assert "QUMULUS_SECRET_KEY" in result.output and "qumulus api" in result.output
+    assert not (data_dir / "secret-key").exists()
+
+
+def test_the_default_embedded_setup_needs_no_secret(tmp_path: Path) -> None:
+    """The default (``make serve``): database and secret both in the data directory; a key the CLI
+    makes there works for the server that reads the same directory."""
+    data_dir = tmp_path / "data"
+    env = {
+        "QUMULUS_DATA_DIR": str(data_dir),
+        "QUMULUS_DATABASE_URL": "",
+        "QUMULUS_SECRET_KEY": "",
+        "COLUMNS": "250",
+    }
+    runner = CliRunner()
+    assert runner.invoke(app, ["orgs", "create", "Acme", "--owner", "ada@acme.test"], env=env).exit_code == 0
+    assert runner.invoke(app, ["projects", "create", "P", "--org", "acme"], env=env).exit_code == 0
+    result = runner.invoke(app, ["keys", "create", "--project", "P", "--user", "ada@acme.test"], env=env)
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+    from qumulus.config import Settings
+    from qumulus.platform import Platform
+
+    platform = Platform(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'qumulus.db'}"))
+    with TestClient(create_app(platform, run_jobs=False)) as client:
+        assert client.get("/v0.4/whoami", headers={"Authorization": f"apiKey {key}"}).status_code == 200
+    platform.stop()

@@ -90,3 +90,48 @@ def test_backoff_doubles_up_to_a_cap_then_gives_up() -> None:
     assert delays[:4] == [1.0, 2.0, 4.0, 8.0]
     assert max(d for d in delays if d is not None) == backoff.CAP_SECONDS
     assert delays[-1] is None
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded", "word"),
+    [
+        ("2002:7f00:1::", "127.0.0.1", "loopback"),  # 6to4
+        ("2002:a9fe:a9fe::1", "169.254.169.254", "link-local"),  # 6to4 of the metadata address
+        ("2002:a00:1::", "10.0.0.1", "private"),  # 6to4
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1", "loopback"),  # Teredo client
+        ("64:ff9b::7f00:1", "127.0.0.1", "loopback"),  # NAT64
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254", "link-local"),  # NAT64
+        ("::ffff:a00:1", "10.0.0.1", "private"),  # IPv4-mapped
+        ("::a00:1", "10.0.0.1", "private"),  # IPv4-compatible (deprecated)
+    ],
+)
+def test_ipv6_forms_are_judged_by_the_ipv4_address_they_embed(address: str, embedded: str, word: str) -> None:
+    """Issue 16.10: ``ipaddress.is_global`` counts 2002::/16 as global, so the 6to4 form of
+    127.0.0.1 passed; every form that reaches an IPv4 address is judged by that address."""
+    with pytest.raises(guard.UnsafeTarget) as refused:
+        guard.check_url("https://hooks.example.com/", allow_private=False, resolve=resolver(address))
+    assert embedded in str(refused.value) and word in str(refused.value)
+
+
+def test_nat64_and_6to4_forms_of_public_addresses_pass() -> None:
+    for address in ("64:ff9b::5db8:d822", "2002:5db8:d822::1"):  # 93.184.216.34
+        target = guard.check_url("https://hooks.example.com/", allow_private=False, resolve=resolver(address))
+        assert target.addresses == (ipaddress.ip_address(address),)
+
+
+def test_delivery_checks_the_address_the_name_resolves_to_at_delivery_time() -> None:
+    """Rebinding: the name was public when the webhook was made and now resolves to 6to4 loopback;
+    the delivery refuses before connecting."""
+    from qumulus.notifications import webhook
+
+    with pytest.raises(webhook.DeliveryFailed, match=r"127\.0\.0\.1"):
+        webhook.deliver(
+            "https://hooks.example.com/",
+            "secret",
+            b"{}",
+            event="job.completed",
+            delivery_id="d1",
+            allow_private=False,
+            resolve=resolver("2002:7f00:1::"),
+            timeout=1.0,
+        )

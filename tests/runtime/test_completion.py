@@ -80,3 +80,40 @@ def test_a_late_worker_writes_nothing_after_its_lease_was_taken_over(settings) -
             session, owner="w2", claimed=by_id, outcomes=map(_bell, by_id), data_dir=settings.data_dir
         )
     assert len(done) == 3 and _rows(platform, UsageLedger, ids) == 3
+
+
+def test_a_fenced_completion_and_the_reaper_leave_a_structured_trace(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16.16: a frozen worker's late completion matched 0 rows and logged nothing, and the
+    reaper logged only a count. Both now log job and execution ids, owner and attempt."""
+    import logging
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from qumulus.store.models import Execution
+    from qumulus.timeutil import utcnow
+
+    platform, _, ids, claimed = _setup(settings, 2)
+    caplog.set_level(logging.INFO, logger="qumulus")
+    with platform.db.write(durable=False) as session:  # w1 froze: its leases expire and are reaped
+        session.execute(update(Execution).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+        assert len(queue.reap(session)) == 2
+        queue.claim(session, owner="w2", backends=None, limit=2, lease_seconds=60, postgres=False)
+    requeued = [r for r in caplog.records if getattr(r, "event", None) == "execution_requeued"]
+    assert sorted(r.execution_id for r in requeued) == sorted(claimed)
+    assert {(r.owner, r.attempt, r.reason) for r in requeued} == {("w1", 1, "lease expired")}
+    assert sorted(r.job_id for r in requeued) == sorted(ids)
+    with platform.db.write(durable=False) as session:
+        late = complete(
+            session, owner="w1", claimed=claimed, outcomes=map(_bell, claimed), data_dir=settings.data_dir
+        )
+    assert late == []
+    fenced = [r for r in caplog.records if getattr(r, "event", None) == "completion_fenced"]
+    assert sorted(r.execution_id for r in fenced) == sorted(claimed)
+    for record in fenced:
+        assert (record.owner, record.attempt) == ("w1", 1)
+        assert (record.current_owner, record.current_attempt, record.current_state) == ("w2", 2, "running")
+        assert record.job_id in ids
+        assert (
+            f"execution_id={record.execution_id}" in record.getMessage() and "owner=w1" in record.getMessage()
+        )

@@ -33,6 +33,7 @@ from qumulus.api import (
 from qumulus.api.openapi import AllowMiddleware
 from qumulus.api.ratelimit import RateLimiter
 from qumulus.api.server import RequestGuard
+from qumulus.api.unit_of_work import UnitOfWork
 from qumulus.circuits.qiskit_home import preload as preload_qiskit
 from qumulus.platform import Platform
 from qumulus.services.tenancy.keys import Authenticator
@@ -95,6 +96,8 @@ def create_app(platform: Platform, *, run_jobs: bool = True) -> FastAPI:
     )
     errors.install(app)
     openapi.install(app)
+    # innermost of ours: commits a changing request once its answer is built (render before commit)
+    app.add_middleware(UnitOfWork, platform=platform, after_commit=(app.state.authenticator.invalidate,))
     app.add_middleware(AllowMiddleware)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(RequestGuard)  # outermost of ours: body deadline, disconnects, unexpected errors

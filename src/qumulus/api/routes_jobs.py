@@ -18,6 +18,7 @@ from qumulus.errors import InvalidRequest
 from qumulus.platform import Platform
 from qumulus.services import jobs
 from qumulus.services.jobs import artifacts, estimates, queue_view, results
+from qumulus.services.jobs.outlook import predicted_done_within
 from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
 from qumulus.timeutil import utcnow
@@ -67,9 +68,16 @@ def build(version: str) -> APIRouter:
             raise
         job = view.job
         status = job.status
-        if job.id == spec.job_id and status not in jobs.TERMINAL and platform.hears_completions:
-            # Durable already; wait briefly so a tiny job is completed at the client's first GET.
-            status = await hub.wait(job.id, waiter, platform.settings.submit_wait_ms / 1000) or status
+        wait_s = platform.settings.submit_wait_ms / 1000
+        if (
+            job.id == spec.job_id
+            and status not in jobs.TERMINAL
+            and platform.hears_completions
+            and predicted_done_within(platform, job, wait_s)
+        ):
+            # Durable already; wait briefly so a tiny job is completed at the client's first GET
+            # (only a job predicted to finish in the wait: any other would just be slowed down).
+            status = await hub.wait(job.id, waiter, wait_s) or status
         else:
             hub.forget(spec.job_id, waiter)
         if version == "v0.3":
@@ -192,8 +200,12 @@ def build(version: str) -> APIRouter:
         if view.job.status in jobs.TERMINAL:
             hub.forget(job_id, waiter)
             return JSONResponse(shape(view))  # final: no queue figures, no extra work
-        if await hub.wait(job_id, waiter, wait) is not None:
-            view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
+        await hub.wait(job_id, waiter, wait)
+        # Read again whether the wait ended by a completion or by its timeout: a missed notification
+        # (another process, a reconnecting listener) must not answer the state from before the wait.
+        view = await run_in_threadpool(jobs.get_job, platform, who, job_id)
+        if view.job.status in jobs.TERMINAL:
+            return JSONResponse(shape(view))
         return JSONResponse(shape(await with_queue(platform, view)))
 
     async def get_job_fast(request: Request) -> Response:

@@ -27,11 +27,19 @@ DataDir = Annotated[
 ]
 
 
-def _open(data_dir: Path | None, **overrides: object):  # type: ignore[no-untyped-def]
+def _open(data_dir: Path | None, *, check_secret: bool = False, **overrides: object):  # type: ignore[no-untyped-def]
+    """The platform for one role. ``check_secret`` (the API): refuse, naming ``QUMULUS_SECRET_KEY``,
+    where each process would otherwise make its own secret and reject the others' keys."""
+    from qumulus.cli.common import err_console, secret_problem
     from qumulus.config import Settings
     from qumulus.platform.distributed import open_platform
 
-    return open_platform(Settings.from_env(data_dir=data_dir, **overrides))
+    settings = Settings.from_env(data_dir=data_dir, **overrides)
+    problem = secret_problem(settings) if check_secret else None
+    if problem is not None:
+        err_console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(2)
+    return open_platform(settings)
 
 
 def _wait_for_signal() -> None:
@@ -56,7 +64,7 @@ def api(
     from qumulus.platform.distributed import enable_notifications, startup_lock
 
     sys.setswitchinterval(float(os.environ.get("QUMULUS_SWITCH_INTERVAL", "0.0005")))
-    platform = _open(data_dir, host=host, port=port)
+    platform = _open(data_dir, check_secret=True, host=host, port=port)
     if platform.settings.bootstrap:
         with startup_lock(platform.settings.database_url), platform.db.write() as session:
             key = bootstrap_tenancy(session, secret=platform.secret)

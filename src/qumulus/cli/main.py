@@ -63,7 +63,7 @@ def serve(
     # The event loop, request threads and worker threads hand the GIL to each other constantly;
     # CPython's default 5 ms switch interval then shows up directly as request latency.
     sys.setswitchinterval(float(os.environ.get("QUMULUS_SWITCH_INTERVAL", "0.0005")))
-    platform = open_platform(data_dir, host=host, port=port, worker_threads=workers)
+    platform = open_platform(data_dir, check_secret=False, host=host, port=port, worker_threads=workers)
     key = None
     if platform.settings.bootstrap:
         with platform.db.write() as session:

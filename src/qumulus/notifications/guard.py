@@ -41,10 +41,36 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def address_problem(address: Address) -> str | None:
-    """Why ``address`` is not a public unicast address, or None if it is."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address_problem(address.ipv4_mapped)
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the translator reaches.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+#: The deprecated IPv4-compatible form ``::a.b.c.d`` (RFC 4291 2.5.5.1); ``::`` and ``::1`` excluded.
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries and would reach through a translator or tunnel:
+    IPv4-mapped (``::ffff:a.b.c.d``), 6to4 (``2002:AABB:CCDD::/48``), Teredo (server and client),
+    NAT64 (``64:ff9b::a.b.c.d``) and IPv4-compatible (``::a.b.c.d``). ``ipaddress.is_global`` judges
+    the IPv6 prefix alone (6to4 counts as global), so ``2002:7f00:1::`` would otherwise pass."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address.ipv4_mapped is not None:
+        found.append(("IPv4-mapped", address.ipv4_mapped))
+    if address.sixtofour is not None:
+        found.append(("6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        found += [("Teredo server", server), ("Teredo client", client)]
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64_WELL_KNOWN:
+        found.append(("NAT64", low32))
+    elif address in IPV4_COMPATIBLE and int(address) > 1:
+        found.append(("IPv4-compatible", low32))
+    return found
+
+
+def _plain_problem(address: Address) -> str | None:
     checks = (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
@@ -58,6 +84,24 @@ def address_problem(address: Address) -> str | None:
         if hit:
             return name
     return None
+
+
+def address_problem(address: Address) -> str | None:
+    """Why ``address`` is not a public unicast address, or None if it is.
+
+    An IPv6 address that embeds an IPv4 address is judged by what it embeds first: a 6to4, Teredo,
+    NAT64, mapped or compatible form of 127.0.0.1, 10.0.0.1 or 169.254.169.254 is refused as what
+    it reaches. A NAT64 address of a public IPv4 address is allowed (DNS64 on an IPv6-only network
+    answers such addresses for every public host), although Python counts 64:ff9b::/96 as reserved.
+    """
+    embedded = embedded_ipv4(address)
+    for form, inner in embedded:
+        problem = _plain_problem(inner)
+        if problem is not None:
+            return f"{form} address of {inner}, a {problem}"
+    if any(form in ("NAT64", "IPv4-mapped") for form, _ in embedded):
+        return None  # judged by the IPv4 address it reaches, which passed
+    return _plain_problem(address)
 
 
 def check_host_name(host: str) -> None:

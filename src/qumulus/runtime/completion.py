@@ -8,6 +8,7 @@ work): this runs once per tiny job, thousands of times a minute.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -29,8 +30,10 @@ from qumulus.store import fast_sql
 from qumulus.store.db import core
 from qumulus.store.fast_write import insert_rows
 from qumulus.store.holds import settle as settle_budgets
-from qumulus.store.models import Contract, Job, Result, UsageLedger, new_id
+from qumulus.store.models import Contract, Execution, Job, Result, UsageLedger, new_id
 from qumulus.timeutil import utcnow
+
+log = logging.getLogger("qumulus.completion")
 
 TERMINAL = ("completed", "failed", "canceled")
 _JOB_FIELDS = ("status", "completed_at", "execution_duration_ms", "usage_seconds", "engine", "cost")
@@ -104,6 +107,12 @@ def complete(
     if applied is None:
         applied = [row for row in rows if _apply_one(conn, row, owner, now)]
 
+    # Holds become spend first: a charge the budget cannot take is capped at what it has free
+    # (store.holds.settle: a budget's limit is never passed), and the job and its ledger row are
+    # billed exactly what the budget spent.
+    capped = settle_budgets(conn, {row.item.job_id: row.charge for row in applied})
+    if capped:
+        _bill_capped(conn, applied, capped)
     finished: list[tuple[str, str]] = []
     results: list[dict[str, Any]] = []
     ledger: list[dict[str, Any]] = []
@@ -147,7 +156,6 @@ def complete(
     if ledger:
         insert_rows(conn, UsageLedger.__table__, ledger)
         fairshare.charge_completed(conn, ((row.item, row.outcome.seconds) for row in applied), now)
-    settle_budgets(conn, {row.item.job_id: row.charge for row in applied})  # holds become spend
     postgres = conn.dialect.name == "postgresql"
     for parent_id in sorted(parents):
         final = roll_up_parent(session, parent_id, postgres=postgres)
@@ -156,6 +164,32 @@ def complete(
     if outbox is not None:
         outbox.record(conn, job_events(finished, claimed.values()))
     return finished
+
+
+def _kv(fields: dict[str, Any]) -> str:
+    """``key=value`` pairs: log lines an operator can grep and a collector can parse (the same
+    fields travel as the record's attributes, ``extra``)."""
+    return " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+_BILL = update(Job).where(Job.id == bindparam("job_id")).values(cost=bindparam("b_cost"))
+
+
+def _bill_capped(conn: Connection, applied: list[_Row], capped: dict[str, Decimal]) -> None:
+    """Jobs whose charge the budget capped: their cost (and ledger row, written after this) is
+    what was spent; the rest of the run's cost is not charged (docs/billing.md "Budgets")."""
+    for row in applied:
+        if row.item.job_id in capped:
+            fields = {
+                "job_id": row.item.job_id,
+                "execution_id": row.item.execution_id,
+                "project_id": row.item.project_id,
+                "charge": str(row.charge),
+                "charged": str(capped[row.item.job_id]),
+            }
+            log.warning("budget_cap %s", _kv(fields), extra={"event": "budget_cap", **fields})
+            row.charge = capped[row.item.job_id]
+    conn.execute(_BILL, [{"job_id": j, "b_cost": c} for j, c in capped.items()])
 
 
 class _Row:
@@ -190,9 +224,35 @@ class _Row:
 def _apply_one(conn: Connection, row: _Row, owner: str, now: datetime) -> bool:
     """Fenced updates of one execution and its job; False if either was lost (nothing to record)."""
     if fast_sql.execute(conn, queue.FINISH, {**row.execution, "owner": owner, "now": now}) != 1:
-        return False  # reaped, retried or canceled meanwhile: the lease is not ours any more
+        # reaped, retried or canceled meanwhile: the lease is not ours any more
+        _log_fenced(conn, row, owner, "lease lost (reaped, retried or canceled)")
+        return False
     # canceled or deleted meanwhile: nothing to record or charge
-    return fast_sql.execute(conn, _FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now}) == 1
+    if fast_sql.execute(conn, _FINISH_JOB[row.outcome.ok], {**row.job, "b_completed_at": now}) != 1:
+        _log_fenced(conn, row, owner, "job already final (canceled or deleted)")
+        return False
+    return True
+
+
+def _log_fenced(conn: Connection, row: _Row, owner: str, reason: str) -> None:
+    """A completion the fence refused (0 rows matched): say whose and which, with the execution's
+    state now, so that a frozen worker's late result leaves a trace (rare: one read then)."""
+    now_row = conn.execute(
+        select(Execution.state, Execution.lease_owner, Execution.attempt).where(
+            Execution.id == row.item.execution_id
+        )
+    ).first()
+    fields = {
+        "job_id": row.item.job_id,
+        "execution_id": row.item.execution_id,
+        "owner": owner,
+        "attempt": row.item.attempt,
+        "reason": reason,
+        "current_state": now_row.state if now_row else None,
+        "current_owner": now_row.lease_owner if now_row else None,
+        "current_attempt": now_row.attempt if now_row else None,
+    }
+    log.warning("completion_fenced %s", _kv(fields), extra={"event": "completion_fenced", **fields})
 
 
 def _apply_batched(conn: Connection, rows: list[_Row], owner: str, now: datetime) -> list[_Row] | None:

@@ -124,21 +124,33 @@ class PgNotifier:
                 return
 
     def _send(self, work: bool, cancel: bool, done: list[tuple[str, str]]) -> None:
-        try:
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self.url, autocommit=True)
-            with self._conn.transaction():  # one commit delivers them all
-                if work:
-                    self._conn.execute("SELECT pg_notify(%s, '')", (WORK_CHANNEL,))
-                if cancel:
-                    self._conn.execute("SELECT pg_notify(%s, '')", (CANCEL_CHANNEL,))
-                for payload in done_payloads(done):
-                    self._conn.execute("SELECT pg_notify(%s, %s)", (DONE_CHANNEL, payload))
-        except psycopg.Error as exc:  # a hint was lost: pollers and timeouts cover it
-            log.warning("NOTIFY failed (%s); workers fall back to polling", exc)
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = None
+        """Send in one transaction; on a failure, reconnect and send once more.
+
+        A connection the database dropped (a restart, a failover, an idle timeout) is only found
+        dead when used: without the second try every process lost the first notification after each
+        reconnection. A failed transaction delivered nothing (NOTIFY is sent at commit), so the retry
+        cannot duplicate; the second failure is logged and left to polling and timeouts.
+        """
+        for attempt in (1, 2):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.url, autocommit=True)
+                with self._conn.transaction():  # one commit delivers them all
+                    if work:
+                        self._conn.execute("SELECT pg_notify(%s, '')", (WORK_CHANNEL,))
+                    if cancel:
+                        self._conn.execute("SELECT pg_notify(%s, '')", (CANCEL_CHANNEL,))
+                    for payload in done_payloads(done):
+                        self._conn.execute("SELECT pg_notify(%s, %s)", (DONE_CHANNEL, payload))
+                return
+            except psycopg.Error as exc:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if attempt == 2:  # a hint was lost: pollers and timeouts cover it
+                    log.warning("NOTIFY failed (%s); workers fall back to polling", exc)
+                else:
+                    log.info("NOTIFY connection lost (%s); reconnecting to send again", exc)
 
 
 class PgListener:

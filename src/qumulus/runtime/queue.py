@@ -11,6 +11,7 @@ comes back late therefore cannot overwrite the result of the retry that replaced
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from qumulus.scheduling.policy import select_next
 from qumulus.store.db import Database, core
 from qumulus.store.models import Execution, Job
 from qumulus.timeutil import utcnow
+
+log = logging.getLogger("qumulus.queue")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +264,15 @@ def reap(
         condition.append(Execution.lease_expires_at < now)
     else:
         condition.append(Execution.lease_owner == owner)
-    rows = conn.execute(select(Execution.id, Execution.job_id).where(and_(*condition))).all()
+    rows = conn.execute(
+        select(
+            Execution.id,
+            Execution.job_id,
+            Execution.lease_owner,
+            Execution.attempt,
+            Execution.lease_expires_at,
+        ).where(and_(*condition))
+    ).all()
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -270,6 +281,22 @@ def reap(
         .where(Execution.id.in_(ids), Execution.state == "running")
         .values(state="queued", lease_owner=None, lease_expires_at=None)
     )
+    reason = "lease expired" if owner is None else "handed back by its owner"
+    for r in rows:  # who lost what: a frozen worker's later completion is logged against these
+        fields = {
+            "execution_id": r.id,
+            "job_id": r.job_id,
+            "owner": r.lease_owner,
+            "attempt": r.attempt,
+            "lease_expires_at": r.lease_expires_at.isoformat() if r.lease_expires_at else None,
+            "reason": reason,
+        }
+        log.log(
+            logging.WARNING if owner is None else logging.INFO,
+            "execution_requeued %s",
+            " ".join(f"{k}={v}" for k, v in fields.items()),
+            extra={"event": "execution_requeued", **fields},
+        )
     conn.execute(
         update(Job)
         .where(Job.id.in_([r.job_id for r in rows]), Job.status == "started")

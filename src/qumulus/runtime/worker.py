@@ -202,11 +202,24 @@ class WorkerPool:
             except Aborted:
                 continue  # canceled while running: the cancel already finished these executions
             except BrokenProcessPool:
-                log.warning("a simulator process died; it has been replaced")
+                if self._stopping():
+                    # We are stopping (SIGTERM, Ctrl-C) and stopped the simulator ourselves, or the
+                    # signal reached it first: nothing died; the work goes back to the queue.
+                    log.info("stopping: %d interrupted execution(s) go back to the queue", len(tasks))
+                else:
+                    log.warning("a simulator process died; it has been replaced")
                 self._handle_crash(tasks, by_id)
                 continue
             ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
         return ahead
+
+    #: How long a worker whose simulator process vanished waits for its own stop before calling it
+    #: a crash: a signal sent to the whole process group (a terminal's Ctrl-C, systemd's stop)
+    #: can end the simulator a moment before this process's handler stops the pool.
+    STOP_GRACE_SECONDS = 1.0
+
+    def _stopping(self) -> bool:
+        return self._stop.wait(self.STOP_GRACE_SECONDS)
 
     def _hand_back_foreign(self, claimed: list[Claimed]) -> list[Claimed]:
         """Put back executions of a backend no simulator runs (a driver-served backend declared after

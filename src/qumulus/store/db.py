@@ -22,6 +22,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,53 @@ from sqlalchemy.sql import Select
 from qumulus.store.fast_sql import FastReader
 
 _WRITE = "qumulus_write"
+
+
+class Unit:
+    """One unit of work: every transaction a request opens on one database, committed once, at
+    the end (render before commit).
+
+    While a unit is current (:func:`Database.unit`, or :data:`CURRENT` set by the API's
+    ``UnitOfWork`` middleware), :meth:`Database.write` and :meth:`Database.begin` do not commit:
+    they run as savepoints in the unit's one session (a failing block still rolls back alone), and
+    :meth:`Database.read` and :meth:`Database.connect` read through it once it exists (so a read
+    sees the unit's own writes, and on SQLite nothing waits for the write lock the unit holds).
+    :meth:`commit` or :meth:`rollback` ends it — after the caller has built its answer, so an answer
+    that fails to build leaves nothing stored. Used from one thread at a time (a request hands it
+    from the thread pool to the event loop; SQLite connections are opened thread-agnostic).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.session: Session | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    def write_session(self) -> Session:
+        if self.session is None:
+            stack = contextlib.ExitStack()
+            stack.enter_context(self.db._writer)
+            session = stack.enter_context(self.db._write_sessions())
+            stack.enter_context(session.begin())
+            self._stack, self.session = stack, session
+        return self.session
+
+    def commit(self) -> None:
+        self._end(None)
+
+    def rollback(self) -> None:
+        self._end(RuntimeError("unit of work rolled back"))
+
+    def _end(self, error: BaseException | None) -> None:
+        stack, self._stack, self.session = self._stack, None, None
+        if stack is not None:
+            if error is None:
+                stack.close()  # commits (the session's begin() block ends without an error)
+            else:
+                stack.__exit__(type(error), error, None)  # rolls back
+
+
+#: The unit of work of the current request (a context variable: the thread pool inherits it).
+CURRENT: ContextVar[Unit | None] = ContextVar("qumulus_unit_of_work", default=None)
 
 
 def core(session_or_connection: Session | Connection) -> Connection:
@@ -117,13 +165,42 @@ class Database:
             else None
         )
 
+    def _unit(self) -> Unit | None:
+        unit = CURRENT.get()
+        return unit if unit is not None and unit.db is self else None
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """Make the transactions opened inside one unit, committed when the block ends without an
+        error (see :class:`Unit`); inside another unit of this database, that one is used."""
+        if self._unit() is not None:
+            yield self._unit()  # type: ignore[misc]
+            return
+        unit = Unit(self)
+        token = CURRENT.set(unit)
+        try:
+            yield unit
+        except BaseException:
+            unit.rollback()
+            raise
+        else:
+            unit.commit()
+        finally:
+            CURRENT.reset(token)
+
     @contextmanager
     def write(self, *, durable: bool = True) -> Iterator[Session]:
         """A transaction that will write: commits on success, rolls back on any exception.
 
         ``durable=False`` is for queue bookkeeping that may be replayed (see the module docstring).
-        On PostgreSQL every commit is durable.
+        On PostgreSQL every commit is durable. Inside a unit of work: a savepoint of the unit.
         """
+        unit = self._unit()
+        if unit is not None:
+            session = unit.write_session()
+            with session.begin_nested():
+                yield session
+            return
         sessions = self._write_sessions if durable else self._relaxed_sessions
         with self._writer, sessions() as session, session.begin():
             yield session
@@ -131,6 +208,12 @@ class Database:
     @contextmanager
     def begin(self, *, durable: bool = True) -> Iterator[Connection]:
         """A write transaction on a Core connection (no ORM session): the queue's hot path."""
+        unit = self._unit()
+        if unit is not None:
+            session = unit.write_session()
+            with session.begin_nested():
+                yield session.connection()
+            return
         engine = self._write_engine if durable else self._relaxed_write_engine
         with self._writer, engine.begin() as conn:
             yield conn
@@ -138,6 +221,10 @@ class Database:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A read-only Core connection (no ORM session to build): for the hottest reads."""
+        unit = self._unit()
+        if unit is not None and unit.session is not None:
+            yield unit.session.connection()
+            return
         with self.engine.connect() as conn:
             yield conn
 
@@ -159,6 +246,10 @@ class Database:
         Closing (not rolling back) keeps the loaded objects usable after the block: the API maps
         them to JSON once the transaction is over.
         """
+        unit = self._unit()
+        if unit is not None and unit.session is not None:
+            yield unit.session
+            return
         with self._sessions() as session:
             yield session
 

@@ -86,3 +86,35 @@ def _estimate_and_hold(platform: Context, job: Job) -> tuple[float | None, Decim
         float(seconds) if seconds is not None else None,
         money(held) if holding and held is not None else None,
     )
+
+
+def predicted_done_within(platform: Context, job: Job, seconds: float) -> bool:
+    """Whether a job just submitted is predicted to be final within ``seconds`` — the rule for the
+    wait of ``POST /jobs`` (``QUMULUS_SUBMIT_WAIT_MS``), called on the event loop (no I/O).
+
+    Waiting is for jobs that finish in it, so that their first GET has results; for any other job it
+    only slowed a sequential client to ~2 submissions a second (issue 16.13). Predicted end = the
+    queue ahead (the backend's figures when this process has fresh ones; none read here) + the run:
+    the emulator's predicted wall time for emulated jobs, else the state-vector cost model
+    (``sim.routing.sv_seconds``) on the job's width, gate count and shots. A driver-served backend
+    (a real device) never finishes within a request.
+    """
+    if seconds <= 0 or job.status in ("completed", "failed", "canceled"):
+        return False
+    from qumulus.backends.catalog import BY_NAME
+    from qumulus.sim.routing import sv_seconds
+
+    if job.backend not in BY_NAME:
+        return False  # driver-served: a provider's queue
+    stats = job.stats or {}
+    emulated_ms = stats.get("predicted_emulation_ms")
+    if emulated_ms is not None:
+        run_s = emulated_ms / 1000
+    else:
+        gates = sum((stats.get("gate_counts") or {}).values())
+        circuits = max(1, int(stats.get("circuits") or 1))
+        qubits = int(stats.get("qubits") or 1)
+        run_s = circuits * sv_seconds("qulacs", qubits, max(1, gates // circuits), job.shots or 0)
+    figures = queue_view.cached_job_figures(platform, job)
+    wait_s = (figures or {}).get("predicted_wait_time_ms", 0) / 1000
+    return wait_s + run_s <= seconds

@@ -47,8 +47,15 @@ def _events(value: Any) -> list[str]:
 def create_webhook(
     platform: Context, principal: Principal, project_id: str, url: Any, events: Any = None
 ) -> WebhookView:
-    """Check the URL (public addresses only, unless allowed), store it with a fresh secret."""
+    """Check the URL (public addresses only, unless allowed), store it with a fresh secret.
+
+    Reach and role are checked *before* the URL is resolved: resolving first answered anyone with
+    any key "host 'localhost' resolves to 127.0.0.1", a DNS oracle into the server's network. They
+    are checked again in the write transaction (a role may change while the name resolves).
+    """
     chosen = _events(events)
+    with platform.db.read() as session:
+        _require_on_project(session, principal, project_id)
     try:
         guard.check_url(url, allow_private=platform.settings.webhook_allow_private)
     except guard.UnsafeTarget as exc:
