@@ -167,9 +167,16 @@ def _take(
     """Lease the chosen executions, mark their jobs started, and read what running them needs."""
     expires = now + timedelta(seconds=lease_seconds)
     conn.execute(_TAKE, {"ids": ids, "b_owner": owner, "b_expires": expires, "now": now})
-    rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
-    started = [row.job_id for row in rows] + list({row.parent_id for row in rows if row.parent_id})
+    claimed = claimed_rows(conn, ids, started_at=now)
+    started = [c.job_id for c in claimed] + list({c.parent_id for c in claimed if c.parent_id})
     conn.execute(_START_JOBS, {"job_ids": started, "now": now})
+    return claimed
+
+
+def claimed_rows(conn: Connection, ids: list[str], *, started_at: datetime | None) -> list[Claimed]:
+    """What running these executions needs, in the order of ``ids`` (a claim's, or the reaper's
+    when it fails executions out of attempts)."""
+    rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
     order = {eid: i for i, eid in enumerate(ids)}
     claimed = [
         Claimed(
@@ -186,7 +193,7 @@ def _take(
             shots=row.shots,
             noise=row.noise,
             settings=row.settings or {},
-            started_at=now,
+            started_at=started_at,
             provider_job_id=row.provider_job_id,
             name=row.name,
         )
@@ -250,32 +257,73 @@ def not_held(session: Session | Connection, *, owner: str, execution_ids: Sequen
 def reap(
     session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
 ) -> list[str]:
-    """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases).
+    """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases),
+    whatever their attempt. Returns the execution ids put back in the queue; their jobs go back
+    to ``ready``.
 
-    Returns the execution ids put back in the queue. Their jobs go back to ``ready``.
+    Only for tests and tools: the runtime reaps through :func:`qumulus.runtime.reaping.reap`, which
+    fails executions out of attempts instead of requeuing them forever.
     """
+    rows = lost(session, now=now, owner=owner)
+    requeue_all(session, rows)
+    return [r.id for r in rows]
+
+
+def lost(
+    session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
+) -> list[Any]:
+    """Running executions whose lease expired (or, with ``owner``, that owner's): rows of
+    (id, job_id, attempt, lease_owner, provider_job_id)."""
     conn = core(session)  # Core statements: no ORM unit-of-work cost
-    now = now or utcnow()
     condition = [Execution.state == "running"]
     if owner is None:
-        condition.append(Execution.lease_expires_at < now)
+        condition.append(Execution.lease_expires_at < (now or utcnow()))
     else:
         condition.append(Execution.lease_owner == owner)
-    rows = conn.execute(select(Execution.id, Execution.job_id).where(and_(*condition))).all()
+    return list(
+        conn.execute(
+            select(
+                Execution.id,
+                Execution.job_id,
+                Execution.attempt,
+                Execution.lease_owner,
+                Execution.provider_job_id,
+            ).where(and_(*condition))
+        ).all()
+    )
+
+
+def requeue_all(session: Session | Connection, rows: Sequence[Any], *, refund: bool = False) -> None:
+    """Put these running executions (rows of :func:`lost`) back in the queue; their jobs go back to
+    ``ready``. ``refund`` gives the attempt back: a graceful stop is not a failed attempt (the
+    fence stays sound, as the next claim's owner differs)."""
     if not rows:
-        return []
+        return
+    conn = core(session)
     ids = [r.id for r in rows]
+    values: dict[str, Any] = {"state": "queued", "lease_owner": None, "lease_expires_at": None}
+    if refund:
+        values["attempt"] = (
+            func.max(Execution.attempt - 1, 0)
+            if conn.dialect.name == "sqlite"
+            else (func.greatest(Execution.attempt - 1, 0))
+        )
     conn.execute(
-        update(Execution)
-        .where(Execution.id.in_(ids), Execution.state == "running")
-        .values(state="queued", lease_owner=None, lease_expires_at=None)
+        update(Execution).where(Execution.id.in_(ids), Execution.state == "running").values(**values)
     )
     conn.execute(
         update(Job)
         .where(Job.id.in_([r.job_id for r in rows]), Job.status == "started")
         .values(status="ready")
     )
-    return ids
+
+
+def release(session: Session | Connection, *, owner: str) -> list[str]:
+    """A graceful stop: put back what ``owner`` still holds, giving the attempt back (a stop on
+    purpose does not count against :data:`qumulus.config.Settings.max_attempts`)."""
+    rows = lost(session, owner=owner)
+    requeue_all(session, rows, refund=True)
+    return [r.id for r in rows]
 
 
 FINISH = (

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from qumulus.backends.catalog import CATALOG, emulation_target
 from qumulus.notifications.outbox import Outbox
-from qumulus.runtime import queue
+from qumulus.runtime import queue, reaping
 from qumulus.runtime.characterizations import CharacterizationCache
 from qumulus.runtime.completion import RateBook, complete
-from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
+from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor, unsendable
 from qumulus.runtime.queue import SMALL_CIRCUIT_QUBITS, Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qumulus.worker")
 
-#: After this many attempts an execution whose process keeps dying is failed, not retried.
-MAX_ATTEMPTS = 3
 #: The backends a simulator runs (the ideal simulator and the emulated QPUs); anything else is
 #: driver-served (runtime.forwarding).
 SIMULATED = frozenset(spec.name for spec in CATALOG)
@@ -59,6 +57,7 @@ class WorkerPool:
         backends: Sequence[str] | None = None,
         claim_batch: int = 32,
         lease_seconds: float = 60.0,
+        max_attempts: int = 3,
         inline_limit: int = 4096,
         poll_seconds: float = 1.0,
         on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
@@ -74,6 +73,8 @@ class WorkerPool:
         self.backends = list(backends) if backends is not None else None
         self.claim_batch = claim_batch
         self.lease_seconds = lease_seconds
+        #: ``Settings.max_attempts``: the cap the reaper applies too (runtime/reaping.py).
+        self.max_attempts = max_attempts
         self.inline_limit = inline_limit
         self.poll_seconds = poll_seconds
         self.on_finished = on_finished
@@ -171,8 +172,14 @@ class WorkerPool:
                 return []
         small: list[Task] = []
         groups: list[list[Task]] = []
+        broken: list[Outcome] = []
         for item in claimed:
-            task = self._task(item)
+            try:
+                task = self._task(item)
+            except Exception as exc:  # a row no task can be made of fails alone, not its batch
+                log.exception("execution %s: cannot prepare its task", item.execution_id)
+                broken.append(unsendable(item.execution_id, exc))
+                continue
             # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
             if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
@@ -180,6 +187,10 @@ class WorkerPool:
                 groups.append([task])
         if small:
             groups.insert(0, small)
+        if broken:
+            ahead = self._complete(by_id, broken, claim_next=not groups)
+            if not groups:
+                return ahead
         only_small = bool(small) and len(groups) == 1
         if only_small:
             with self._running_lock:
@@ -197,16 +208,29 @@ class WorkerPool:
             last = n == len(groups) - 1
             if self._stop.is_set():
                 break  # shutting down: what is left stays claimed and is requeued at the next start
-            try:
-                outcomes = self.executor.run(tasks)
-            except Aborted:
-                continue  # canceled while running: the cancel already finished these executions
-            except BrokenProcessPool:
-                log.warning("a simulator process died; it has been replaced")
-                self._handle_crash(tasks, by_id)
-                continue
-            ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
+            outcomes = self._run_isolated(tasks, by_id)
+            if outcomes:
+                ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
         return ahead
+
+    def _run_isolated(self, tasks: list[Task], by_id: dict[str, Claimed]) -> list[Outcome]:
+        """Run a group; if its process dies under it, run each task alone, so that the task that
+        kills the process is retried (or failed, out of attempts) and its batch-mates complete."""
+        try:
+            return self.executor.run(tasks)
+        except Aborted:
+            return []  # canceled while running: the cancel already finished these executions
+        except BrokenProcessPool:
+            log.warning("a simulator process died; it has been replaced")
+            if len(tasks) == 1 or self._stop.is_set():
+                self._handle_crash(tasks, by_id)
+                return []
+        outcomes: list[Outcome] = []
+        for task in tasks:  # one per call: only the culprit dies again
+            if self._stop.is_set():
+                break
+            outcomes += self._run_isolated([task], by_id)
+        return outcomes
 
     def _hand_back_foreign(self, claimed: list[Claimed]) -> list[Claimed]:
         """Put back executions of a backend no simulator runs (a driver-served backend declared after
@@ -267,17 +291,16 @@ class WorkerPool:
         with self.db.write(durable=False) as session:
             for task in tasks:
                 item = by_id[task.execution_id]
-                if item.attempt >= MAX_ATTEMPTS and not self._stop.is_set():
-                    message = (
-                        f"the simulator process died {item.attempt} times running this circuit "
-                        "(out of memory, or an engine crash)"
+                if reaping.exhausted(item.attempt, self.max_attempts) and not self._stop.is_set():
+                    why = (
+                        "the simulator process died running this circuit (out of memory, or an engine crash)"
                     )
                     failed.append(
                         Outcome(
                             task.execution_id,
                             ok=False,
                             seconds=0.0,
-                            failure={"code": "SimulationError", "message": message},
+                            failure=reaping.failure(item.attempt, why),
                         )
                     )
                 else:
