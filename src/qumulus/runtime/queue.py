@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from qumulus.runtime import fairshare
+from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS
 from qumulus.scheduling.policy import select_next
 from qumulus.store.db import Database, core
 from qumulus.store.models import Execution, Job
@@ -70,8 +71,6 @@ _LOCK_IDS = (
 )
 #: Extra picks asked of the policy on PostgreSQL, to make up for rows a concurrent claim locked.
 _SLACK = 2
-#: Circuits up to this many qubits take milliseconds: a worker runs a batch of them in one call.
-SMALL_CIRCUIT_QUBITS = 16
 _SIZES = (
     select(Execution.id, Job.stats["qubits"].as_integer())
     .join(Job, Job.id == Execution.job_id)
@@ -132,8 +131,12 @@ def claim(
     lease_seconds: float,
     postgres: bool,
     now: datetime | None = None,
+    short_only: bool = False,
 ) -> list[Claimed]:
     """Take up to ``limit`` queued executions in fair-share order and mark their jobs started.
+
+    ``short_only``: only short-class work (``scheduling/lanes.py``), for a worker whose pool has
+    every long lane taken.
 
     The order is :func:`qumulus.scheduling.policy.select_next` over a snapshot read in one query
     (:mod:`qumulus.runtime.fairshare`). On PostgreSQL the chosen rows are then locked with
@@ -145,7 +148,7 @@ def claim(
     ids: list[str] = []
     for _ in range(3 if postgres else 1):  # PostgreSQL: again if concurrent claims held every pick
         window = limit * _SLACK if postgres else limit
-        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now)
+        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now, short_only=short_only)
         if not snap.candidates:
             return []
         ids = [c.id for c in select_next(snap, limit * _SLACK if postgres else limit)]

@@ -24,9 +24,10 @@ from qumulus.runtime import queue, reaping
 from qumulus.runtime.characterizations import CharacterizationCache
 from qumulus.runtime.completion import RateBook, complete
 from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor, unsendable
-from qumulus.runtime.queue import SMALL_CIRCUIT_QUBITS, Claimed
+from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
+from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS, is_long, long_lanes
 from qumulus.store.db import Database
 
 if TYPE_CHECKING:
@@ -88,6 +89,11 @@ class WorkerPool:
         self._small_active = 0
         self._running_lock = threading.Lock()
         self._check_leases = threading.Event()
+        #: Long lanes (scheduling/lanes.py): a thread holds one while its batch has long work; a
+        #: thread that cannot get one claims short work only, so short work always has a slot.
+        self.long_lanes = long_lanes(min(threads, getattr(executor, "processes", threads)))
+        self._long = threading.BoundedSemaphore(self.long_lanes)
+        self._lane = threading.local()
         self._threads = [
             threading.Thread(target=self._loop, name=f"qumulus-worker-{i}", daemon=True)
             for i in range(threads)
@@ -128,6 +134,8 @@ class WorkerPool:
             except Exception:  # the loop must survive database hiccups
                 log.exception("worker iteration failed")
                 worked, ahead = False, []
+            if not ahead:
+                self._drop_lane()  # the next claim takes one again if it can
             if not worked:
                 self.waker.wait(self.poll_seconds)
 
@@ -150,19 +158,33 @@ class WorkerPool:
         # A lock-free look first (one read on SQLite's own driver): most wake-ups of an idle pool
         # find nothing, and they should not take the write lock to learn it.
         if not queue.has_queued(self.db, backends=self.backends):
+            self._drop_lane()
             return []
         with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
             return self._claim_in(conn)
 
     def _claim_in(self, session: Connection) -> list[Claimed]:
-        return queue.claim(
+        """Claim a batch: any work while this thread holds (or can take) a long lane, else short
+        work only. A lane not needed by what was claimed is given back at once."""
+        held = getattr(self._lane, "held", False) or self._long.acquire(blocking=False)
+        self._lane.held = held
+        claimed = queue.claim(
             session,
             owner=self.owner,
             backends=self.backends,
             limit=self.claim_batch,
             lease_seconds=self.lease_seconds,
             postgres=self.db.is_postgres,
+            short_only=not held,
         )
+        if held and not any(_is_long(item) for item in claimed):
+            self._drop_lane()
+        return claimed
+
+    def _drop_lane(self) -> None:
+        if getattr(self._lane, "held", False):
+            self._lane.held = False
+            self._long.release()
 
     def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> list[Claimed]:
         """Run a claimed batch; returns the next batch if the last completion claimed one."""
@@ -342,6 +364,11 @@ class WorkerPool:
                     self.executor.abort(lost)
             except Exception:
                 log.exception("heartbeat failed")
+
+
+def _is_long(item: Claimed) -> bool:
+    """The size class of a claimed execution (scheduling/lanes.py)."""
+    return is_long(_declared_qubits(item.input), emulation_target(item.backend, item.noise) is not None)
 
 
 def _declared_qubits(payload: dict[str, object]) -> int:
