@@ -173,6 +173,7 @@ def start_worker(
         backends=names,
         claim_batch=platform.settings.claim_batch,
         lease_seconds=lease_seconds,
+        max_attempts=platform.settings.max_attempts,  # the same cap as `qumulus serve`
         inline_limit=platform.settings.inline_result_entries,
         poll_seconds=poll_seconds,
         on_finished=finished,
@@ -191,4 +192,5 @@ def release_leases(platform: Platform) -> int:
     with platform.db.write(durable=False) as session:
         # Executions at a provider go back to the queue with their provider job id: whoever claims
         # them next re-attaches.
-        return sum(len(queue.reap(session, owner=owner)) for owner in owners)
+        # A graceful stop gives the attempt back (runtime/queue.release).
+        return sum(len(queue.release(session, owner=owner)) for owner in owners)
