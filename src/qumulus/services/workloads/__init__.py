@@ -5,3 +5,9 @@ Owns: the ``workloads`` and ``workload_progress`` tables. Imports: ``services.jo
 checks, sessions, cancel), ``services.billing`` (holds per evaluation), ``qumulus.workloads`` (the
 pure part). Nothing in ``services`` imports it; the API and the platform do.
 """
+
+from qumulus.services.workloads.progress import WorkloadView, inline_results, workload
+from qumulus.services.workloads.runner import WorkloadRunner
+from qumulus.services.workloads.submission import submit_workload
+
+__all__ = ["WorkloadRunner", "WorkloadView", "inline_results", "submit_workload", "workload"]
