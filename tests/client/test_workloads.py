@@ -37,3 +37,30 @@ def test_a_bad_workload_is_refused_naming_the_field(simulator) -> None:  # type:
     with pytest.raises(ApiError) as caught:
         simulator.run(energy([0.0]))
     assert "input.data.data.hamiltonian[0].pauli_string" in str(caught.value)
+
+
+def test_cli_jobs_show_draws_the_convergence(simulator, sdk_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from qumulus.cli.main import app
+
+    energy = HamiltonianEnergy(H2_TERMS, H2_ANSATZ)
+    job = simulator.run(Optimization(energy, "COBYLA", [0.5], maxiter=30), shots=1000)
+    job.result(timeout=60)
+    monkeypatch.setenv("QUMULUS_API_KEY", sdk_server.key)
+    monkeypatch.setenv("QUMULUS_URL", sdk_server.url)
+    shown = CliRunner().invoke(app, ["jobs", "show", job.id], env={"COLUMNS": "160"})
+    assert shown.exit_code == 0, shown.output
+    assert "convergence" in shown.output and "•" in shown.output and "└" in shown.output
+    assert "best value" in shown.output and "-1.857" in shown.output
+    assert "best parameters" in shown.output
+
+
+def test_convergence_chart_puts_the_minimum_at_the_bottom() -> None:
+    from qumulus.cli.render import convergence
+
+    chart = convergence([3.0, 1.0, 2.0], height=5).splitlines()
+    assert chart[0].startswith("3.0000") and chart[4].startswith("1.0000")
+    assert chart[4].endswith(" •  ") or chart[4].split("│")[1] == " • "
+    assert convergence([]) == "(no iterations yet)"
+    assert len(convergence([float(i) for i in range(500)], width=60).splitlines()[0].split("│")[1]) == 60
