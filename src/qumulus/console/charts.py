@@ -201,8 +201,9 @@ def convergence_svg(points: Sequence[tuple[int, float]], *, best: int | None = N
         parts.append(
             f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{iteration}</text>'
         )
+    middle = (left + right) / 2
     parts.append(
-        f'<text class="unit" x="{(left + right) / 2:.0f}" y="{height - 6}" text-anchor="middle">Iteration</text>'
+        f'<text class="unit" x="{middle:.0f}" y="{height - 6}" text-anchor="middle">Iteration</text>'
     )
     parts.append("</svg>")
     return "".join(parts)

@@ -18,6 +18,12 @@ gets the recorded values back without running a circuit, until it reaches the fi
 with no record: from there on it runs circuits (reusing an evaluation's circuits already queued by
 the dead runner). The progress continues from the last recorded iteration; nothing is paid twice.
 
+**Durability.** The loop's writes (its circuits, its progress rows, its end) commit like the
+queue's bookkeeping (``synchronous=NORMAL`` on SQLite, docs/architecture.md "Durability"): a power
+loss can drop only the latest of them, and a resumed loop redoes exactly what was dropped (an
+evaluation's circuits and their hold are one transaction). The workload job itself was accepted
+with a durable commit.
+
 **Cancel** marks the workload job and its active circuits canceled (``services.jobs.lifecycle``);
 the loop sees it at its next look (it looks every 50 ms while it waits) and stops at once.
 """
@@ -373,7 +379,7 @@ class _Loop:
         """Insert the evaluation's circuit jobs and executions (with their budget hold) in one
         transaction; reuse them if a runner before this one already queued them."""
         first = (iteration - 1) * self.groups
-        with self.ctx.db.write() as session:
+        with self.ctx.db.write(durable=False) as session:
             self._fence(session)
             status = session.scalar(select(Job.status).where(Job.id == self.job_id))
             if status not in ACTIVE:
@@ -399,7 +405,7 @@ class _Loop:
             batch = CircuitBatch(tuple(circuits), multi=True)
             try:
                 charge = charging.plan(conn, self.principal, self.backend, batch, self.job.shots,
-                                       emulated=self.emulated)  # fmt: skip
+                                       emulated=self.emulated, cache=self.ctx.admission)  # fmt: skip
                 hold = charging.apply(conn, self.principal, charge)
             except QumulusError as exc:
                 if exc.status_code == 402:
@@ -505,7 +511,7 @@ class _Loop:
     def _record(
         self, iteration: int, params: list[float], evaluation: Evaluation, first_child: str | None
     ) -> None:
-        with self.ctx.db.write() as session:
+        with self.ctx.db.write(durable=False) as session:
             self._fence(session)
             session.execute(
                 insert(WorkloadProgress.__table__),
@@ -522,7 +528,7 @@ class _Loop:
     # -- the end ---------------------------------------------------------------------------------
     def _finish(self, status: str, result: dict[str, Any] | None, failure: dict[str, str] | None) -> None:
         now = utcnow()
-        with self.ctx.db.write() as session:
+        with self.ctx.db.write(durable=False) as session:
             self._fence(session)
             totals = session.execute(
                 select(

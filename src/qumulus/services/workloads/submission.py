@@ -16,6 +16,11 @@ fails with ``QuotaExhaustedError``, keeping the best result found so far in its 
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +47,27 @@ from qumulus.timeutil import utcnow
 from qumulus.workloads import OptimizationSpec, QuantumFunctionSpec, parse
 
 
+#: Specs parsed recently in this process, by request digest: the runner of a workload submitted
+#: here does not parse its OpenQASM ansatz again (specs are never changed once parsed).
+_PARSED: OrderedDict[str, QuantumFunctionSpec | OptimizationSpec] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 64
+
+
 def parse_workload(job_type: str, payload: Any) -> QuantumFunctionSpec | OptimizationSpec:
-    return parse(job_type, payload)
+    """:func:`qumulus.workloads.parse`, remembered for the last few distinct requests."""
+    key = hashlib.sha256(json.dumps([job_type, payload], sort_keys=True, default=str).encode()).hexdigest()
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return copy.copy(found)
+    spec = parse(job_type, payload)
+    with _PARSED_LOCK:
+        _PARSED[key] = spec
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return copy.copy(spec)
 
 
 def first_params(spec: QuantumFunctionSpec | OptimizationSpec) -> list[float]:
