@@ -46,7 +46,6 @@ from qumulus.store.models import Budget, Job, Workload, new_id
 from qumulus.timeutil import utcnow
 from qumulus.workloads import OptimizationSpec, QuantumFunctionSpec, parse
 
-
 #: Specs parsed recently in this process, by request digest: the runner of a workload submitted
 #: here does not parse its OpenQASM ansatz again (specs are never changed once parsed).
 _PARSED: OrderedDict[str, QuantumFunctionSpec | OptimizationSpec] = OrderedDict()
