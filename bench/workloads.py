@@ -192,9 +192,10 @@ def main() -> None:
         finally:
             server.stop()
     print_table(
-        f"{iterations}-iteration VQE (H2, COBYLA, {args.shots} shots): server-side vs client-driven over HTTP",
+        f"{iterations}-iteration VQE (H2, COBYLA, {args.shots} shots): server-side vs client-driven (HTTP)",
         ["backend", "RTT ms", "server-side s", "client-driven s", "ratio", "evals (server)",
-         "evals (client)", "HTTP requests (server)", "HTTP requests (client)", "best (server)", "best (client)"],
+         "evals (client)", "HTTP requests (server)", "HTTP requests (client)", "best (server)",
+         "best (client)"],
         rows,
     )  # fmt: skip
     print(f"exact ground energy {H2_EXACT:.6f}; target ratio ≤ 0.5", flush=True)
