@@ -169,8 +169,8 @@ def main() -> None:
             for rtt in rtts:
                 client = Client(f"http://127.0.0.1:{port}", key, rtt)
                 for backend in args.backends.split(","):
-                    client_driven(client, backend, 2, args.shots)  # warm-up: engines, caches, connections
-                    server_side(client, backend, 2, args.shots)
+                    client_driven(client, backend, 3, args.shots)  # warm-up: engines, caches, connections
+                    server_side(client, backend, 3, args.shots)
                     before = client.requests
                     theirs = client_driven(client, backend, iterations, args.shots)
                     client_requests = client.requests - before
