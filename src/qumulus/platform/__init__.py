@@ -57,6 +57,8 @@ class Platform(Context):
         self.fleet: Any = None
         self.drivers: Any = None
         self.mirror: Any = None
+        #: The loops of quantum-function and optimization jobs (services/workloads/runner.py).
+        self.workload_runner: Any = None
         with self.db.write() as session:
             seed_backends(session)
             if settings.backends_file is not None:
@@ -102,6 +104,7 @@ class Platform(Context):
             outbox=self.outbox,
         )
         self.workers.start()
+        self.start_workloads(owner=self.workers.owner, lease_seconds=self.settings.lease_seconds)
         self.start_notifier()
         from qumulus.runtime.maintenance import Scheduler
 
@@ -152,6 +155,24 @@ class Platform(Context):
         self.mirror.start()
         return self.fleet.names
 
+    def start_workloads(
+        self, *, owner: str, backends: list[str] | None = None, lease_seconds: float = 30.0
+    ) -> None:
+        """Run workload loops in this process (claimed with a lease, like executions)."""
+        from qumulus.services.workloads import WorkloadRunner
+
+        if self.workload_runner is not None or self.settings.workload_slots <= 0:
+            return
+        self.workload_runner = WorkloadRunner(
+            self,
+            owner=f"{owner}:workloads",
+            backends=backends,
+            slots=self.settings.workload_slots,
+            lease_seconds=lease_seconds,
+            on_finished=self._finished,
+        )
+        self.workload_runner.start()
+
     def _finished(self, done: list[tuple[str, str]]) -> None:
         self.completions.publish(done)
         if self.bus is not None:
@@ -187,6 +208,9 @@ class Platform(Context):
             logging.getLogger("qumulus").exception("could not release leases at stop")
 
     def stop(self) -> None:
+        if self.workload_runner is not None:
+            self.workload_runner.stop()
+            self.workload_runner = None
         if self.maintenance is not None:
             self.maintenance.stop()
             self.maintenance = None
@@ -238,12 +262,18 @@ def sync_backends_file(session: Any, path: Any) -> None:
 def _requeue_orphans(session, max_attempts: int, outbox) -> None:  # type: ignore[no-untyped-def]
     """Work left running by a previous process (it died): requeued while it has attempts left,
     failed once it has none (runtime/reaping.py), as the maintenance round would."""
-    from sqlalchemy import select
+    from sqlalchemy import select, update
 
     from qumulus.runtime import reaping
-    from qumulus.store.models import Execution
+    from qumulus.store.models import Execution, Workload
 
     owners = set(session.scalars(select(Execution.lease_owner).where(Execution.state == "running")))
     for owner in owners:
         if owner:
             reaping.reap(session, max_attempts=max_attempts, owner=owner, outbox=outbox)
+    # Workload loops of a previous process resume at once (from their recorded progress).
+    session.execute(
+        update(Workload)
+        .where(Workload.state == "running")
+        .values(state="queued", lease_owner=None, lease_expires_at=None)
+    )
