@@ -133,13 +133,16 @@ def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Seque
     if "pauli-stim" in have and COHERENT_2Q_SHARE == 0.0 and is_clifford(native):
         costs["pauli-stim"] = cost.stim_seconds(shape)
     if "pauli-qsim" in have or "pauli-qulacs" in have:
+        from qumulus.sim.branching import stride
+
         sample = sample_patterns(program, shots, np.random.default_rng(PREDICTION_SEED))
-        plan = work_plan(sample, program.depth)
-        patterns = plan.patterns
         if "pauli-qsim" in have:
+            plan = work_plan(sample, program.depth, stride("qsim"))
             costs["pauli-qsim"] = cost.qsim_seconds(shape, plan)
         if "pauli-qulacs" in have:
+            plan = work_plan(sample, program.depth, stride("qulacs"))
             costs["pauli-qulacs"] = cost.qulacs_seconds(shape, plan)
+        patterns = plan.patterns
     if native.qubits <= DENSITY_MATRIX_MAX_QUBITS:
         costs["aer-density-matrix"] = cost.density_matrix_seconds(shape)
     costs["aer-trajectories"] = cost.aer_trajectories_seconds(shape)
