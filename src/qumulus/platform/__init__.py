@@ -96,6 +96,7 @@ class Platform(Context):
             claim_batch=self.settings.claim_batch,
             lease_seconds=self.settings.lease_seconds,
             inline_limit=self.settings.inline_result_entries,
+            max_emulation_seconds=self.settings.max_emulation_seconds,
             on_finished=self.completions.publish,
             outbox=self.outbox,
         )

@@ -174,6 +174,7 @@ def start_worker(
         claim_batch=platform.settings.claim_batch,
         lease_seconds=lease_seconds,
         inline_limit=platform.settings.inline_result_entries,
+        max_emulation_seconds=platform.settings.max_emulation_seconds,
         poll_seconds=poll_seconds,
         on_finished=finished,
         outbox=platform.outbox,  # failure e-mails and webhooks: rows written with the completion

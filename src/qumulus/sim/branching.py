@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from qumulus.sim._common import default_threads
-from qumulus.sim.error_patterns import Event, Patterns, Walker, sample_patterns, walk
+from qumulus.sim.error_patterns import Event, Patterns, Walker, sample_patterns, share_trajectories, walk
 from qumulus.sim.pauli_noise import PauliProgram, apply_readout
 from qumulus.sim.sampling import sample_from_amplitudes, sample_from_probabilities
 
@@ -183,10 +183,17 @@ def run_program(
     *,
     patterns: Patterns | None = None,
     threads: int | None = None,
+    trajectories: int | None = None,
 ) -> np.ndarray:
-    """``shots`` noisy outcomes (little-endian ints, shot order) of ``program`` on ``backend``."""
+    """``shots`` noisy outcomes (little-endian ints, shot order) of ``program`` on ``backend``.
+
+    ``trajectories`` (budget mode) caps the distinct error patterns simulated: the shots with errors
+    share that many trajectories (:func:`qumulus.sim.error_patterns.share_trajectories`).
+    """
     if patterns is None:
         patterns = sample_patterns(program, shots, rng)
+    if trajectories is not None:
+        patterns = share_trajectories(patterns, trajectories, rng)
     walker: _Sampling = (
         QsimBackend(program, rng, shots, threads=threads)
         if backend == "qsim"

@@ -65,6 +65,13 @@ ENGINES = ("pauli-stim", "pauli-qsim", "pauli-qulacs", "aer-density-matrix", "ae
 PREDICTION_SEED = 12
 #: The engine family name recorded on results (the exact engine is ``Emulation.method``).
 ENGINE_NAME = "emulator"
+#: Trajectory-budget mode plans a run to fill this share of the limit (headroom for the cost model's
+#: error and for a loaded machine).
+BUDGET_SHARE = 0.6
+#: Fewest shared trajectories budget mode runs; a job that does not fit even so is refused.
+MIN_TRAJECTORIES = 32
+#: The state-vector engines budget mode applies to (stim and the density matrix are exact and cheap).
+BUDGET_ENGINES = ("pauli-qsim", "pauli-qulacs")
 
 
 @dataclass
@@ -76,6 +83,8 @@ class Emulation:
     seconds: float
     native_gates: dict[str, int] = field(default_factory=dict)
     method: str = ""
+    #: Budget mode: the trajectories each variant's shots with errors shared (None: one per pattern).
+    trajectories: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class Prediction:
     patterns: int
     qubits: int
     native_gates: int
+    #: Trajectory-budget mode: trajectories per variant (None: exact, one trajectory per pattern).
+    trajectories: int | None = None
 
 
 def available_noisy_engines() -> tuple[str, ...]:
@@ -164,6 +175,49 @@ def choose(costs: dict[str, float]) -> str:
     return best
 
 
+def budget_trajectories(
+    native: Circuit,
+    device: DeviceModel,
+    shots: int,
+    engine: str,
+    seconds: float,
+    layout: Sequence[int] | None = None,
+) -> tuple[int, float] | None:
+    """Budget mode's plan for one variant: ``(K, predicted seconds)`` with the most shared
+    trajectories ``K`` (≥ :data:`MIN_TRAJECTORIES`) whose predicted run fits ``seconds``; None when
+    even the fewest do not fit. Priced like the exact run: the fixed-seed error sample, its shots with
+    errors dealt to ``K`` representatives, the resulting tree walked without simulating.
+    """
+    from qumulus.sim.branching import stride
+    from qumulus.sim.error_patterns import sample_patterns, share_trajectories, work_plan
+    from qumulus.sim.pauli_noise import build_program
+
+    if engine not in BUDGET_ENGINES:
+        return None
+    program = build_program(native, device, layout)
+    shape = cost.RunShape(
+        native.qubits, program.depth, len(program.locations), shots, program.expected_errors()
+    )
+    sample = sample_patterns(program, shots, np.random.default_rng(PREDICTION_SEED))
+    price = cost.qsim_seconds if engine == "pauli-qsim" else cost.qulacs_seconds
+    step = stride("qsim" if engine == "pauli-qsim" else "qulacs")
+
+    def predicted(k: int) -> float:
+        shared = share_trajectories(sample, k, np.random.default_rng(PREDICTION_SEED))
+        return price(shape, work_plan(shared, program.depth, step))
+
+    low, high = MIN_TRAJECTORIES, max(MIN_TRAJECTORIES, len(sample.patterns))
+    if predicted(low) > seconds:
+        return None
+    while high - low > max(1, low // 64):  # to ~1.5 %: the cost model is not finer than that
+        mid = (low + high + 1) // 2
+        if predicted(mid) <= seconds:
+            low = mid
+        else:
+            high = mid - 1
+    return low, predicted(low)
+
+
 def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None]:
     """``(gates only, (qubit, clbit) pairs or None)``: an OpenQASM program whose measurements are all
     terminal runs as its unitary, its outcome being the measured bits; anything else is refused."""
@@ -185,12 +239,21 @@ def _to_clbits(outcomes: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np
     return out
 
 
-def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool = False) -> Prediction:
+def predict(
+    circuit: Circuit,
+    device: DeviceModel,
+    shots: int,
+    *,
+    debias: bool = False,
+    max_seconds: float | None = None,
+) -> Prediction:
     """Predicted wall seconds of :func:`emulate` on this machine class, and the engine it would use.
 
     Pure and deterministic (a fixed-seed error sample; no timing of anything): the compile it does is
     the same deterministic compilation the run does. A debiased job is priced as its variants, each
     with its share of the shots, on the untwirled compilation (a twirl changes phases, not sizes).
+    With ``max_seconds`` (the server's limit), a run predicted over it is priced in trajectory-budget
+    mode (:func:`budget_trajectories`, planned at :data:`BUDGET_SHARE` of the limit) when that fits.
     """
     sizes = _variants(shots, debias)
     circuit = _unitary_part(circuit)[0]
@@ -207,13 +270,23 @@ def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool =
     gates = len(circuit.operations)
     compiling = cost.compile_seconds(gates) * len(sizes)
     total = {name: seconds + compiling for name, seconds in per_variant.items()}
+    seconds = total.get(engine, math.inf)
+    trajectories = None
+    if max_seconds and seconds > max_seconds:
+        each = (max_seconds * BUDGET_SHARE - compiling) / len(sizes)
+        plan = budget_trajectories(native, device, max(sizes), engine, each) if each > 0 else None
+        if plan is not None:
+            trajectories, variant_seconds = plan
+            seconds = compiling + variant_seconds * len(sizes)
+            patterns = min(patterns, (trajectories + 1) * len(sizes))
     return Prediction(
-        seconds=total.get(engine, math.inf),
+        seconds=seconds,
         engine=engine,
         engines=total,
         patterns=patterns,
         qubits=circuit.qubits,
         native_gates=len(native.operations),
+        trajectories=trajectories,
     )
 
 
@@ -226,10 +299,15 @@ def emulate(
     debias: bool = False,
     threads: int | None = None,
     engine: str | None = None,
+    max_seconds: float | None = None,
+    trajectories: int | None = None,
 ) -> Emulation:
     """Emulate ``circuit`` on ``device`` for ``shots`` shots; reproducible for a given ``seed``.
 
     ``engine`` pins the noisy engine (one of :data:`ENGINES`); by default the cost model picks it.
+    ``max_seconds`` (the server's limit): a variant predicted over its share of it runs in
+    trajectory-budget mode, as :func:`predict` planned; ``trajectories`` forces that mode with ``K``
+    shared trajectories per variant (tests, benches).
     """
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
@@ -249,12 +327,24 @@ def emulate(
     outcomes: list[np.ndarray] = []
     natives: list[Circuit] = []
     chosen = engine
+    shared = trajectories
     for size, (layout, twirl) in zip(sizes, plans, strict=True):
         native = compile_native(circuit, device.native_2q, twirl_seed=twirl).circuit
         natives.append(native)
+        costs: dict[str, float] | None = None
         if chosen is None:
-            chosen = choose(engine_costs(native, device, size, layout)[0])
-        outcomes.append(_run(chosen, native, device, layout, size, int(rng.integers(2**31)), threads))
+            costs = engine_costs(native, device, size, layout)[0]
+            chosen = choose(costs)
+        if max_seconds and trajectories is None and chosen in BUDGET_ENGINES:
+            costs = costs or engine_costs(native, device, size, layout)[0]
+            each = max_seconds * BUDGET_SHARE / len(sizes) - cost.compile_seconds(len(circuit.operations))
+            if costs.get(chosen, 0.0) > max_seconds / len(sizes):
+                plan = budget_trajectories(native, device, size, chosen, each, layout) if each > 0 else None
+                shared = plan[0] if plan is not None else None
+            else:
+                shared = None
+        seed_v = int(rng.integers(2**31))
+        outcomes.append(_run(chosen, native, device, layout, size, seed_v, threads, shared))
     seconds = device.job_overhead + sum(
         execution_seconds([n], device, s) - device.job_overhead for n, s in zip(natives, sizes, strict=True)
     )
@@ -264,7 +354,10 @@ def emulate(
     shots_out = np.concatenate(outcomes)
     if clbits is not None:
         shots_out = _to_clbits(shots_out, clbits)
-    return Emulation(shots_out, sizes, seconds, counts, chosen or "")
+    method = chosen or ""
+    if shared is not None:
+        method = f"{method} budget:{shared}"
+    return Emulation(shots_out, sizes, seconds, counts, method, shared)
 
 
 def _run(
@@ -275,8 +368,9 @@ def _run(
     shots: int,
     seed: int,
     threads: int | None,
+    trajectories: int | None = None,
 ) -> np.ndarray:
-    """One variant's outcomes on ``engine``."""
+    """One variant's outcomes on ``engine`` (``trajectories``: budget mode, state-vector engines)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown noisy engine {engine!r}: one of {', '.join(ENGINES)}")
     if engine.startswith("aer-"):
@@ -300,7 +394,7 @@ def _run(
     backend = "qulacs" if engine == "pauli-qulacs" or not have_qsim else "qsim"
     if engine == "pauli-stim":  # a twirled variant of a Clifford circuit that is not Clifford
         backend = "qsim" if "pauli-qsim" in available_noisy_engines() else "qulacs"
-    return run_program(program, shots, rng, backend, threads=threads)
+    return run_program(program, shots, rng, backend, threads=threads, trajectories=trajectories)
 
 
 _BUILDERS: dict[tuple[Any, ...], NoiseBuilder] = {}

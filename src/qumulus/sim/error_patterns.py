@@ -341,3 +341,43 @@ def work_plan(patterns: Patterns, depth: int, stride: int = 1) -> WorkPlan:
 
 #: A backend factory: (program, rng) → Walker that records outcomes.
 BackendFactory = Callable[[PauliProgram, np.random.Generator], Walker]
+
+
+# trajectory budget ---------------------------------------------------------------------------------
+
+
+def share_trajectories(patterns: Patterns, keep: int, rng: np.random.Generator) -> Patterns:
+    """Trajectory-budget mode: the shots that drew errors share ``keep`` trajectories.
+
+    ``keep`` of those shots are drawn uniformly (without replacement) as *representatives*; every
+    shot with errors is then dealt to one representative (a random permutation dealt round-robin, so
+    each takes ``⌊N/keep⌋`` or ``⌈N/keep⌉`` shots) and takes that representative's whole error
+    realization: its quantum pattern and its classical bit flips. Error-free shots keep their own
+    (they all share the one error-free simulation anyway). Each shot's error realization is still
+    distributed exactly as before (a representative is a uniform draw among the shots with errors,
+    which are i.i.d. given that they have errors), so every output probability and expectation
+    value stays **unbiased**; what changes is the variance: shots dealt to one representative are
+    sampled from one final state, so they are independent only given that state. For an estimate
+    of ``E[f]`` from ``N`` shots in ``K`` trajectories, ``Var = σ²_shot/N + σ²_traj/K`` where
+    ``σ²_traj`` is the variance of ``E[f | trajectory]`` across trajectories (docs/simulation.md).
+    A no-op when there are at most ``keep`` distinct patterns.
+    """
+    entries = patterns.patterns
+    if keep <= 0:
+        raise ValueError("keep must be >= 1")
+    if len(entries) <= keep:
+        return patterns
+    shots_with = np.concatenate([np.asarray(s, dtype=np.int64) for _, s in entries])
+    pattern_of = np.repeat(np.arange(len(entries)), [len(s) for _, s in entries])
+    total = shots_with.size
+    representatives = rng.choice(total, size=keep, replace=False)
+    dealt = np.empty(total, dtype=np.int64)
+    dealt[rng.permutation(total)] = np.arange(total) % keep
+    source = representatives[dealt]  # index (into shots_with) of each shot's representative
+    flips = patterns.flips.copy()
+    flips[shots_with] = patterns.flips[shots_with[source]]
+    groups: dict[int, list[int]] = {}
+    for shot, pattern in zip(shots_with.tolist(), pattern_of[source].tolist(), strict=True):
+        groups.setdefault(pattern, []).append(shot)
+    shared = [(entries[p][0], sorted(shots)) for p, shots in sorted(groups.items())]
+    return Patterns(shots=patterns.shots, patterns=shared, error_free=patterns.error_free, flips=flips)

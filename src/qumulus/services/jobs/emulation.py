@@ -20,9 +20,18 @@ TOO_LONG = "TooLongPredictedExecutionTime"
 
 
 def predicted_emulation_seconds(
-    backend: str, noise: dict[str, Any] | None, circuit: Circuit, shots: int, settings: dict[str, Any] | None
+    backend: str,
+    noise: dict[str, Any] | None,
+    circuit: Circuit,
+    shots: int,
+    settings: dict[str, Any] | None,
+    max_seconds: float = 0.0,
 ) -> float | None:
     """Predicted wall seconds of one emulated circuit on this machine class; None when not emulated.
+
+    ``max_seconds`` is the server's limit: a circuit predicted over it exactly is priced as it will
+    run, in trajectory-budget mode (fewer, shared trajectories; ``qumulus.sim.emulator``), when that
+    fits; only a circuit that does not fit even so stays over the limit (and is refused).
 
     Pure (no I/O, deterministic): the QPU's catalog characterization gives the device's shape and
     noise rates (a recalibrated snapshot changes rates by a few per cent, not the work); the circuit
@@ -39,7 +48,7 @@ def predicted_emulation_seconds(
     debias = isinstance(em, dict) and em.get("debiasing") is True
     device = device_model(spec.characterization(), spec.qubits)
     try:
-        return predict(circuit, device, shots, debias=debias).seconds
+        return predict(circuit, device, shots, debias=debias, max_seconds=max_seconds or None).seconds
     except ValueError:  # not emulable (mid-circuit measurement): the run itself says why
         return None
 
@@ -50,9 +59,12 @@ def predictions(
     batch: CircuitBatch,
     shots: int,
     settings: dict[str, Any] | None,
+    max_seconds: float = 0.0,
 ) -> list[float | None]:
     """:func:`predicted_emulation_seconds` of every circuit of a job (each runs as its own execution)."""
-    return [predicted_emulation_seconds(backend, noise, c, shots, settings) for c in batch.circuits]
+    return [
+        predicted_emulation_seconds(backend, noise, c, shots, settings, max_seconds) for c in batch.circuits
+    ]
 
 
 def too_long(seconds: list[float | None], limit: float) -> dict[str, str] | None:
