@@ -318,21 +318,12 @@ def test_budget_mode_is_unbiased_against_the_exact_density_matrix() -> None:
     dev = device("qpu.aria-1")
     circuit = random_circuit(5, 6, 4)
     exact = exact_probabilities(compile_native(circuit, dev.native_2q).circuit, dev)
-    runs = {
-        k: np.array(
-            [
-                np.bincount(
-                    emulate(
-                        circuit, dev, 1000, seed=s, engine="pauli-qulacs", trajectories=k
-                    ).outcomes.astype(np.int64),
-                    minlength=exact.size,
-                )
-                / 1000
-                for s in range(40)
-            ]
-        )  # fmt: skip
-        for k in (8, None)
-    }
+
+    def frequencies(k: int | None, seed: int) -> np.ndarray:
+        shots = emulate(circuit, dev, 1000, seed=seed, engine="pauli-qulacs", trajectories=k).outcomes
+        return np.bincount(shots.astype(np.int64), minlength=exact.size) / 1000
+
+    runs = {k: np.array([frequencies(k, s) for s in range(40)]) for k in (8, None)}
     budget = runs[8]
     error = np.abs(budget.mean(axis=0) - exact)
     standard = budget.std(axis=0, ddof=1) / np.sqrt(len(budget))
@@ -343,7 +334,7 @@ def test_budget_mode_is_unbiased_against_the_exact_density_matrix() -> None:
 
 def test_over_the_limit_the_prediction_and_the_run_use_the_trajectory_budget() -> None:
     dev = device("qpu.aria-1")
-    circuit = random_circuit(12, 8, 5)
+    circuit = random_circuit(16, 8, 5)
     exact = predict(circuit, dev, 1000)
     assert exact.trajectories is None
     limit = exact.seconds / 3
