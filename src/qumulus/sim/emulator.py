@@ -255,9 +255,26 @@ def predict(
     With ``max_seconds`` (the server's limit), a run predicted over it is priced in trajectory-budget
     mode (:func:`budget_trajectories`, planned at :data:`BUDGET_SHARE` of the limit) when that fits.
     """
-    sizes = _variants(shots, debias)
     circuit = _unitary_part(circuit)[0]
     native = compile_native(circuit, device.native_2q).circuit
+    return predict_native(
+        native, device, shots, debias=debias, max_seconds=max_seconds, submitted_gates=len(circuit.operations)
+    )
+
+
+def predict_native(
+    native: Circuit,
+    device: DeviceModel,
+    shots: int,
+    *,
+    debias: bool = False,
+    max_seconds: float | None = None,
+    submitted_gates: int = 0,
+) -> Prediction:
+    """:func:`predict` of an already compiled circuit (``submitted_gates``: what compilation costs;
+    0 = nothing to compile). ``GET /jobs/estimate``, which knows gate counts only, prices a
+    representative native circuit with those counts this way."""
+    sizes = _variants(shots, debias)
     per_variant: dict[str, float] = {}
     patterns = 0
     for size in sorted(set(sizes)):
@@ -267,8 +284,7 @@ def predict(
         for name, seconds in costs.items():
             per_variant[name] = per_variant.get(name, 0.0) + seconds * repeat
     engine = choose(per_variant)
-    gates = len(circuit.operations)
-    compiling = cost.compile_seconds(gates) * len(sizes)
+    compiling = cost.compile_seconds(submitted_gates) * len(sizes) if submitted_gates else 0.0
     total = {name: seconds + compiling for name, seconds in per_variant.items()}
     seconds = total.get(engine, math.inf)
     trajectories = None
@@ -284,7 +300,7 @@ def predict(
         engine=engine,
         engines=total,
         patterns=patterns,
-        qubits=circuit.qubits,
+        qubits=native.qubits,
         native_gates=len(native.operations),
         trajectories=trajectories,
     )
