@@ -280,7 +280,7 @@ def main() -> None:
     within = sum(1 for r in rows if r[-1] == "yes")
     summary.update(within_target=within, checks=len(rows), seconds=round(time.perf_counter() - started, 1))
     billed = summary["billed_qpu_seconds"]
-    print(f"{within}/{len(rows)} infidelities within ±10 % of the characterization; billed QPU time {billed} s")
+    print(f"{within}/{len(rows)} infidelities within ±10 % of the characterization; billed {billed} s")
     emit(summary)
 
 
