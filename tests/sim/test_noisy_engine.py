@@ -334,7 +334,7 @@ def test_budget_mode_is_unbiased_against_the_exact_density_matrix() -> None:
 
 def test_over_the_limit_the_prediction_and_the_run_use_the_trajectory_budget() -> None:
     dev = device("qpu.aria-1")
-    circuit = random_circuit(16, 8, 5)
+    circuit = random_circuit(18, 10, 5)
     exact = predict(circuit, dev, 1000)
     assert exact.trajectories is None
     limit = exact.seconds / 3
@@ -344,6 +344,9 @@ def test_over_the_limit_the_prediction_and_the_run_use_the_trajectory_budget() -
     assert budget.patterns < exact.patterns
     # under the limit nothing changes
     assert predict(circuit, dev, 1000, max_seconds=exact.seconds * 2) == exact
+    # the run measures the machine's speed now and plans for the limit at that speed
+    native = compile_native(circuit, dev.native_2q).circuit
+    assert 0.5 <= emulator.slowdown(native, dev, "pauli-qsim", None, 1) <= 20.0
     result = emulate(circuit, dev, 1000, seed=3, max_seconds=limit)
     assert result.trajectories is not None and result.method.endswith(f"budget:{result.trajectories}")
     # a limit nothing fits: the exact prediction stays (the job is then refused at submission)

@@ -99,6 +99,16 @@ def qsim_seconds(shape: RunShape, plan: WorkPlan) -> float:
     )
 
 
+def qsim_probe_seconds(qubits: int, gates: int) -> float:
+    """Predicted seconds of one qsim call of ``gates`` gates from |0…0⟩ (the emulator's speed probe)."""
+    amps = float(2**qubits)
+    return (
+        gates * (_by_width(qubits, QSIM_GATE_AMP) * amps + QSIM_GATE_FIXED)
+        + _by_width(qubits, QSIM_SEGMENT_AMP) * amps
+        + QSIM_SEGMENT_FIXED
+    )
+
+
 def qulacs_seconds(shape: RunShape, plan: WorkPlan) -> float:
     amps = float(2**shape.qubits)
     applied = plan.gates + plan.paulis
