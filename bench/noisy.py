@@ -5,20 +5,28 @@ matching, as in issue 12) and a GHZ chain, ``--shots`` shots (1000), the device'
 
 * ``qumulus``: the emulator's engine called directly (:func:`qumulus.sim.emulator.emulate`): compile,
   Pauli program, patterns, qsim branching (or stim for a Clifford circuit); ``predicted`` is the cost
-  model's prediction for the same run (:mod:`qumulus.sim.cost`);
+  model's prediction for the same run (:mod:`qumulus.sim.cost`). Planned as a worker plans it, under
+  the server's limit (``QUMULUS_MAX_EMULATION_SECONDS``, 600 s): above it the engine column reads
+  ``… budget:K`` (K shared trajectories, docs/simulation.md), so compare that row's time with care;
 * ``qsim-traj``: qsimcirq's own noisy simulation (``QSimSimulator.run``, one trajectory per shot)
   on the *same* native circuit with the *same* Pauli channels (the gates' matrices with the drift
   already in them, each location an ``asymmetric_depolarize``), readout flips applied the same way;
 * ``aer-traj``: qiskit-aer's state-vector trajectories of the full (non-twirled) model, the path the
   emulator took before (relaxation and depolarizing as Aer mixtures), when ``--aer`` allows;
-* ``platform`` (``--platform``): the same job end to end through a live ``qumulus serve``
-  (submit over HTTP, wait, read the results).
+* ``platform`` (``--platform``; ``--platform-only`` skips the direct call): the same job end to end
+  through a live ``qumulus serve`` of this checkout (submit over HTTP, wait, read the results); the
+  ratio columns then divide the platform's time.
+
+Besides the widths, GHZ-25 on ``qpu.aria-1`` and GHZ-36 on ``qpu.forte-1`` (Clifford: stim) run
+unless ``--no-wide-ghz``; no reference runs above 24 qubits (2**25 amplitudes × 1000 trajectories).
+``--quick`` (widths 8 and 12, depth 5, 300 shots) takes well under a minute.
 
 Every engine runs in this process, same threads (``QUMULUS_SIM_THREADS``, default all cores), in the
 same run, interleaved per width; a reference whose previous width took more than ``--budget`` seconds
 is extrapolated instead (marked ``~``).
 
     python bench/noisy.py [--quick] [--widths 8,12,16,20] [--depth 10] [--backend qpu.aria-1]
+                          [--platform | --platform-only] [--refs qsim-traj,aer-traj] [--budget 120]
 """
 
 from __future__ import annotations
@@ -71,12 +79,17 @@ def device(name: str) -> DeviceModel:
 # engines -----------------------------------------------------------------------------------------
 
 
+#: The server's default emulation limit (``QUMULUS_MAX_EMULATION_SECONDS``): the direct call plans
+#: the same way a worker does (trajectory-budget mode above it).
+LIMIT = float(os.environ.get("QUMULUS_MAX_EMULATION_SECONDS") or 600.0)
+
+
 def run_qumulus(circuit: Circuit, dev: DeviceModel, shots: int, seed: int) -> dict[str, Any]:
     from qumulus.sim.emulator import emulate, predict
 
-    predicted = predict(circuit, dev, shots)
+    predicted = predict(circuit, dev, shots, max_seconds=LIMIT or None)
     started = time.perf_counter()
-    result = emulate(circuit, dev, shots, seed=seed)
+    result = emulate(circuit, dev, shots, seed=seed, max_seconds=LIMIT or None)
     return {
         "seconds": time.perf_counter() - started,
         "predicted": predicted.seconds,
