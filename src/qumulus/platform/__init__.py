@@ -100,6 +100,7 @@ class Platform(Context):
             lease_seconds=self.settings.lease_seconds,
             max_attempts=self.settings.max_attempts,
             inline_limit=self.settings.inline_result_entries,
+            max_emulation_seconds=self.settings.max_emulation_seconds,
             on_finished=self.completions.publish,
             outbox=self.outbox,
         )

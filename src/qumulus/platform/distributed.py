@@ -175,6 +175,7 @@ def start_worker(
         lease_seconds=lease_seconds,
         max_attempts=platform.settings.max_attempts,  # the same cap as `qumulus serve`
         inline_limit=platform.settings.inline_result_entries,
+        max_emulation_seconds=platform.settings.max_emulation_seconds,
         poll_seconds=poll_seconds,
         on_finished=finished,
         outbox=platform.outbox,  # failure e-mails and webhooks: rows written with the completion

@@ -40,6 +40,9 @@ class Task:
     characterization: dict[str, Any] | None = None
     characterization_id: str | None = None
     device_qubits: int = 0
+    #: The server's emulation limit (``Settings.max_emulation_seconds``; 0 = none): an emulated run
+    #: predicted over it runs in trajectory-budget mode (``qumulus.sim.emulator``).
+    max_emulation_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -150,7 +153,14 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
     measured: tuple[tuple[int, int], ...] | None = None
     if circuit.measures_explicitly:  # a program measuring at the end (preflight refused the rest)
         circuit, measured = circuit.split_terminal_measurements()
-    result = emulate(circuit, device, task.shots, seed=emulation_seed(task), debias=debias)
+    result = emulate(
+        circuit,
+        device,
+        task.shots,
+        seed=emulation_seed(task),
+        debias=debias,
+        max_seconds=task.max_emulation_seconds or None,
+    )
     if measured is not None:
         result.outcomes = _to_clbits(result.outcomes, measured)
     distribution = aggregate_average(result.outcomes, result.variant_shots)

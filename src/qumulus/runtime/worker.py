@@ -60,6 +60,7 @@ class WorkerPool:
         lease_seconds: float = 60.0,
         max_attempts: int = 3,
         inline_limit: int = 4096,
+        max_emulation_seconds: float = 0.0,
         poll_seconds: float = 1.0,
         on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
         outbox: Outbox | None = None,
@@ -77,6 +78,8 @@ class WorkerPool:
         #: ``Settings.max_attempts``: the cap the reaper applies too (runtime/reaping.py).
         self.max_attempts = max_attempts
         self.inline_limit = inline_limit
+        #: The emulator's wall-time limit: a run predicted over it shares trajectories (budget mode).
+        self.max_emulation_seconds = max_emulation_seconds
         self.poll_seconds = poll_seconds
         self.on_finished = on_finished
         self.outbox = outbox
@@ -294,6 +297,7 @@ class WorkerPool:
             noise=item.noise,
             result_path=f"{self._results_prefix}{item.job_id}.npz",
             inline_limit=self.inline_limit,
+            max_emulation_seconds=self.max_emulation_seconds,
             qubits=qubits,
             settings=item.settings,
             characterization=snapshot.data if snapshot else None,

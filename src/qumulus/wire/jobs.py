@@ -162,7 +162,18 @@ def estimate_v04(estimate: Any, currency: str = "usd") -> dict[str, Any]:
     }
     if estimate.contract_id is None:
         rate["message"] = "no contract in force for this backend: a QPU job would be refused"
-    return {
+    emulation: dict[str, Any] = {}
+    predicted = getattr(estimate, "emulation_seconds", None)
+    if predicted is not None:
+        # Qumulus extension: the emulator's predicted wall time (the job's field of the same name),
+        # and whether the server's limit would refuse the job (TooLongPredictedExecutionTime).
+        limit = float(estimate.emulation_limit)
+        emulation = {
+            "predicted_emulation_duration_ms": round(predicted * 1000),
+            "emulation_limit_ms": round(limit * 1000) if limit > 0 else None,
+            "emulation_refused": bool(limit > 0 and predicted > limit),
+        }
+    return emulation | {
         "input_values": estimate.inputs,
         "estimate_context": estimate.inputs,
         "estimated_cost": cost,
