@@ -66,12 +66,30 @@ class Server:
         self.stop()
 
 
+def checkout_env() -> dict[str, str]:
+    """The environment for a ``qumulus`` subprocess that runs *this* checkout's code (the shared
+    virtual environment may have another checkout installed)."""
+    path = [str(ROOT / "src"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {"PYTHONPATH": os.pathsep.join(path)}
+
+
+def qumulus_cli(*args: str) -> str:
+    """Run ``qumulus <args>`` (this checkout) and return its output; raises on failure."""
+    done = subprocess.run(
+        [sys.executable, "-m", "qumulus.cli.main", *args],
+        capture_output=True, text=True, env={**os.environ, **checkout_env()}, cwd=ROOT, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"qumulus {' '.join(args)}: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
 def start_qumulus(data_dir: Path, port: int, env: dict[str, str] | None = None) -> tuple[Server, str]:
     """``qumulus serve`` exactly as a user starts it; returns the server and its bootstrap key."""
     server = Server(
         [sys.executable, "-m", "qumulus.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)],
         f"http://127.0.0.1:{port}/health",
-        env=env,
+        env={**checkout_env(), **(env or {})},
     )
     return server, (data_dir / "bootstrap-key").read_text().strip()
 

@@ -5,20 +5,28 @@ matching, as in issue 12) and a GHZ chain, ``--shots`` shots (1000), the device'
 
 * ``qumulus``: the emulator's engine called directly (:func:`qumulus.sim.emulator.emulate`): compile,
   Pauli program, patterns, qsim branching (or stim for a Clifford circuit); ``predicted`` is the cost
-  model's prediction for the same run (:mod:`qumulus.sim.cost`);
+  model's prediction for the same run (:mod:`qumulus.sim.cost`). Planned as a worker plans it, under
+  the server's limit (``QUMULUS_MAX_EMULATION_SECONDS``, 600 s): above it the engine column reads
+  ``… budget:K`` (K shared trajectories, docs/simulation.md), so compare that row's time with care;
 * ``qsim-traj``: qsimcirq's own noisy simulation (``QSimSimulator.run``, one trajectory per shot)
   on the *same* native circuit with the *same* Pauli channels (the gates' matrices with the drift
   already in them, each location an ``asymmetric_depolarize``), readout flips applied the same way;
 * ``aer-traj``: qiskit-aer's state-vector trajectories of the full (non-twirled) model, the path the
   emulator took before (relaxation and depolarizing as Aer mixtures), when ``--aer`` allows;
-* ``platform`` (``--platform``): the same job end to end through a live ``qumulus serve``
-  (submit over HTTP, wait, read the results).
+* ``platform`` (``--platform``; ``--platform-only`` skips the direct call): the same job end to end
+  through a live ``qumulus serve`` of this checkout (submit over HTTP, wait, read the results); the
+  ratio columns then divide the platform's time.
+
+Besides the widths, GHZ-25 on ``qpu.aria-1`` and GHZ-36 on ``qpu.forte-1`` (Clifford: stim) run
+unless ``--no-wide-ghz``; no reference runs above 24 qubits (2**25 amplitudes × 1000 trajectories).
+``--quick`` (widths 8 and 12, depth 5, 300 shots) takes well under a minute.
 
 Every engine runs in this process, same threads (``QUMULUS_SIM_THREADS``, default all cores), in the
 same run, interleaved per width; a reference whose previous width took more than ``--budget`` seconds
 is extrapolated instead (marked ``~``).
 
     python bench/noisy.py [--quick] [--widths 8,12,16,20] [--depth 10] [--backend qpu.aria-1]
+                          [--platform | --platform-only] [--refs qsim-traj,aer-traj] [--budget 120]
 """
 
 from __future__ import annotations
@@ -71,12 +79,17 @@ def device(name: str) -> DeviceModel:
 # engines -----------------------------------------------------------------------------------------
 
 
+#: The server's default emulation limit (``QUMULUS_MAX_EMULATION_SECONDS``): the direct call plans
+#: the same way a worker does (trajectory-budget mode above it).
+LIMIT = float(os.environ.get("QUMULUS_MAX_EMULATION_SECONDS") or 600.0)
+
+
 def run_qumulus(circuit: Circuit, dev: DeviceModel, shots: int, seed: int) -> dict[str, Any]:
     from qumulus.sim.emulator import emulate, predict
 
-    predicted = predict(circuit, dev, shots)
+    predicted = predict(circuit, dev, shots, max_seconds=LIMIT or None)
     started = time.perf_counter()
-    result = emulate(circuit, dev, shots, seed=seed)
+    result = emulate(circuit, dev, shots, seed=seed, max_seconds=LIMIT or None)
     return {
         "seconds": time.perf_counter() - started,
         "predicted": predicted.seconds,
@@ -147,11 +160,18 @@ def run_aer_trajectories(circuit: Circuit, dev: DeviceModel, shots: int, seed: i
 
 
 def run_platform(client: Any, backend: str, circuit: Circuit, shots: int) -> dict[str, Any]:
+    """The job end to end over HTTP: submit, wait, read the per-shot results (what a user does)."""
     from qumulus.circuits.ionq_json import to_qis_json
 
     started = time.perf_counter()
     job = client.run({"backend": backend, "shots": shots, "input": to_qis_json(circuit)})
-    return {"seconds": time.perf_counter() - started, "job": job}
+    client.probabilities(job)
+    return {
+        "seconds": time.perf_counter() - started,
+        "job": job,
+        "engine": job.get("engine"),
+        "predicted": (job.get("predicted_emulation_duration_ms") or 0) / 1000,
+    }
 
 
 def tvd(a: np.ndarray, b: np.ndarray) -> float:
@@ -177,8 +197,11 @@ def main() -> None:
     parser.add_argument("--circuits", default="random,ghz")
     parser.add_argument("--refs", default="qsim-traj,aer-traj", help="references to run (comma-separated)")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds a reference may take per cell")
-    parser.add_argument("--wide-ghz", action="store_true", help="also GHZ-25 on aria-1 and GHZ-36 on forte-1")
+    parser.add_argument(
+        "--no-wide-ghz", action="store_true", help="skip GHZ-25 on aria-1 and GHZ-36 on forte-1"
+    )
     parser.add_argument("--platform", action="store_true", help="also end to end through a live server")
+    parser.add_argument("--platform-only", action="store_true", help="only the live server (no direct call)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     widths = [int(w) for w in args.widths.split(",")] if args.widths else (
@@ -192,7 +215,7 @@ def main() -> None:
         for kind in args.circuits.split(","):
             circuit = random_circuit(n, depth, args.seed + n) if kind == "random" else ghz(n)
             cells.append((args.backend, kind, n, circuit, dev))
-    if args.wide_ghz:
+    if not args.no_wide_ghz:
         cells.append(("qpu.aria-1", "ghz", 25, ghz(25), device("qpu.aria-1")))
         cells.append(("qpu.forte-1", "ghz", 36, ghz(36), device("qpu.forte-1")))
     rows: list[list[object]] = []
@@ -200,21 +223,28 @@ def main() -> None:
                                "threads": os.environ.get("QUMULUS_SIM_THREADS", "all")}  # fmt: skip
     last: dict[tuple[str, str], tuple[int, float]] = {}
     client = server = tmp = None
-    if args.platform:
+    if args.platform or args.platform_only:
         from emulation_fidelity import Client
 
         tmp = tempfile.TemporaryDirectory(prefix="qumulus-bench-")
+        # The worker simulates with the same threads as this process (QUMULUS_SIM_THREADS passes on).
         server, key = start_qumulus(Path(tmp.name) / "data", port := free_port())
         client = Client(f"http://127.0.0.1:{port}", key)
     try:
         for backend, kind, n, circuit, cell_dev in cells:
-            ours = run_qumulus(circuit, cell_dev, shots, args.seed)
-            row: dict[str, Any] = {"qumulus": ours["seconds"], "predicted": ours["predicted"]}
+            row: dict[str, Any] = {}
             if client is not None:
-                row["platform"] = run_platform(client, backend, circuit, shots)["seconds"]
+                served = run_platform(client, backend, circuit, shots)
+                row["platform"] = served["seconds"]
+                ours = {"engine": served["engine"], "predicted": served["predicted"], "patterns": "–",
+                        "outcomes": None, "seconds": None}  # fmt: skip
+            if not args.platform_only:
+                ours = run_qumulus(circuit, cell_dev, shots, args.seed)
+                row["qumulus"] = ours["seconds"]
+            row["predicted"] = ours["predicted"]
             for ref in refs:
-                if ref == "aer-traj" and kind == "ghz" and n > 26:
-                    continue
+                if n > 24:
+                    continue  # 2**25+ amplitudes per trajectory × 1000 shots: not in a bench's time
                 prev = last.get((kind, ref))
                 if prev is not None and prev[1] > args.budget:
                     growth = 2.0 ** (n - prev[0])
@@ -227,7 +257,7 @@ def main() -> None:
                 res = fn(circuit, cell_dev, shots, args.seed + 1)
                 row[ref] = res["seconds"]
                 last[(kind, ref)] = (n, res["seconds"])
-                if n <= 14:
+                if n <= 14 and ours["outcomes"] is not None:
                     row[f"tvd:{ref}"] = tvd(ours["outcomes"], res["outcomes"])
 
             def fmt(v: Any) -> str:
@@ -235,7 +265,7 @@ def main() -> None:
                     return f"~{v[1]:.3g}"
                 return f"{v:.3g}" if isinstance(v, float) else "–"
 
-            base = row.get("platform", row["qumulus"])
+            base = row.get("platform", row.get("qumulus"))
             ratios = {
                 ref: base / (row[ref][1] if isinstance(row[ref], tuple) else row[ref])
                 for ref in refs
@@ -243,7 +273,7 @@ def main() -> None:
             }
             rows.append([
                 backend, kind, n, ours["engine"], ours["patterns"], fmt(row["predicted"]),
-                fmt(row["qumulus"]), fmt(row.get("platform")), *(fmt(row.get(r)) for r in refs),
+                fmt(row.get("qumulus")), fmt(row.get("platform")), *(fmt(row.get(r)) for r in refs),
                 *(f"{ratios[r]:.2f}" if r in ratios else "–" for r in refs),
             ])  # fmt: skip
             summary[f"{backend}:{kind}{n}"] = {

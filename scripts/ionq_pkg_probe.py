@@ -20,9 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 PREFIX = "IONQ_PROBE_SUMMARY "
-#: A circuit the simulator needs seconds for, so it is still queued or running when it is canceled.
+#: A circuit the simulator needs a minute or more for on any machine, so it is still queued or running
+#: when it is canceled (a cancel stops its simulation at once).
 BIG_QUBITS = 22
-BIG_DEPTH = 20
+BIG_DEPTH = 300
 POLL = 0.02
 
 

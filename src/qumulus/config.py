@@ -47,6 +47,12 @@ class Settings:
     claim_batch: int = 32
     #: Seconds a claimed execution may go without a heartbeat before the reaper requeues it.
     lease_seconds: float = 60.0
+    #: Times an execution is claimed before it fails with ``AttemptsExhausted`` instead of running
+    #: again (its simulator process died, or its lease expired). One setting for the embedded server,
+    #: ``qumulus worker`` and ``qumulus scheduler`` (runtime/reaping.py); 0 = no cap.
+    max_attempts: int = 3
+    #: Workload loops (quantum-function / optimization jobs) one process runs at once.
+    workload_slots: int = 8
     #: How long ``POST /jobs`` waits for the job to finish before answering (0: answer at once). A tiny
     #: job is then already ``completed`` at the client's first GET.
     submit_wait_ms: int = 500
@@ -107,6 +113,8 @@ class Settings:
             "worker_threads": _env_int("QUMULUS_WORKER_THREADS", 2),
             "pool_processes": _env_int("QUMULUS_POOL_PROCESSES", 0),
             "claim_batch": _env_int("QUMULUS_CLAIM_BATCH", 32),
+            "max_attempts": _env_int("QUMULUS_MAX_ATTEMPTS", 3),
+            "workload_slots": _env_int("QUMULUS_WORKLOAD_SLOTS", 8),
             "submit_wait_ms": _env_int("QUMULUS_SUBMIT_WAIT_MS", 500),
             "max_request_bytes": _env_int("QUMULUS_MAX_REQUEST_BYTES", 64 * 1024 * 1024),
             "sqlite_synchronous": os.environ.get("QUMULUS_SQLITE_SYNCHRONOUS", "FULL").upper(),

@@ -15,6 +15,10 @@ from typing import Any
 from qumulus.backends.status import Effective, Planned
 from qumulus.store.models import Job
 
+#: Job types whose loop runs on the server (docs/workloads.md): their circuits are child jobs the
+#: runner creates evaluation by evaluation, so they are never rolled up when their children finish.
+WORKLOAD_TYPES = ("quantum-function", "optimization")
+
 #: Job statuses before and after the end of a job's life.
 ACTIVE = ("submitted", "ready", "started")
 TERMINAL = ("completed", "failed", "canceled")
@@ -68,6 +72,8 @@ class JobView:
     child_ids: list[str] | None = None
     #: Queue figures of an active job (services/queue_view.py), set by the v0.4 GET route.
     queue: dict[str, Any] | None = None
+    #: A workload job's results, inline (``{"value", "variance"}`` or ``{"solution": ...}``).
+    results: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

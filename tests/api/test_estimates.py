@@ -63,3 +63,59 @@ def test_qiskit_query_form_and_its_errors(api: Api) -> None:
     assert api.get("/v0.4/jobs/estimate", params={"1q_gates": 1}).status_code == 400
     unknown = api.get("/v0.4/jobs/estimate", params={**query, "backend": "qpu.nope"})
     assert unknown.status_code == 400 and "backend" in unknown.json()["message"]
+
+
+def _layers(qubits: int, depth: int) -> list[dict]:
+    ops: list[dict] = []
+    for layer in range(depth):
+        ops += [{"gate": "ry", "target": q, "rotation": 0.1 * (q + layer + 1)} for q in range(qubits)]
+        ops += [
+            {"gate": "cnot", "control": q, "target": (q + 1 + 2 * (layer % (qubits // 2 - 1))) % qubits}
+            for q in range(0, qubits, 2)
+        ]
+    return ops
+
+
+def test_estimates_give_the_emulators_predicted_wall_time_and_the_limit(settings) -> None:  # type: ignore[no-untyped-def]
+    """Both forms carry ``predicted_emulation_duration_ms`` for an emulated QPU (the body form: the
+    very figure the job then shows), the server's limit, and whether the job would be refused;
+    a job over the limit exactly but within it in trajectory-budget mode is priced as it will run."""
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from qumulus.api.app import create_app
+    from tests.conftest import make_platform
+
+    platform, key = make_platform(replace(settings, max_emulation_seconds=30.0))
+    with TestClient(create_app(platform), raise_server_exceptions=False) as client:
+        api = Api(client=client, key=key, platform=platform)
+        body = {"type": "ionq.circuit.v1", "backend": "qpu.aria-1", "shots": 1000, "input": GHZ5}
+        quoted = api.post("/v0.4/jobs/estimate", json=body).json()
+        assert 0 < quoted["predicted_emulation_duration_ms"] < 30_000
+        assert quoted["emulation_limit_ms"] == 30_000 and quoted["emulation_refused"] is False
+        created = api.post("/v0.4/jobs", json=body)
+        assert created.status_code == 201, created.text
+        job = api.get(f"/v0.4/jobs/{created.json()['id']}").json()
+        assert job["predicted_emulation_duration_ms"] == quoted["predicted_emulation_duration_ms"]
+        # an ideal simulation is not emulated: no such field
+        ideal = api.post("/v0.4/jobs/estimate", json={**body, "backend": "simulator"}).json()
+        assert "predicted_emulation_duration_ms" not in ideal
+        # 20 qubits × 20 layers: ~100 s exactly, so budget mode (≤ 60 % of the limit); 24 × 12: refused
+        budget = {**body, "input": {"qubits": 20, "circuit": _layers(20, 20)}}
+        quoted = api.post("/v0.4/jobs/estimate", json=budget).json()
+        assert quoted["predicted_emulation_duration_ms"] <= 0.6 * 30_000 * 1.02
+        assert quoted["emulation_refused"] is False
+        refused = {**body, "input": {"qubits": 24, "circuit": _layers(24, 12)}}
+        quoted = api.post("/v0.4/jobs/estimate", json=refused).json()
+        assert quoted["emulation_refused"] is True and quoted["predicted_emulation_duration_ms"] > 30_000
+        # the query form: a representative circuit with those counts
+        query = {"backend": "qpu.aria-1", "1q_gates": 40, "2q_gates": 20, "qubits": 8, "shots": 1000}
+        small = api.get("/v0.4/jobs/estimate", params=query).json()
+        assert 0 < small["predicted_emulation_duration_ms"] < 30_000 and small["emulation_refused"] is False
+        wide = api.get(
+            "/v0.4/jobs/estimate", params={**query, "1q_gates": 600, "2q_gates": 300, "qubits": 25}
+        )
+        assert wide.json()["predicted_emulation_duration_ms"] > small["predicted_emulation_duration_ms"]
+        simulator = api.get("/v0.4/jobs/estimate", params={**query, "backend": "simulator"}).json()
+        assert "predicted_emulation_duration_ms" not in simulator

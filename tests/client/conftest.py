@@ -7,6 +7,7 @@ every job fails on the server with the server's own message.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +27,20 @@ def bell(name: str | None = "bell") -> dict:
     return {**circuit, "name": name} if name else circuit
 
 
-def long_circuit(qubits: int = 22, layers: int = 60) -> dict:
-    """Seconds of simulation on the test machine: holds the one-process queue. (The T gates keep it
-    off the stabilizer engine, which would run an H/CNOT circuit of any size in milliseconds.)"""
-    layer = [{"gate": "h", "target": q} for q in range(qubits)] + [{"gate": "t", "target": 0}]
-    layer += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(qubits - 1)]
-    return {"qubits": qubits, "circuit": layer * layers, "name": "long"}
+def long_circuit(qubits: int = 22, layers: int = 400) -> dict:
+    """Minutes of simulation on any machine, so it holds the one-process queue for as long as a test
+    needs; canceling it stops the simulation at once (the process is replaced). Random rotations and a
+    CNOT brickwork keep it off the stabilizer and MPS shortcuts, which would run an H/CNOT/T circuit
+    of this size in a second or two."""
+    rng = random.Random(11)
+    gates: list[dict] = []
+    for layer in range(layers):
+        gates += [
+            {"gate": f"r{rng.choice('xyz')}", "target": q, "rotation": rng.uniform(0, 6.28)}
+            for q in range(qubits)
+        ]
+        gates += [{"gate": "cnot", "control": q, "target": q + 1} for q in range(layer % 2, qubits - 1, 2)]
+    return {"qubits": qubits, "circuit": gates, "name": "long"}
 
 
 @pytest.fixture(scope="session")

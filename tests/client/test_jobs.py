@@ -73,7 +73,13 @@ def test_job_details_timings_rename_and_retag(simulator) -> None:  # type: ignor
 def test_callback_sees_each_change_once(simulator, blocker) -> None:  # type: ignore[no-untyped-def]
     queued = simulator.run(bell(), shots=10)
     seen: list[JobStatus] = []
-    queued.wait_for_final_state(timeout=120, callback=lambda job_id, status, job: seen.append(status))
+
+    def record(job_id: str, status: JobStatus, job: object) -> None:
+        seen.append(status)
+        if len(seen) == 1:  # seen waiting: now let the queue move
+            blocker.cancel()
+
+    queued.wait_for_final_state(timeout=120, callback=record)
     assert seen[0] is JobStatus.QUEUED and seen[-1] is JobStatus.DONE
     assert all(a is not b for a, b in itertools.pairwise(seen))  # on change only
 

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import numpy as np
 
-#: A circuit the simulator needs seconds for, so that it is still queued or running when a test cancels
-#: it a few milliseconds after submitting it (22 qubits, 20 layers: about 2-5 s on 2 cores).
+#: A circuit the simulator needs a minute or more for on any machine, so that it is still queued or
+#: running when a test cancels it a few milliseconds after submitting it (a cancel stops its
+#: simulation at once). 20 layers were too few: a fast CI machine finished them inside the submit wait.
 BIG_QUBITS = 22
-BIG_DEPTH = 20
+BIG_DEPTH = 300
 TERMINAL = ("completed", "failed", "canceled")
 
 

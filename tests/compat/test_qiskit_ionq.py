@@ -190,13 +190,14 @@ def test_cancel_a_long_job(backend, live_server) -> None:  # type: ignore[no-unt
     assert body["results"] is None
 
 
-def test_cancel_a_completed_job_is_a_clear_error(backend) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_a_completed_job_keeps_it_completed(backend) -> None:  # type: ignore[no-untyped-def]
+    """IonQ answers a cancel of a finished job with the job as it is (issue 16.9): ``cancel()`` does
+    not raise, and the job keeps its status and results."""
     job = backend.run(bell(), shots=10)
     result(job)
-    with pytest.raises(IonQAPIError) as info:
-        job.cancel()
-    assert info.value.status_code == 409
-    assert "completed" in info.value.message
+    job.cancel()
+    body = backend.client.retrieve_job(job.job_id())
+    assert body["status"] == "completed"
     assert result(backend.retrieve_job(job.job_id())).get_counts()  # still readable, still completed
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.conftest import BELL, bell_job
 from tests.conftest import ROOT, LiveServer
-from tests.console.conftest import login
+from tests.console.conftest import login, set_password_cli
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 AXE_SRI = "sha256-KTSJmUUM3yhJqOcLeRL8LahahJ2jnA0NU5T1HUqe2Vw="
@@ -136,6 +136,16 @@ def test_every_page_has_no_serious_or_critical_accessibility_violations(
     narrow = login(chromium, server, viewport={"width": 390, "height": 800})
     narrow.goto(f"{server.url}/console/jobs")
     problems += _check(narrow, "jobs-narrow", shots_dir)
+    made = httpx.post(
+        f"{server.v04}/organizations",
+        json={"name": "Optics Lab", "owner_email": "owner@optics.test"},
+        headers={"Authorization": f"apiKey {server.key}"},
+    )
+    assert made.status_code == 201, made.text
+    set_password_cli(server.data_dir, "owner@optics.test")
+    owner = login(chromium, server, "owner@optics.test", viewport={"width": 1280, "height": 860})
+    assert owner.url.endswith("/console/welcome")  # a new owner, in no project yet
+    problems += _check(owner, "welcome", shots_dir)
     assert problems == [], "\n".join(problems)
     if os.environ.get("QUMULUS_UPDATE_SCREENSHOTS") == "1":
         target = ROOT / "docs" / "screenshots"

@@ -104,3 +104,21 @@ def test_a_ray_worker_killed_mid_task_is_retried_by_the_lease_not_by_ray(ray_pla
     with ray_platform.db.read() as session:
         attempt = session.scalar(select(Execution.attempt).where(Execution.job_id == job_id))
     assert attempt == 2  # one retry, through the database (Ray itself would not have retried)
+
+
+def test_a_workload_s_circuits_run_on_ray(ray_platform) -> None:  # type: ignore[no-untyped-def]
+    """The loop runs in the worker process; its evaluations are circuit jobs, simulated on Ray."""
+    from qumulus.services.workloads import submit_workload
+    from tests.workloads._bodies import H2_EXACT, optimization
+
+    body = optimization("COBYLA", maxiter=25)
+    spec = jobs.JobSpec(backend="simulator", job_type="optimization", input=body["input"])
+    job_id = submit_workload(ray_platform, ray_platform.test_principal, spec).job.id
+    assert _wait(ray_platform, job_id) == "completed"
+    view = jobs.get_job(ray_platform, ray_platform.test_principal, job_id)
+    assert abs(view.results["solution"]["minimum_value"] - H2_EXACT) < 0.05
+    with ray_platform.db.read() as session:
+        from qumulus.store.models import Job
+
+        engines = set(session.scalars(select(Job.engine).where(Job.parent_id == job_id)))
+    assert engines and None not in engines

@@ -206,3 +206,99 @@ def test_sigterm_during_a_job_does_not_report_a_dead_simulator(settings, caplog)
         with platform.db.read() as session:  # not failed: handed back, or requeued at the next start
             job = session.get(Job, job_id)
             assert job.status in ("ready", "started") and job.failure is None
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def test_a_poisoned_job_fails_alone_and_its_batch_mates_complete(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17.1: a stored row that cannot be pickled for the simulator process (600 levels of
+    nesting: JSON reads it, pickle's recursion limit does not) fails its own job with a code; the
+    ordinary jobs claimed in the same batch complete; nothing stays ``started``."""
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    ordinary = [_submit(platform, who, BELL) for _ in range(3)]
+    poisoned = _submit(platform, who, BELL)
+    ordinary += [_submit(platform, who, BELL) for _ in range(3)]
+    with platform.db.write() as session:  # a row the edge would refuse today (a bug, an old row)
+        session.execute(update(Job).where(Job.id == poisoned).values(settings={"deep": _nested(600)}))
+    platform.start_runtime()
+    try:
+        bad = _wait(platform, who, poisoned, timeout=30)
+        assert bad.status == "failed"
+        assert bad.failure["code"] == "InvalidInput" and "RecursionError" in bad.failure["message"]
+        for job_id in ordinary:
+            assert _wait(platform, who, job_id, timeout=30).status == "completed"
+    finally:
+        platform.stop()
+
+
+def test_a_batch_whose_process_dies_completes_all_but_the_culprit(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A task that kills its simulator process (a segfault, an OOM kill) is run alone after the
+    crash; its batch-mates complete, and the culprit fails with ``AttemptsExhausted`` at the cap."""
+    from qumulus.runtime import executor as executor_module
+
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    ordinary = [_submit(platform, who, BELL) for _ in range(4)]
+    culprit = _submit(platform, who, BELL)
+    culprit_execution: list[str] = []
+    with platform.db.read() as session:
+        culprit_execution.append(session.scalar(select(Execution.id).where(Execution.job_id == culprit)))
+    real_run = executor_module._Slot.run
+
+    def run(slot, tasks):  # type: ignore[no-untyped-def]
+        if any(t.execution_id in culprit_execution for t in tasks):
+            slot.process.kill()  # the process dies under this batch
+            slot.process.join()
+        return real_run(slot, tasks)
+
+    monkeypatch.setattr(executor_module._Slot, "run", run)
+    platform.start_runtime()
+    try:
+        for job_id in ordinary:
+            assert _wait(platform, who, job_id, timeout=60).status == "completed"
+        bad = _wait(platform, who, culprit, timeout=60)
+        assert bad.status == "failed" and bad.failure["code"] == "AttemptsExhausted", bad.failure
+        with platform.db.read() as session:
+            assert session.scalar(select(Execution.attempt).where(Execution.job_id == culprit)) == 3
+    finally:
+        platform.stop()
+
+
+def test_the_reaper_fails_work_out_of_attempts_instead_of_requeuing_it_forever(settings) -> None:  # type: ignore[no-untyped-def]
+    """A worker that dies with the job every time (the ``qumulus worker`` of issue 17.1): after
+    ``max_attempts`` expired leases the maintenance round fails the job (one code path for the
+    embedded server, ``qumulus worker`` and ``qumulus scheduler``), and a graceful release gives
+    the attempt back."""
+    from datetime import timedelta
+
+    from qumulus.runtime.maintenance import Scheduler, run_round
+    from qumulus.timeutil import utcnow
+
+    platform, _ = make_platform(settings)
+    who = _principal(platform)
+    job_id = _submit(platform, who, BELL)
+    tasks = Scheduler(platform.db, max_attempts=3).tasks
+    later = utcnow() + timedelta(hours=1)
+    with platform.db.write() as session:
+        queue.claim(session, owner="w0", backends=None, limit=1, lease_seconds=60, postgres=False)
+    with platform.db.write() as session:  # a graceful stop: the attempt is given back
+        assert len(queue.release(session, owner="w0")) == 1
+    for attempt in (1, 2, 3):
+        with platform.db.write() as session:
+            claimed = queue.claim(session, owner=f"w{attempt}", backends=None, limit=1, lease_seconds=1,
+                                  postgres=False, now=utcnow() - timedelta(seconds=10))  # fmt: skip
+        assert [c.attempt for c in claimed] == [attempt]
+        assert jobs.get_job(platform, who, job_id).job.status == "started"
+        run_round(platform.db, tasks)  # the lease expired: requeued, or failed at the cap
+    assert later > utcnow()
+    job = jobs.get_job(platform, who, job_id).job
+    assert job.status == "failed" and job.failure["code"] == "AttemptsExhausted", job.failure
+    with platform.db.read() as session:
+        assert session.scalar(select(Execution.state).where(Execution.job_id == job_id)) == "failed"
+    platform.stop()

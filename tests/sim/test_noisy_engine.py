@@ -285,3 +285,70 @@ def test_terminal_measurements_are_emulated_and_mid_circuit_ones_refused() -> No
     mid = Circuit(1, (Operation("measure", (0,), clbits=(0,)), Operation("x", (0,))), clbits=1)
     with pytest.raises(ValueError, match="mid-circuit"):
         emulate(mid, dev, 10, seed=1)
+
+
+# trajectory-budget mode ------------------------------------------------------------------------------
+
+
+def test_shared_trajectories_keep_every_shot_and_at_most_k_patterns() -> None:
+    from qumulus.sim.error_patterns import share_trajectories
+
+    dev = device("qpu.aria-1")
+    program = build_program(compile_native(random_circuit(8, 8, 3), "ms").circuit, dev)
+    patterns = sample_patterns(program, 3000, np.random.default_rng(2))
+    shared = share_trajectories(patterns, 20, np.random.default_rng(3))
+    assert len(shared.patterns) <= 20 < len(patterns.patterns)
+    assert shared.error_free == patterns.error_free  # error-free shots are untouched (exact)
+    every = sorted(s for _, shots in shared.patterns for s in shots) + shared.error_free
+    assert sorted(every) == list(range(3000))
+    sizes = [len(shots) for _, shots in shared.patterns]
+    errorful = 3000 - len(patterns.error_free)
+    assert max(sizes) <= -(-errorful // 20) * 2  # dealt evenly (two representatives may coincide)
+    # a shot takes its representative's classical flips with its quantum pattern
+    flips_of = {}
+    for events, shots in shared.patterns:
+        flips_of.setdefault(events, set()).update(int(shared.flips[s]) for s in shots)
+    assert share_trajectories(patterns, 10**6, np.random.default_rng(3)) is patterns
+
+
+def test_budget_mode_is_unbiased_against_the_exact_density_matrix() -> None:
+    """Shots sharing K = 8 trajectories: over 40 seeded runs, every outcome's mean frequency is within
+    4.5 standard errors (of the runs' spread) + the bias bound of Aer's exact probability, while the
+    run-to-run spread is wider than exact per-shot mode's (the stated statistical effect)."""
+    dev = device("qpu.aria-1")
+    circuit = random_circuit(5, 6, 4)
+    exact = exact_probabilities(compile_native(circuit, dev.native_2q).circuit, dev)
+
+    def frequencies(k: int | None, seed: int) -> np.ndarray:
+        shots = emulate(circuit, dev, 1000, seed=seed, engine="pauli-qulacs", trajectories=k).outcomes
+        return np.bincount(shots.astype(np.int64), minlength=exact.size) / 1000
+
+    runs = {k: np.array([frequencies(k, s) for s in range(40)]) for k in (8, None)}
+    budget = runs[8]
+    error = np.abs(budget.mean(axis=0) - exact)
+    standard = budget.std(axis=0, ddof=1) / np.sqrt(len(budget))
+    assert np.all(error <= 4.5 * standard + BIAS_BOUND)
+    assert 0.5 * error.sum() < 0.02
+    assert budget.std(axis=0).sum() > runs[None].std(axis=0).sum()  # measured 0.168 vs 0.157
+
+
+def test_over_the_limit_the_prediction_and_the_run_use_the_trajectory_budget() -> None:
+    dev = device("qpu.aria-1")
+    circuit = random_circuit(18, 10, 5)
+    exact = predict(circuit, dev, 1000)
+    assert exact.trajectories is None
+    limit = exact.seconds / 3
+    budget = predict(circuit, dev, 1000, max_seconds=limit)
+    assert budget.trajectories is not None and budget.trajectories >= emulator.MIN_TRAJECTORIES
+    assert budget.seconds <= emulator.BUDGET_SHARE * limit * 1.02
+    assert budget.patterns < exact.patterns
+    # under the limit nothing changes
+    assert predict(circuit, dev, 1000, max_seconds=exact.seconds * 2) == exact
+    # the run measures the machine's speed now and plans for the limit at that speed
+    native = compile_native(circuit, dev.native_2q).circuit
+    assert 0.5 <= emulator.slowdown(native, dev, "pauli-qsim", None, 1) <= 20.0
+    result = emulate(circuit, dev, 1000, seed=3, max_seconds=limit)
+    assert result.trajectories is not None and result.method.endswith(f"budget:{result.trajectories}")
+    # a limit nothing fits: the exact prediction stays (the job is then refused at submission)
+    hopeless = predict(circuit, dev, 1000, max_seconds=1e-6)
+    assert hopeless.trajectories is None and hopeless.seconds == exact.seconds

@@ -83,3 +83,27 @@ def test_unnormalised_float32_input_and_zero_shots() -> None:
     assert set(sample_from_probabilities(probs, 100, seed=1).tolist()) <= {0, 1}
     with pytest.raises(ValueError):
         sample_from_probabilities(probs, -1, seed=1)
+
+
+def test_sampling_from_amplitudes_follows_the_squared_amplitudes() -> None:
+    """The noisy engine's leaf sampler (block sums, one block's cumulative sum per draw) draws from
+    |ψ|² like the probability-vector sampler, leaves the state untouched, and never picks a zero."""
+    from qumulus.sim.sampling import sample_from_amplitudes
+
+    rng = np.random.default_rng(3)
+    n = 13  # 8 blocks of 1024 amplitudes
+    psi = (rng.normal(size=2**n) + 1j * rng.normal(size=2**n)).astype(np.complex64)
+    psi[rng.random(2**n) < 0.3] = 0  # zeros must never be drawn
+    psi /= np.linalg.norm(psi)
+    before = psi.copy()
+    shots = 400_000
+    drawn = sample_from_amplitudes(psi, shots, np.random.default_rng(5))
+    assert np.array_equal(psi, before)
+    probs = np.abs(psi.astype(np.complex128)) ** 2
+    probs /= probs.sum()
+    assert probs[drawn.astype(np.int64)].min() > 0
+    counts = np.bincount(drawn.astype(np.int64), minlength=probs.size) / shots
+    noise = [0.5 * np.abs(rng.multinomial(shots, probs) / shots - probs).sum() for _ in range(50)]
+    assert 0.5 * np.abs(counts - probs).sum() < 1.2 * max(noise)
+    # a tiny state (fewer amplitudes than a block) and a basis state
+    assert sample_from_amplitudes(np.array([0, 1], dtype=np.complex64), 5, rng).tolist() == [1] * 5

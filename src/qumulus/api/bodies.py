@@ -71,7 +71,10 @@ def _strict(model: type[M], document: dict[str, Any]) -> M:
 
 
 def invalid(exc: ValidationError, model: type[BaseModel]) -> InvalidRequest:
-    error = exc.errors()[0]
+    # An unknown field is named first: it is usually the cause (a typo, or a field this request does
+    # not take) of the "missing" error that comes with it.
+    errors = exc.errors()
+    error = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     field = ".".join(str(p) for p in error.get("loc", ())) or "body"
     if error.get("type") == "extra_forbidden":
         allowed = ", ".join(model.model_fields)

@@ -14,9 +14,10 @@ from qumulus.api import sdk_filters
 from qumulus.api.body import read_json
 from qumulus.api.deps import platform_of, principal
 from qumulus.auth.principal import Principal
+from qumulus.domain import WORKLOAD_TYPES
 from qumulus.errors import InvalidRequest
 from qumulus.platform import Platform
-from qumulus.services import jobs
+from qumulus.services import jobs, workloads
 from qumulus.services.jobs import artifacts, estimates, queue_view, results
 from qumulus.services.jobs.outlook import predicted_done_within
 from qumulus.sim.results_io import iter_json_text
@@ -59,7 +60,11 @@ def build(version: str) -> APIRouter:
         hub = platform.completions
         waiter = hub.expect(spec.job_id)
         try:
-            if platform.db.is_sqlite and _declared_size(request) <= INLINE_PLAN_BYTES and not _compiles(spec):
+            if spec.job_type in WORKLOAD_TYPES:  # parses OpenQASM: off the event loop
+                view = await run_in_threadpool(workloads.submit_workload, platform, who, spec)
+            elif (
+                platform.db.is_sqlite and _declared_size(request) <= INLINE_PLAN_BYTES and not _compiles(spec)
+            ):
                 view = await jobs.submit_job_async(platform, who, spec)  # see submit_job_async
             else:  # a networked database, or a circuit big enough to parse off the event loop
                 view = await run_in_threadpool(jobs.submit_job, platform, who, spec)
@@ -181,6 +186,18 @@ def build(version: str) -> APIRouter:
         """``native`` (the ``ionq.native.v1`` compilation) and ``shots`` (``ionq.result.shots.json.v2``)."""
         platform = platform_of(request)
         return JSONResponse(await run_in_threadpool(artifacts.artifact, platform, who, job_id, artifact_id))
+
+    @router.get("/jobs/{job_id}/progress")
+    async def get_progress(
+        job_id: str, request: Request, who: Principal = Depends(principal)
+    ) -> JSONResponse:
+        """An optimization's (or quantum function's) evaluations so far, oldest first: ``{"progress":
+        [{job_id, status, finished_at, value, variance, params, iteration}]}``, every
+        ``log_interval``-th one (and the first, the best and the last); ``?all=true`` lists all."""
+        platform = platform_of(request)
+        every = request.query_params.get("all", "").lower() in ("1", "true", "yes")
+        view = await run_in_threadpool(lambda: workloads.workload(platform, who, job_id, every=every))
+        return JSONResponse(wire.progress_v04(view))
 
     @router.get("/jobs/{job_id}")
     async def get_job(job_id: str, request: Request) -> JSONResponse:

@@ -34,6 +34,7 @@ from typing import Any
 
 from qumulus.circuits.gates import controlled_matrix, matrix
 from qumulus.circuits.model import Circuit, Operation
+from qumulus.circuits.pauli import lower_circuit
 
 #: Standard qiskit gates with our exact semantics (see qumulus.sim.aer): our name -> qiskit method.
 _STANDARD = {
@@ -73,6 +74,7 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
         raise ControlFlowNotCompiled(f"'{construct}' (classical control) cannot be compiled to native gates")
     if circuit.gateset == "native" and twirl_seed is None:
         return Compiled(circuit, (0.0,) * circuit.qubits)
+    circuit = lower_circuit(circuit)  # a commuting pauliexp as rotations, not a synthesised unitary
     from qiskit import transpile
 
     qc = to_qiskit(circuit)

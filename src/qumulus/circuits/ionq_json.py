@@ -20,6 +20,7 @@ import sys
 from numbers import Integral, Real
 from typing import Any
 
+from qumulus.circuits import pauli
 from qumulus.circuits.errors import CircuitError, TooManyGates
 from qumulus.circuits.model import Circuit, CircuitBatch, Operation
 
@@ -375,6 +376,8 @@ def _pauliexp(
     terms = raw.get("terms")
     if not isinstance(terms, (list, tuple)) or not terms:
         raise _err("must be a non-empty list of Pauli strings", "terms", ci, gi)
+    if len(terms) > pauli.MAX_TERMS:
+        raise _err(f"{len(terms)} terms; a pauliexp has at most {pauli.MAX_TERMS}", "terms", ci, gi)
     clean: list[str] = []
     for k, term in enumerate(terms):
         if not isinstance(term, str):
@@ -400,7 +403,18 @@ def _pauliexp(
             raise _err(
                 f"time × coefficients[{k}] = {time:g} × {value:g} is not a finite number", "time", ci, gi
             )
-    return Operation("pauliexp", targets, controls, (time, *values), tuple(clean))
+    op = Operation("pauliexp", targets, controls, (time, *values), tuple(clean))
+    if op.arity > pauli.MAX_DENSE_TARGETS and pauli.dense(op):
+        why = "has controls" if controls else "has terms that do not commute"
+        raise _err(
+            f"a pauliexp on {op.arity} qubits that {why} needs a dense 2^{op.arity} × 2^{op.arity} "
+            f"unitary; at most {pauli.MAX_DENSE_TARGETS} qubits unless its terms commute and it has "
+            "no controls (it then runs as one rotation per term)",
+            "targets",
+            ci,
+            gi,
+        )
+    return op
 
 
 def _ms_phases(raw: dict[str, Any], ci: int | None, gi: int) -> tuple[float, float]:

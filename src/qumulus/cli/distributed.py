@@ -92,7 +92,13 @@ def scheduler(
         from qumulus.platform.distributed import enable_notifications
 
         enable_notifications(platform, work=False, done=False)  # to wake workers after a reap
-    job = Scheduler(platform.db, interval=interval, on_queued=platform.waker.notify)
+    job = Scheduler(
+        platform.db,
+        interval=interval,
+        on_queued=platform.waker.notify,
+        max_attempts=platform.settings.max_attempts,  # QUMULUS_MAX_ATTEMPTS, as in `qumulus serve`
+        outbox=platform.outbox,
+    )
     job.start()
     # Schedulers also deliver the notification outbox (webhooks, e-mail) that API and worker
     # processes fill; several notifiers are safe (each claims a row before sending it).

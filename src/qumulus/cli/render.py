@@ -61,3 +61,40 @@ def jobs_table(jobs: list[Any]) -> Table:
             str(data.get("submitted_at") or "")[:19].replace("T", " "),
         )
     return table
+
+
+def convergence(values: list[float], *, width: int = 60, height: int = 10) -> str:
+    """A text chart of an optimization's values per iteration (iteration 1 at the left).
+
+    One column per iteration (iterations averaged into columns past ``width``), each a dot at its
+    value's height, the y axis labelled with the highest and lowest value. Plain characters: it
+    reads the same over SSH, in CI logs and in a test.
+    """
+    if not values:
+        return "(no iterations yet)"
+    columns = len(values) if len(values) <= width else width
+    sampled = [
+        sum(chunk) / len(chunk)
+        for chunk in (
+            values[
+                i * len(values) // columns : max(
+                    (i + 1) * len(values) // columns, i * len(values) // columns + 1
+                )
+            ]
+            for i in range(columns)
+        )
+    ]
+    top, bottom = max(sampled), min(sampled)
+    span = (top - bottom) or 1.0
+    rows = [[" "] * columns for _ in range(height)]
+    for x, value in enumerate(sampled):
+        y = round((top - value) / span * (height - 1))
+        rows[y][x] = "•"
+    label = max(len(f"{top:.4f}"), len(f"{bottom:.4f}"))
+    lines = []
+    for y, row in enumerate(rows):
+        mark = f"{top:.4f}" if y == 0 else f"{bottom:.4f}" if y == height - 1 else ""
+        lines.append(f"{mark:>{label}} │{''.join(row)}")
+    lines.append(f"{'':>{label}} └{'─' * columns}")
+    lines.append(f"{'':>{label}}  iteration 1 … {len(values)}")
+    return "\n".join(lines)

@@ -248,9 +248,25 @@ def jobs_show(job_id: str, profile: Profile = None) -> None:
     ]
     if data.get("failure"):
         rows.append(("error", f"[red]{job.error_message()}[/red]"))
+    workload = data.get("type") in ("quantum-function", "optimization")
+    steps = list(job.progress()) if workload else []
+    if workload:
+        rows[5] = ("evaluations", str(len(steps)))
+        results = data.get("results") or {}
+        if "value" in results:
+            rows.append(("value", f"{results['value']:.6f} (variance {results.get('variance', 0):.2e})"))
+        best = min((s for s in steps if s.value is not None), key=lambda s: s.value, default=None)  # type: ignore[arg-type,return-value]
+        if best is not None and data.get("type") == "optimization":
+            rows.append(("best value", f"{best.value:.6f} at iteration {best.iteration}"))
+            rows.append(("best parameters", ", ".join(f"{p:.6g}" for p in best.params)))
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
+    if workload and len(steps) > 1:
+        from qumulus.cli.render import convergence
+
+        console.print("convergence (value per iteration)", style="bold")
+        console.print(convergence([s.value for s in steps if s.value is not None]), highlight=False)
 
 
 @jobs_app.command("wait")

@@ -292,6 +292,10 @@ class Backend:
         name = aliases.one_of(name, job_name, "name", "job_name")
         tags = aliases.tags(aliases.one_of(tags, job_tags, "tags", "job_tags"), "job_tags")
         aliases.check_share_level(job_share_level)
+        from qumulus.client.workloads import Workload
+
+        if isinstance(circuits, Workload):  # a quantum function or an optimization: loop on the server
+            return self._run_workload(circuits, shots, name, tags, metadata, noise, idempotency_key)
         program = prepare(circuits)
         body: dict[str, Any] = {
             "type": program.job_type,
@@ -317,6 +321,29 @@ class Backend:
         ]
         job = Job(self._provider, {"id": job_id, "backend": self.name, "status": "submitted"}, memory=memory)
         return job.refresh()
+
+    def _run_workload(
+        self,
+        workload: Any,
+        shots: int,
+        name: str | None,
+        tags: list[str] | None,
+        metadata: dict[str, str] | None,
+        noise: dict[str, Any] | None,
+        idempotency_key: str | None,
+    ) -> Any:
+        from qumulus.client.workloads import WorkloadJob
+
+        body: dict[str, Any] = {"type": workload.job_type, "backend": self.name, "shots": shots,
+                                "input": workload.input()}  # fmt: skip
+        for key, value in (("name", name), ("tags", tags), ("metadata", metadata), ("noise", noise)):
+            if value:
+                body[key] = value
+        key = idempotency_key or str(uuid.uuid4())
+        job_id = self._provider._submit("/jobs", body, key, kind="job", backend=self.name, name=name)["id"]
+        return WorkloadJob(
+            self._provider, {"id": job_id, "backend": self.name, "status": "submitted"}
+        ).refresh()
 
     async def run_async(self, circuits: Any, shots: int = 100, **options: Any) -> AsyncJob:
         """:meth:`run` for ``asyncio``: ``job = await backend.run_async(qc)``, then

@@ -67,7 +67,12 @@ class Provider:
 
     def retrieve_job(self, job_id: str) -> Job:
         """Any job of this project by id, whatever its backend (retired ones included)."""
-        return Job(self, self.transport.request("GET", f"/jobs/{job_id}"))
+        data = self.transport.request("GET", f"/jobs/{job_id}")
+        if data.get("type") in ("quantum-function", "optimization"):
+            from qumulus.client.workloads import WorkloadJob
+
+            return WorkloadJob(self, data)
+        return Job(self, data)
 
     def jobs(
         self,

@@ -163,6 +163,52 @@ def histogram_svg(
     return "".join(parts)
 
 
+def convergence_svg(points: Sequence[tuple[int, float]], *, best: int | None = None, title: str) -> str:
+    """An optimization's value per iteration: a line through the recorded points, a dot on each
+    (its exact value on hover), the best iteration ringed, axes with round ticks."""
+    if not points:
+        return ""
+    left, top, right_pad, bottom_pad = 64, 16, 16, 40
+    width, height = 680, 280
+    bottom, right = height - bottom_pad, width - right_pad
+    values = [v for _, v in points]
+    ticks = nice_ticks(min(values), max(values), 5)
+    lo, hi = ticks[0], ticks[-1]
+    if hi == lo:
+        lo, hi = lo - 1, hi + 1
+        ticks = [lo, hi]
+    first, last = points[0][0], points[-1][0]
+
+    def xy(iteration: int, value: float) -> tuple[float, float]:
+        x = left + (right - left) * ((iteration - first) / ((last - first) or 1))
+        y = bottom - (bottom - top) * (value - lo) / (hi - lo)
+        return x, y
+
+    parts = [_open(width, height, title, "chart convergence-chart")]
+    parts += _y_axis(ticks, top, bottom, left, right, "Value")
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in points))
+    parts.append(f'<polyline class="line" fill="none" stroke="currentColor" points="{line}"/>')
+    for iteration, value in points:
+        x, y = xy(iteration, value)
+        cls = "point best" if iteration == best else "point"
+        parts.append(
+            f'<circle class="{cls}" data-iteration="{iteration}" data-value="{value:.6f}" cx="{x:.1f}" '
+            f'cy="{y:.1f}" r="{5 if iteration == best else 2.5}"><title>iteration {iteration}: '
+            f"{value:.6f}</title></circle>"
+        )
+    for iteration in sorted({first, last}):
+        x, _ = xy(iteration, lo)
+        parts.append(
+            f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{iteration}</text>'
+        )
+    middle = (left + right) / 2
+    parts.append(
+        f'<text class="unit" x="{middle:.0f}" y="{height - 6}" text-anchor="middle">Iteration</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 # --- usage and money ----------------------------------------------------------------------------
 
 

@@ -16,9 +16,9 @@ from qumulus.backends.catalog import emulation_target
 from qumulus.circuits.errors import CircuitError
 from qumulus.circuits.ionq_json import parse_input
 from qumulus.console import charts, fmt
-from qumulus.domain import ACTIVE, JobSpec, JobView
+from qumulus.domain import ACTIVE, WORKLOAD_TYPES, JobSpec, JobView
 from qumulus.errors import Conflict, NotFound
-from qumulus.services import jobs
+from qumulus.services import jobs, workloads
 from qumulus.services.billing import contracts
 from qumulus.services.jobs import artifacts, inputs, outlook, results
 from qumulus.services.tenancy import users
@@ -127,7 +127,11 @@ def live(platform: Any, principal: Principal, job_id: str, scale: str = "probabi
     ahead = outlook.outlook(platform, principal, view)
     price = contracts.prices(platform, principal, [job.backend]).get(job.backend)
     completed = job.status == "completed" and not job.dry_run
+    workload = _workload(platform, principal, job) if job.type in WORKLOAD_TYPES else None
+    if workload is not None:
+        completed = False  # its results are a value or a solution, not a histogram (see below)
     return {
+        "workload": workload,
         "job": job,
         "view": view,
         "steps": steps,
@@ -142,6 +146,28 @@ def live(platform: Any, principal: Principal, job_id: str, scale: str = "probabi
         "active": ACTIVE,
         "project_id": principal.project_id,
         "predicted_wall_ms": _predicted_wall(view),
+    }
+
+
+def _workload(platform: Any, principal: Principal, job: Any) -> dict[str, Any]:
+    """A quantum function's or optimization's progress: the convergence chart, the best point and
+    the latest rows (the panel refreshes every second while the loop runs)."""
+    view = workloads.workload(platform, principal, job.id, every=True)
+    points = [(r.iteration, r.value) for r in view.rows if r.value is not None]
+    best = min(view.rows, key=lambda r: r.value if r.value is not None else float("inf"), default=None)
+    return {
+        "type": job.type,
+        "evaluations": view.evaluations,
+        "result": view.result,
+        "best_value": view.best_value,
+        "best_params": view.best_params,
+        "best_iteration": best.iteration if best is not None else None,
+        "svg": charts.convergence_svg(
+            points, best=best.iteration if best is not None else None, title="Value by iteration"
+        )
+        if len(points) > 1
+        else "",
+        "latest": list(reversed(view.rows[-10:])),
     }
 
 

@@ -9,6 +9,7 @@ one; nothing below this package imports it.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from typing import Any
@@ -56,6 +57,8 @@ class Platform(Context):
         self.fleet: Any = None
         self.drivers: Any = None
         self.mirror: Any = None
+        #: The loops of quantum-function and optimization jobs (services/workloads/runner.py).
+        self.workload_runner: Any = None
         with self.db.write() as session:
             seed_backends(session)
             if settings.backends_file is not None:
@@ -79,7 +82,7 @@ class Platform(Context):
             return
         # Embedded mode owns the database: anything left running by a previous process is orphaned.
         with self.db.write() as session:
-            _requeue_orphans(session)
+            _requeue_orphans(session, self.settings.max_attempts, self.outbox)
         self.executor = LocalExecutor(self.settings.pool_processes, warm=self.settings.warm_engines)
         if self.settings.warm_engines:
             self.executor.prestart()  # the first job should not pay for spawning and imports
@@ -95,15 +98,20 @@ class Platform(Context):
             backends=simulated_backends() if served else None,
             claim_batch=self.settings.claim_batch,
             lease_seconds=self.settings.lease_seconds,
+            max_attempts=self.settings.max_attempts,
             inline_limit=self.settings.inline_result_entries,
+            max_emulation_seconds=self.settings.max_emulation_seconds,
             on_finished=self.completions.publish,
             outbox=self.outbox,
         )
         self.workers.start()
+        self.start_workloads(owner=self.workers.owner, lease_seconds=self.settings.lease_seconds)
         self.start_notifier()
         from qumulus.runtime.maintenance import Scheduler
 
-        self.maintenance = Scheduler(self.db, on_queued=self.waker.notify)
+        self.maintenance = Scheduler(
+            self.db, on_queued=self.waker.notify, max_attempts=self.settings.max_attempts, outbox=self.outbox
+        )
         self.maintenance.start()
         if self.settings.recalibrate_seconds > 0 and self.recalibrator is None:
             from qumulus.services.backends.calibration import Recalibrator
@@ -148,6 +156,24 @@ class Platform(Context):
         self.mirror.start()
         return self.fleet.names
 
+    def start_workloads(
+        self, *, owner: str, backends: list[str] | None = None, lease_seconds: float = 30.0
+    ) -> None:
+        """Run workload loops in this process (claimed with a lease, like executions)."""
+        from qumulus.services.workloads import WorkloadRunner
+
+        if self.workload_runner is not None or self.settings.workload_slots <= 0:
+            return
+        self.workload_runner = WorkloadRunner(
+            self,
+            owner=f"{owner}:workloads",
+            backends=backends,
+            slots=self.settings.workload_slots,
+            lease_seconds=lease_seconds,
+            on_finished=self._finished,
+        )
+        self.workload_runner.start()
+
     def _finished(self, done: list[tuple[str, str]]) -> None:
         self.completions.publish(done)
         if self.bus is not None:
@@ -171,7 +197,21 @@ class Platform(Context):
         if self.bus is not None:  # distributed mode: workers elsewhere hear it by NOTIFY
             self.bus.publish_cancel()
 
+    def _release(self, owner: str) -> None:
+        """A graceful stop puts back what this process's workers held, attempts given back (a stop
+        is not a failed attempt; the next start runs it again)."""
+        from qumulus.runtime import queue
+
+        try:
+            with self.db.write(durable=False) as session:
+                queue.release(session, owner=owner)
+        except Exception:  # the database may be what is failing: the next start reaps instead
+            logging.getLogger("qumulus").exception("could not release leases at stop")
+
     def stop(self) -> None:
+        if self.workload_runner is not None:
+            self.workload_runner.stop()
+            self.workload_runner = None
         if self.maintenance is not None:
             self.maintenance.stop()
             self.maintenance = None
@@ -192,6 +232,7 @@ class Platform(Context):
             self.fleet = None
         if self.workers is not None:
             self.workers.stop()
+            self._release(self.workers.owner)
             self.workers = None
         if self.executor is not None:
             self.executor.shutdown()
@@ -219,13 +260,21 @@ def sync_backends_file(session: Any, path: Any) -> None:
     sync_file(session, load_backends(path))
 
 
-def _requeue_orphans(session) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+def _requeue_orphans(session, max_attempts: int, outbox) -> None:  # type: ignore[no-untyped-def]
+    """Work left running by a previous process (it died): requeued while it has attempts left,
+    failed once it has none (runtime/reaping.py), as the maintenance round would."""
+    from sqlalchemy import select, update
 
-    from qumulus.runtime import queue
-    from qumulus.store.models import Execution
+    from qumulus.runtime import reaping
+    from qumulus.store.models import Execution, Workload
 
     owners = set(session.scalars(select(Execution.lease_owner).where(Execution.state == "running")))
     for owner in owners:
         if owner:
-            queue.reap(session, owner=owner)
+            reaping.reap(session, max_attempts=max_attempts, owner=owner, outbox=outbox)
+    # Workload loops of a previous process resume at once (from their recorded progress).
+    session.execute(
+        update(Workload)
+        .where(Workload.state == "running")
+        .values(state="queued", lease_owner=None, lease_expires_at=None)
+    )

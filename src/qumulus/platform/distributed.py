@@ -76,7 +76,7 @@ def enable_notifications(platform: Platform, *, work: bool = True, done: bool = 
     platform.waker = waker
     handlers = {}
     if work:
-        handlers[WORK_CHANNEL] = lambda _payload: waker.wake_local()
+        handlers[WORK_CHANNEL] = lambda _payload: (waker.wake_local(), platform.workloads_waker.notify())
         handlers[CANCEL_CHANNEL] = lambda _payload: _check_leases(platform)
     if done:
         handlers[DONE_CHANNEL] = lambda payload: platform.completions.publish(parse_done(payload))
@@ -173,22 +173,31 @@ def start_worker(
         backends=names,
         claim_batch=platform.settings.claim_batch,
         lease_seconds=lease_seconds,
+        max_attempts=platform.settings.max_attempts,  # the same cap as `qumulus serve`
         inline_limit=platform.settings.inline_result_entries,
+        max_emulation_seconds=platform.settings.max_emulation_seconds,
         poll_seconds=poll_seconds,
         on_finished=finished,
         outbox=platform.outbox,  # failure e-mails and webhooks: rows written with the completion
     )
     platform.workers.start()
+    # The loops of workload jobs on these backends: claimed with a lease like executions; their
+    # circuits go through the queue to these (or any) workers, on this executor (local or Ray).
+    platform.start_workloads(owner=platform.workers.owner, backends=names, lease_seconds=lease_seconds)
 
 
 def release_leases(platform: Platform) -> int:
     """After a graceful stop: put back what this worker still held, so nobody waits for its lease."""
     from qumulus.runtime import queue
 
+    if platform.workload_runner is not None:
+        platform.workload_runner.stop(release=True)
+        platform.workload_runner = None
     owners = [pool.owner for pool in (platform.workers, platform.drivers) if pool is not None]
     if not owners:
         return 0
     with platform.db.write(durable=False) as session:
         # Executions at a provider go back to the queue with their provider job id: whoever claims
         # them next re-attaches.
-        return sum(len(queue.reap(session, owner=owner)) for owner in owners)
+        # A graceful stop gives the attempt back (runtime/queue.release).
+        return sum(len(queue.release(session, owner=owner)) for owner in owners)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from qumulus.accounting.budget import charge as billable
 from qumulus.accounting.pricing import Rate, applicable_rate
+from qumulus.domain import WORKLOAD_TYPES
 from qumulus.notifications.outbox import Outbox, job_events
 from qumulus.runtime import fairshare, queue
 from qumulus.runtime.queue import Claimed
@@ -284,6 +285,10 @@ def roll_up_parent(session: Session | Connection, parent_id: str, *, postgres: b
     once cannot both see the other's child as pending and leave the parent running forever.
     """
     conn = core(session)  # Core statements: no ORM unit-of-work cost
+    if conn.scalar(select(Job.type).where(Job.id == parent_id)) in WORKLOAD_TYPES:
+        # A workload's runner decides when it ends, not its circuits (services/workloads); and no
+        # lock on it here, which a cancel of the workload (parent first) would deadlock against.
+        return None
     lock = select(Job.status).where(Job.id == parent_id)
     if postgres:
         lock = lock.with_for_update()

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class CompletionHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[str | None]]]] = {}
+        #: Plain callbacks told of every completion (the workload runner waits on its circuits so).
+        self._listeners: list[Callable[[list[tuple[str, str]]], None]] = []
+
+    def listen(self, callback: Callable[[list[tuple[str, str]]], None]) -> None:
+        """Call ``callback(finished)`` from the publishing thread after each batch (keep it cheap)."""
+        self._listeners.append(callback)
 
     def expect(self, job_id: str) -> asyncio.Future[str | None]:
         """Register interest before submitting, so a completion cannot slip past unseen."""
@@ -49,6 +55,10 @@ class CompletionHub:
     def publish(self, finished: Iterable[tuple[str, str]]) -> None:
         """Called from worker threads with ``(job id, final status)`` pairs after their commit."""
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[str | None], str]]] = {}
+        if self._listeners:
+            finished = list(finished)
+            for listener in self._listeners:
+                listener(finished)
         with self._lock:
             for job_id, status in finished:
                 for loop, future in self._waiters.pop(job_id, []):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 from multiprocessing.connection import Connection
@@ -20,7 +21,7 @@ from typing import Any
 
 from qumulus.runtime.tasks import Outcome, Task, run_tasks, warm_up
 
-__all__ = ["Aborted", "BrokenProcessPool", "LocalExecutor"]
+__all__ = ["Aborted", "BrokenProcessPool", "LocalExecutor", "unsendable"]
 
 
 class BrokenProcessPool(RuntimeError):
@@ -31,16 +32,74 @@ class Aborted(BrokenProcessPool):
     """The batch was stopped on purpose (its executions were canceled); the process was replaced."""
 
 
+#: The failure code of an execution whose task cannot cross to a simulator process (or whose
+#: outcome cannot come back): its input is stored but unusable. Only that execution fails.
+UNSENDABLE = "InvalidInput"
+
+
+def unsendable(execution_id: str, exc: BaseException) -> Outcome:
+    """The failed outcome of a task that cannot be sent, received or prepared."""
+    return Outcome(
+        execution_id,
+        ok=False,
+        seconds=0.0,
+        failure={
+            "code": UNSENDABLE,
+            "message": f"the job's stored input cannot be run: {type(exc).__name__}: {str(exc)[:200]}",
+        },
+    )
+
+
+def _pack(tasks: list[Task]) -> tuple[list[tuple[str, bytes]], list[Outcome]]:
+    """Pickle each task on its own: a task that cannot be pickled (a ``RecursionError`` on a deep
+    structure, an unpicklable value) fails alone instead of taking the whole batch's send with it."""
+    packed: list[tuple[str, bytes]] = []
+    failed: list[Outcome] = []
+    for task in tasks:
+        try:
+            packed.append((task.execution_id, pickle.dumps(task, pickle.HIGHEST_PROTOCOL)))
+        except Exception as exc:  # RecursionError, PicklingError, TypeError, ...
+            failed.append(unsendable(task.execution_id, exc))
+    return packed, failed
+
+
+def _unpack_and_run(packed: list[tuple[str, bytes]]) -> list[Outcome]:
+    """In the simulator process: unpickle each task on its own (one that cannot be read fails alone)
+    and run the rest as one batch."""
+    tasks: list[Task] = []
+    failed: list[Outcome] = []
+    for execution_id, blob in packed:
+        try:
+            tasks.append(pickle.loads(blob))
+        except Exception as exc:
+            failed.append(unsendable(execution_id, exc))
+    return run_tasks(tasks) + failed if tasks else failed
+
+
 def _serve(conn: Connection, warm: bool) -> None:
     """The simulator process: warm up, say so, then run batches until the pipe closes."""
     warm_up(warm)
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            tasks = conn.recv()
+            packed = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(run_tasks(tasks))
+        outcomes = _unpack_and_run(packed)
+        try:
+            conn.send(outcomes)
+        except (EOFError, OSError):
+            return
+        except Exception:  # an outcome that cannot be pickled back: send each alone, or its failure
+            conn.send([_sendable(outcome) for outcome in outcomes])
+
+
+def _sendable(outcome: Outcome) -> Outcome:
+    try:
+        pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        return outcome
+    except Exception as exc:
+        return unsendable(outcome.execution_id, exc)
 
 
 class _Slot:
@@ -73,11 +132,14 @@ class _Slot:
 
     def run(self, tasks: list[Task]) -> list[Outcome]:
         self.wait_ready()
+        packed, failed = _pack(tasks)
+        if not packed:
+            return failed
         self.aborted = False
-        self.running = frozenset(t.execution_id for t in tasks)
+        self.running = frozenset(execution_id for execution_id, _ in packed)
         try:
-            self.conn.send(tasks)
-            return self.conn.recv()
+            self.conn.send(packed)
+            return self.conn.recv() + failed
         finally:
             self.running = frozenset()
 

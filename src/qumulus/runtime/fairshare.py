@@ -45,15 +45,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from qumulus.backends.catalog import NOISE_MODELS
 from qumulus.runtime import availability, session_affinity
 from qumulus.scheduling import charging, decay
 from qumulus.scheduling.charging import Charge, ShareTerm, Usage
+from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS
 from qumulus.scheduling.policy import Allocation, Candidate, Running, Snapshot, Window, decode_priority
 from qumulus.store import fast_sql
 from qumulus.store.models import (
     Contract,
     Execution,
     FairShareUsage,
+    Job,
     Project,
     Reservation,
     UsageLedger,
@@ -199,7 +202,19 @@ _STATE_IS_QUEUED = Execution.state == literal_column("'queued'")
 _STATE_IS_RUNNING = Execution.state == literal_column("'running'")
 
 
-def _window_query(filtered: bool) -> Any:
+def short_class() -> Any:
+    """SQL: a queued execution in the short class (``scheduling/lanes.py``): the ideal simulator, a
+    declared width of at most ``SMALL_CIRCUIT_QUBITS`` qubits, no QPU noise model."""
+    return and_(
+        Execution.backend.not_like("qpu.%"),
+        func.coalesce(Job.stats["qubits"].as_integer(), 0) <= SMALL_CIRCUIT_QUBITS,
+        func.coalesce(Job.noise["model"].as_string(), "").not_in(
+            sorted(m for m, qpu in NOISE_MODELS.items() if qpu)
+        ),
+    )
+
+
+def _window_query(filtered: bool, short_only: bool = False) -> Any:
     """Queued heads per (backend, project) UNION ALL running counts, joined with usage and shares.
 
     Both halves read partial indexes (queued rows in claim order, running rows), so the cost grows
@@ -230,6 +245,8 @@ def _window_query(filtered: bool) -> Any:
     if filtered:
         backends = Execution.backend.in_(bindparam("backends", expanding=True))
         queued, running = queued.where(backends), running.where(backends)
+    if short_only:  # every long lane is taken: only short work may be claimed (scheduling/lanes.py)
+        queued = queued.join(Job, Job.id == Execution.job_id).where(short_class())
     running = running.group_by(Execution.backend, Execution.project_id, Execution.organization_id)
     heads = queued.subquery("q")
     k = bindparam("k", type_=Integer, literal_execute=True)
@@ -264,15 +281,23 @@ def _window_query(filtered: bool) -> Any:
     )
 
 
-_WINDOW = {f: _window_query(f) for f in (False, True)}
+_WINDOW = {(f, s): _window_query(f, s) for f in (False, True) for s in (False, True)}
 
 
-def snapshot(conn: Connection, *, backends: Sequence[str] | None, limit: int, now: datetime) -> Snapshot:
-    """The policy's view of the queue: one query plus the cached terms."""
+def snapshot(
+    conn: Connection,
+    *,
+    backends: Sequence[str] | None,
+    limit: int,
+    now: datetime,
+    short_only: bool = False,
+) -> Snapshot:
+    """The policy's view of the queue: one query plus the cached terms. ``short_only``: only
+    short-class executions are candidates (running work is counted whatever its class)."""
     params: dict[str, Any] = {"k": max(1, limit)}
     if backends is not None:
         params["backends"] = list(backends)
-    rows = fast_sql.rows(conn, _WINDOW[backends is not None], params)
+    rows = fast_sql.rows(conn, _WINDOW[(backends is not None, short_only)], params)
     at = _ts(now)
     t = terms(conn, now)
     h = HALF_LIFE_S

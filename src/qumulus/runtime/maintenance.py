@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, text
 
-from qumulus.runtime import queue
+from qumulus.config import Settings
+from qumulus.notifications.outbox import Outbox
+from qumulus.runtime import reaping
 from qumulus.store.db import Database, core
 
 log = logging.getLogger("qumulus.scheduler")
@@ -29,18 +31,24 @@ ROUND_LOCK = 0x7175_6D75_0002
 Task = Callable[[Connection], bool]
 
 
-def reap_expired(conn: Connection) -> bool:
-    """Requeue executions whose worker stopped heartbeating (killed, frozen, partitioned)."""
-    ids = queue.reap(conn)
-    if ids:
-        log.warning("requeued %d execution(s) whose lease expired", len(ids))
-    return bool(ids)
+def reaper(max_attempts: int, outbox: Outbox | None = None) -> Task:
+    """The reaping task: requeue executions whose worker stopped heartbeating (killed, frozen,
+    partitioned) while they have attempts left, fail those out of attempts
+    (:func:`qumulus.runtime.reaping.reap`)."""
+
+    def reap_expired(conn: Connection) -> bool:
+        reaped = reaping.reap(conn, max_attempts=max_attempts, outbox=outbox)
+        if reaped.requeued:
+            log.warning("requeued %d execution(s) whose lease expired", len(reaped.requeued))
+        return bool(reaped.requeued)
+
+    return reap_expired
 
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 _LOCK_TIMEOUT = text("SET LOCAL lock_timeout = '5s'")
 
-DEFAULT_TASKS: tuple[Task, ...] = (reap_expired,)
+DEFAULT_TASKS: tuple[Task, ...] = (reaper(Settings.max_attempts),)
 
 
 def run_round(db: Database, tasks: Sequence[Task] = DEFAULT_TASKS) -> bool | None:
@@ -68,12 +76,14 @@ class Scheduler:
         db: Database,
         *,
         interval: float = 5.0,
-        tasks: Sequence[Task] = DEFAULT_TASKS,
+        tasks: Sequence[Task] | None = None,
         on_queued: Callable[[], None] | None = None,
+        max_attempts: int = Settings.max_attempts,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
         self.interval = interval
-        self.tasks = list(tasks)
+        self.tasks = list(tasks) if tasks is not None else [reaper(max_attempts, outbox)]
         self.on_queued = on_queued
         self.rounds_acted = 0
         self._stop = threading.Event()

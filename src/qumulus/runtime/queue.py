@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from qumulus.runtime import fairshare
+from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS
 from qumulus.scheduling.policy import select_next
 from qumulus.store.db import Database, core
 from qumulus.store.models import Execution, Job
@@ -73,8 +74,6 @@ _LOCK_IDS = (
 )
 #: Extra picks asked of the policy on PostgreSQL, to make up for rows a concurrent claim locked.
 _SLACK = 2
-#: Circuits up to this many qubits take milliseconds: a worker runs a batch of them in one call.
-SMALL_CIRCUIT_QUBITS = 16
 _SIZES = (
     select(Execution.id, Job.stats["qubits"].as_integer())
     .join(Job, Job.id == Execution.job_id)
@@ -135,8 +134,12 @@ def claim(
     lease_seconds: float,
     postgres: bool,
     now: datetime | None = None,
+    short_only: bool = False,
 ) -> list[Claimed]:
     """Take up to ``limit`` queued executions in fair-share order and mark their jobs started.
+
+    ``short_only``: only short-class work (``scheduling/lanes.py``), for a worker whose pool has
+    every long lane taken.
 
     The order is :func:`qumulus.scheduling.policy.select_next` over a snapshot read in one query
     (:mod:`qumulus.runtime.fairshare`). On PostgreSQL the chosen rows are then locked with
@@ -148,7 +151,7 @@ def claim(
     ids: list[str] = []
     for _ in range(3 if postgres else 1):  # PostgreSQL: again if concurrent claims held every pick
         window = limit * _SLACK if postgres else limit
-        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now)
+        snap = fairshare.snapshot(conn, backends=backends, limit=window, now=now, short_only=short_only)
         if not snap.candidates:
             return []
         ids = [c.id for c in select_next(snap, limit * _SLACK if postgres else limit)]
@@ -170,9 +173,16 @@ def _take(
     """Lease the chosen executions, mark their jobs started, and read what running them needs."""
     expires = now + timedelta(seconds=lease_seconds)
     conn.execute(_TAKE, {"ids": ids, "b_owner": owner, "b_expires": expires, "now": now})
-    rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
-    started = [row.job_id for row in rows] + list({row.parent_id for row in rows if row.parent_id})
+    claimed = claimed_rows(conn, ids, started_at=now)
+    started = [c.job_id for c in claimed] + list({c.parent_id for c in claimed if c.parent_id})
     conn.execute(_START_JOBS, {"job_ids": started, "now": now})
+    return claimed
+
+
+def claimed_rows(conn: Connection, ids: list[str], *, started_at: datetime | None) -> list[Claimed]:
+    """What running these executions needs, in the order of ``ids`` (a claim's, or the reaper's
+    when it fails executions out of attempts)."""
+    rows = conn.execute(_CLAIMED_ROWS, {"ids": ids}).all()
     order = {eid: i for i, eid in enumerate(ids)}
     claimed = [
         Claimed(
@@ -189,7 +199,7 @@ def _take(
             shots=row.shots,
             noise=row.noise,
             settings=row.settings or {},
-            started_at=now,
+            started_at=started_at,
             provider_job_id=row.provider_job_id,
             name=row.name,
         )
@@ -253,35 +263,68 @@ def not_held(session: Session | Connection, *, owner: str, execution_ids: Sequen
 def reap(
     session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
 ) -> list[str]:
-    """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases).
+    """Requeue running executions whose lease expired (or, with ``owner``, that owner's leases),
+    whatever their attempt. Returns the execution ids put back in the queue; their jobs go back
+    to ``ready``.
 
-    Returns the execution ids put back in the queue. Their jobs go back to ``ready``.
+    Only for tests and tools: the runtime reaps through :func:`qumulus.runtime.reaping.reap`, which
+    fails executions out of attempts instead of requeuing them forever.
     """
+    rows = lost(session, now=now, owner=owner)
+    requeue_all(session, rows, reason="lease expired" if owner is None else "handed back by its owner")
+    return [r.id for r in rows]
+
+
+def lost(
+    session: Session | Connection, *, now: datetime | None = None, owner: str | None = None
+) -> list[Any]:
+    """Running executions whose lease expired (or, with ``owner``, that owner's): rows of
+    (id, job_id, attempt, lease_owner, provider_job_id)."""
     conn = core(session)  # Core statements: no ORM unit-of-work cost
-    now = now or utcnow()
     condition = [Execution.state == "running"]
     if owner is None:
-        condition.append(Execution.lease_expires_at < now)
+        condition.append(Execution.lease_expires_at < (now or utcnow()))
     else:
         condition.append(Execution.lease_owner == owner)
-    rows = conn.execute(
-        select(
-            Execution.id,
-            Execution.job_id,
-            Execution.lease_owner,
-            Execution.attempt,
-            Execution.lease_expires_at,
-        ).where(and_(*condition))
-    ).all()
-    if not rows:
-        return []
-    ids = [r.id for r in rows]
-    conn.execute(
-        update(Execution)
-        .where(Execution.id.in_(ids), Execution.state == "running")
-        .values(state="queued", lease_owner=None, lease_expires_at=None)
+    return list(
+        conn.execute(
+            select(
+                Execution.id,
+                Execution.job_id,
+                Execution.attempt,
+                Execution.lease_owner,
+                Execution.provider_job_id,
+                Execution.lease_expires_at,
+            ).where(and_(*condition))
+        ).all()
     )
-    reason = "lease expired" if owner is None else "handed back by its owner"
+
+
+def requeue_all(
+    session: Session | Connection,
+    rows: Sequence[Any],
+    *,
+    refund: bool = False,
+    reason: str = "lease expired",
+) -> None:
+    """Put these running executions (rows of :func:`lost`) back in the queue; their jobs go back to
+    ``ready``. ``refund`` gives the attempt back: a graceful stop is not a failed attempt (the
+    fence stays sound, as the next claim's owner differs). Each requeue is logged with its ids,
+    owner, attempt and ``reason`` (issue 16.16)."""
+    if not rows:
+        return
+    conn = core(session)
+    ids = [r.id for r in rows]
+    values: dict[str, Any] = {"state": "queued", "lease_owner": None, "lease_expires_at": None}
+    if refund:
+        values["attempt"] = (
+            func.max(Execution.attempt - 1, 0)
+            if conn.dialect.name == "sqlite"
+            else (func.greatest(Execution.attempt - 1, 0))
+        )
+    conn.execute(
+        update(Execution).where(Execution.id.in_(ids), Execution.state == "running").values(**values)
+    )
     for r in rows:  # who lost what: a frozen worker's later completion is logged against these
         fields = {
             "execution_id": r.id,
@@ -292,7 +335,7 @@ def reap(
             "reason": reason,
         }
         log.log(
-            logging.WARNING if owner is None else logging.INFO,
+            logging.WARNING if reason == "lease expired" else logging.INFO,
             "execution_requeued %s",
             " ".join(f"{k}={v}" for k, v in fields.items()),
             extra={"event": "execution_requeued", **fields},
@@ -302,7 +345,14 @@ def reap(
         .where(Job.id.in_([r.job_id for r in rows]), Job.status == "started")
         .values(status="ready")
     )
-    return ids
+
+
+def release(session: Session | Connection, *, owner: str) -> list[str]:
+    """A graceful stop: put back what ``owner`` still holds, giving the attempt back (a stop on
+    purpose does not count against :data:`qumulus.config.Settings.max_attempts`)."""
+    rows = lost(session, owner=owner)
+    requeue_all(session, rows, refund=True, reason="handed back by its owner")
+    return [r.id for r in rows]
 
 
 FINISH = (

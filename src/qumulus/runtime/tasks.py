@@ -40,6 +40,9 @@ class Task:
     characterization: dict[str, Any] | None = None
     characterization_id: str | None = None
     device_qubits: int = 0
+    #: The server's emulation limit (``Settings.max_emulation_seconds``; 0 = none): an emulated run
+    #: predicted over it runs in trajectory-budget mode (``qumulus.sim.emulator``).
+    max_emulation_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -78,6 +81,7 @@ def run_task(task: Task) -> Outcome:
     """Simulate one task; never raises (a failure becomes a failed outcome with a code)."""
     from qumulus.circuits.errors import CircuitError
     from qumulus.circuits.ionq_json import parse_input
+    from qumulus.circuits.pauli import lower_circuit
     from qumulus.sim.ideal import simulate
     from qumulus.sim.results_io import save_distribution
     from qumulus.sim.routing import sampling_engines
@@ -85,7 +89,7 @@ def run_task(task: Task) -> Outcome:
     started = time.perf_counter()
     try:
         batch = parse_input(task.job_type, task.input)
-        circuit = batch.circuits[0]
+        circuit = lower_circuit(batch.circuits[0])  # a commuting pauliexp runs as rotations
         if task.characterization is not None:
             return _run_emulated(task, circuit)
         result = simulate(circuit, task.shots, seed=emulation_seed(task))
@@ -149,7 +153,14 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
     measured: tuple[tuple[int, int], ...] | None = None
     if circuit.measures_explicitly:  # a program measuring at the end (preflight refused the rest)
         circuit, measured = circuit.split_terminal_measurements()
-    result = emulate(circuit, device, task.shots, seed=emulation_seed(task), debias=debias)
+    result = emulate(
+        circuit,
+        device,
+        task.shots,
+        seed=emulation_seed(task),
+        debias=debias,
+        max_seconds=task.max_emulation_seconds or None,
+    )
     if measured is not None:
         result.outcomes = _to_clbits(result.outcomes, measured)
     distribution = aggregate_average(result.outcomes, result.variant_shots)

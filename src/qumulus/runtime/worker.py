@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 from qumulus.backends.catalog import CATALOG, emulation_target
 from qumulus.notifications.outbox import Outbox
-from qumulus.runtime import queue
+from qumulus.runtime import queue, reaping
 from qumulus.runtime.characterizations import CharacterizationCache
 from qumulus.runtime.completion import RateBook, complete
-from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor
-from qumulus.runtime.queue import SMALL_CIRCUIT_QUBITS, Claimed
+from qumulus.runtime.executor import Aborted, BrokenProcessPool, LocalExecutor, unsendable
+from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome, Task
 from qumulus.runtime.wakeup import LocalWaker
+from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS, is_long, long_lanes
 from qumulus.store.db import Database
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qumulus.worker")
 
-#: After this many attempts an execution whose process keeps dying is failed, not retried.
-MAX_ATTEMPTS = 3
 #: The backends a simulator runs (the ideal simulator and the emulated QPUs); anything else is
 #: driver-served (runtime.forwarding).
 SIMULATED = frozenset(spec.name for spec in CATALOG)
@@ -59,7 +58,9 @@ class WorkerPool:
         backends: Sequence[str] | None = None,
         claim_batch: int = 32,
         lease_seconds: float = 60.0,
+        max_attempts: int = 3,
         inline_limit: int = 4096,
+        max_emulation_seconds: float = 0.0,
         poll_seconds: float = 1.0,
         on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
         outbox: Outbox | None = None,
@@ -74,7 +75,11 @@ class WorkerPool:
         self.backends = list(backends) if backends is not None else None
         self.claim_batch = claim_batch
         self.lease_seconds = lease_seconds
+        #: ``Settings.max_attempts``: the cap the reaper applies too (runtime/reaping.py).
+        self.max_attempts = max_attempts
         self.inline_limit = inline_limit
+        #: The emulator's wall-time limit: a run predicted over it shares trajectories (budget mode).
+        self.max_emulation_seconds = max_emulation_seconds
         self.poll_seconds = poll_seconds
         self.on_finished = on_finished
         self.outbox = outbox
@@ -87,6 +92,11 @@ class WorkerPool:
         self._small_active = 0
         self._running_lock = threading.Lock()
         self._check_leases = threading.Event()
+        #: Long lanes (scheduling/lanes.py): a thread holds one while its batch has long work; a
+        #: thread that cannot get one claims short work only, so short work always has a slot.
+        self.long_lanes = long_lanes(min(threads, getattr(executor, "processes", threads)))
+        self._long = threading.BoundedSemaphore(self.long_lanes)
+        self._lane = threading.local()
         self._threads = [
             threading.Thread(target=self._loop, name=f"qumulus-worker-{i}", daemon=True)
             for i in range(threads)
@@ -127,6 +137,8 @@ class WorkerPool:
             except Exception:  # the loop must survive database hiccups
                 log.exception("worker iteration failed")
                 worked, ahead = False, []
+            if not ahead:
+                self._drop_lane()  # the next claim takes one again if it can
             if not worked:
                 self.waker.wait(self.poll_seconds)
 
@@ -149,19 +161,33 @@ class WorkerPool:
         # A lock-free look first (one read on SQLite's own driver): most wake-ups of an idle pool
         # find nothing, and they should not take the write lock to learn it.
         if not queue.has_queued(self.db, backends=self.backends):
+            self._drop_lane()
             return []
         with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
             return self._claim_in(conn)
 
     def _claim_in(self, session: Connection) -> list[Claimed]:
-        return queue.claim(
+        """Claim a batch: any work while this thread holds (or can take) a long lane, else short
+        work only. A lane not needed by what was claimed is given back at once."""
+        held = getattr(self._lane, "held", False) or self._long.acquire(blocking=False)
+        self._lane.held = held
+        claimed = queue.claim(
             session,
             owner=self.owner,
             backends=self.backends,
             limit=self.claim_batch,
             lease_seconds=self.lease_seconds,
             postgres=self.db.is_postgres,
+            short_only=not held,
         )
+        if held and not any(_is_long(item) for item in claimed):
+            self._drop_lane()
+        return claimed
+
+    def _drop_lane(self) -> None:
+        if getattr(self._lane, "held", False):
+            self._lane.held = False
+            self._long.release()
 
     def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> list[Claimed]:
         """Run a claimed batch; returns the next batch if the last completion claimed one."""
@@ -171,8 +197,14 @@ class WorkerPool:
                 return []
         small: list[Task] = []
         groups: list[list[Task]] = []
+        broken: list[Outcome] = []
         for item in claimed:
-            task = self._task(item)
+            try:
+                task = self._task(item)
+            except Exception as exc:  # a row no task can be made of fails alone, not its batch
+                log.exception("execution %s: cannot prepare its task", item.execution_id)
+                broken.append(unsendable(item.execution_id, exc))
+                continue
             # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
             if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
@@ -180,6 +212,10 @@ class WorkerPool:
                 groups.append([task])
         if small:
             groups.insert(0, small)
+        if broken:
+            ahead = self._complete(by_id, broken, claim_next=not groups)
+            if not groups:
+                return ahead
         only_small = bool(small) and len(groups) == 1
         if only_small:
             with self._running_lock:
@@ -197,21 +233,35 @@ class WorkerPool:
             last = n == len(groups) - 1
             if self._stop.is_set():
                 break  # shutting down: what is left stays claimed and is requeued at the next start
-            try:
-                outcomes = self.executor.run(tasks)
-            except Aborted:
-                continue  # canceled while running: the cancel already finished these executions
-            except BrokenProcessPool:
-                if self._stopping():
-                    # We are stopping (SIGTERM, Ctrl-C) and stopped the simulator ourselves, or the
-                    # signal reached it first: nothing died; the work goes back to the queue.
-                    log.info("stopping: %d interrupted execution(s) go back to the queue", len(tasks))
-                else:
-                    log.warning("a simulator process died; it has been replaced")
-                self._handle_crash(tasks, by_id)
-                continue
-            ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
+            outcomes = self._run_isolated(tasks, by_id)
+            if outcomes:
+                ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
         return ahead
+
+    def _run_isolated(self, tasks: list[Task], by_id: dict[str, Claimed]) -> list[Outcome]:
+        """Run a group; if its process dies under it, run each task alone, so that the task that
+        kills the process is retried (or failed, out of attempts) and its batch-mates complete."""
+        try:
+            return self.executor.run(tasks)
+        except Aborted:
+            return []  # canceled while running: the cancel already finished these executions
+        except BrokenProcessPool:
+            if self._stopping():
+                # We are stopping (SIGTERM, Ctrl-C) and stopped the simulator ourselves, or the
+                # signal reached it first: nothing died; the work goes back to the queue.
+                log.info("stopping: %d interrupted execution(s) go back to the queue", len(tasks))
+                self._handle_crash(tasks, by_id)
+                return []
+            log.warning("a simulator process died; it has been replaced")
+            if len(tasks) == 1:
+                self._handle_crash(tasks, by_id)
+                return []
+        outcomes: list[Outcome] = []
+        for task in tasks:  # one per call: only the culprit dies again
+            if self._stop.is_set():
+                break
+            outcomes += self._run_isolated([task], by_id)
+        return outcomes
 
     #: How long a worker whose simulator process vanished waits for its own stop before calling it
     #: a crash: a signal sent to the whole process group (a terminal's Ctrl-C, systemd's stop)
@@ -247,6 +297,7 @@ class WorkerPool:
             noise=item.noise,
             result_path=f"{self._results_prefix}{item.job_id}.npz",
             inline_limit=self.inline_limit,
+            max_emulation_seconds=self.max_emulation_seconds,
             qubits=qubits,
             settings=item.settings,
             characterization=snapshot.data if snapshot else None,
@@ -280,17 +331,16 @@ class WorkerPool:
         with self.db.write(durable=False) as session:
             for task in tasks:
                 item = by_id[task.execution_id]
-                if item.attempt >= MAX_ATTEMPTS and not self._stop.is_set():
-                    message = (
-                        f"the simulator process died {item.attempt} times running this circuit "
-                        "(out of memory, or an engine crash)"
+                if reaping.exhausted(item.attempt, self.max_attempts) and not self._stop.is_set():
+                    why = (
+                        "the simulator process died running this circuit (out of memory, or an engine crash)"
                     )
                     failed.append(
                         Outcome(
                             task.execution_id,
                             ok=False,
                             seconds=0.0,
-                            failure={"code": "SimulationError", "message": message},
+                            failure=reaping.failure(item.attempt, why),
                         )
                     )
                 else:
@@ -332,6 +382,11 @@ class WorkerPool:
                     self.executor.abort(lost)
             except Exception:
                 log.exception("heartbeat failed")
+
+
+def _is_long(item: Claimed) -> bool:
+    """The size class of a claimed execution (scheduling/lanes.py)."""
+    return is_long(_declared_qubits(item.input), emulation_target(item.backend, item.noise) is not None)
 
 
 def _declared_qubits(payload: dict[str, object]) -> int:

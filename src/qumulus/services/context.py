@@ -35,6 +35,8 @@ class Context:
         self.secret = secret
         #: Wakes this process's workers when work is queued (``waker.notify(n)``).
         self.waker = LocalWaker()
+        #: Wakes this process's workload runner when a workload job is submitted.
+        self.workloads_waker = LocalWaker()
         self.backends = BackendCache(db)
         #: Job completions as futures, for requests that wait on a job (POST's wait, ``?wait=``, SSE).
         self.completions = CompletionHub()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from qumulus.sim._common import default_threads
-from qumulus.sim.error_patterns import Event, Patterns, Walker, sample_patterns, walk
+from qumulus.sim.error_patterns import Event, Patterns, Walker, sample_patterns, share_trajectories, walk
 from qumulus.sim.pauli_noise import PauliProgram, apply_readout
-from qumulus.sim.sampling import sample_from_probabilities
+from qumulus.sim.sampling import sample_from_amplitudes, sample_from_probabilities
 
 _PAULI = {
     1: np.array([[0, 1], [1, 0]], dtype=np.complex128),
@@ -100,10 +100,9 @@ class QsimBackend(_Sampling):
         if state is None:
             self.outcomes[np.asarray(shots, dtype=np.int64)] = 0
             return
-        from qumulus.sim.qsim import probabilities_from_complex64
-
-        # The leaf's array came from a run() and is shared with nobody: convert it in place.
-        self._record(probabilities_from_complex64(np.asarray(state)), shots)
+        # One pass over the amplitudes, no probability vector (see sample_from_amplitudes).
+        drawn = sample_from_amplitudes(np.asarray(state), len(shots), self.rng)
+        self.outcomes[np.asarray(shots, dtype=np.int64)] = drawn
 
 
 class QulacsBackend(_Sampling):
@@ -158,6 +157,16 @@ def _interleave(paulis: list[Event], start: int, stop: int) -> list[Event]:
     return out
 
 
+#: qsim stops shared states every this many gates (``error_patterns.walk``'s ``stride``): a call copies
+#: the state in and out, about 17 gates' worth at 20 qubits; a branch pays ``STRIDE/2`` gates more.
+QSIM_STRIDE = 8
+
+
+def stride(backend: str) -> int:
+    """The walk stride of ``backend`` (qulacs forks by copying anyway: every gate)."""
+    return QSIM_STRIDE if backend == "qsim" else 1
+
+
 #: From this width qsim fuses up to 3-qubit blocks, below 2 (measured, see docs/simulation.md).
 FUSION_3_FROM = 18
 
@@ -174,15 +183,22 @@ def run_program(
     *,
     patterns: Patterns | None = None,
     threads: int | None = None,
+    trajectories: int | None = None,
 ) -> np.ndarray:
-    """``shots`` noisy outcomes (little-endian ints, shot order) of ``program`` on ``backend``."""
+    """``shots`` noisy outcomes (little-endian ints, shot order) of ``program`` on ``backend``.
+
+    ``trajectories`` (budget mode) caps the distinct error patterns simulated: the shots with errors
+    share that many trajectories (:func:`qumulus.sim.error_patterns.share_trajectories`).
+    """
     if patterns is None:
         patterns = sample_patterns(program, shots, rng)
+    if trajectories is not None:
+        patterns = share_trajectories(patterns, trajectories, rng)
     walker: _Sampling = (
         QsimBackend(program, rng, shots, threads=threads)
         if backend == "qsim"
         else QulacsBackend(program, rng, shots)
     )
-    walk(patterns, program.depth, walker)
+    walk(patterns, program.depth, walker, stride(backend))
     outcomes = walker.outcomes ^ patterns.flips
     return apply_readout(outcomes, program, rng)

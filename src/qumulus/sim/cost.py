@@ -20,13 +20,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from qumulus.sim.error_patterns import WorkPlan
 
-#: qsim branching: seconds per (gate application × amplitude), per (segment call × amplitude),
-#: per leaf sample × amplitude, per gate added to a segment, fixed per segment.
-QSIM_GATE_AMP = 4.0e-9 / 8
-QSIM_SEGMENT_AMP = 2.0e-9
-QSIM_LEAF_AMP = 6.0e-9
+#: qsim branching, per amplitude, by width (``bench/noisy_calibrate.py``, 1 thread, 2-vCPU EPYC box
+#: shared at load 6-7, best of 3-4; interpolated linearly in the width, held outside): a gate
+#: application (fused as the engine fuses), a call (the state copied in and out: from 22 qubits it
+#: no longer fits the cache and costs ~50 gates), a leaf sample (one pass over the amplitudes).
+QSIM_WIDTHS = (16, 18, 20, 22, 24)
+QSIM_GATE_AMP = (1.0e-10, 2.1e-10, 2.0e-10, 2.9e-10, 3.3e-10)
+QSIM_SEGMENT_AMP = (1.4e-9, 1.7e-9, 6.4e-9, 14e-9, 15.8e-9)
+QSIM_LEAF_AMP = (1.8e-9, 1.0e-9, 0.9e-9, 2.1e-9, 2.1e-9)
+#: per gate added to a segment, fixed per segment.
 QSIM_GATE_FIXED = 3.0e-6
 QSIM_SEGMENT_FIXED = 40e-6
 #: qulacs branching: per gate application × amplitude, fixed per gate (Python call), per fork ×
@@ -76,14 +82,30 @@ def setup_seconds(shape: RunShape) -> float:
     )
 
 
+def _by_width(qubits: int, table: tuple[float, ...]) -> float:
+    return float(np.interp(qubits, QSIM_WIDTHS, table))
+
+
 def qsim_seconds(shape: RunShape, plan: WorkPlan) -> float:
     amps = float(2**shape.qubits)
-    applied = plan.gates + plan.paulis
+    n = shape.qubits
+    # Pauli errors are fused into the neighbouring gates: they cost their call, not a pass.
     return (
         setup_seconds(shape)
-        + applied * (QSIM_GATE_AMP * amps + QSIM_GATE_FIXED)
-        + plan.segments * (QSIM_SEGMENT_AMP * amps + QSIM_SEGMENT_FIXED)
-        + plan.leaves * QSIM_LEAF_AMP * amps
+        + plan.gates * _by_width(n, QSIM_GATE_AMP) * amps
+        + (plan.gates + plan.paulis) * QSIM_GATE_FIXED
+        + plan.segments * (_by_width(n, QSIM_SEGMENT_AMP) * amps + QSIM_SEGMENT_FIXED)
+        + plan.leaves * _by_width(n, QSIM_LEAF_AMP) * amps
+    )
+
+
+def qsim_probe_seconds(qubits: int, gates: int) -> float:
+    """Predicted seconds of one qsim call of ``gates`` gates from |0…0⟩ (the emulator's speed probe)."""
+    amps = float(2**qubits)
+    return (
+        gates * (_by_width(qubits, QSIM_GATE_AMP) * amps + QSIM_GATE_FIXED)
+        + _by_width(qubits, QSIM_SEGMENT_AMP) * amps
+        + QSIM_SEGMENT_FIXED
     )
 
 

@@ -65,6 +65,13 @@ ENGINES = ("pauli-stim", "pauli-qsim", "pauli-qulacs", "aer-density-matrix", "ae
 PREDICTION_SEED = 12
 #: The engine family name recorded on results (the exact engine is ``Emulation.method``).
 ENGINE_NAME = "emulator"
+#: Trajectory-budget mode plans a run to fill this share of the limit (headroom for the cost model's
+#: error and for a loaded machine).
+BUDGET_SHARE = 0.6
+#: Fewest shared trajectories budget mode runs; a job that does not fit even so is refused.
+MIN_TRAJECTORIES = 32
+#: The state-vector engines budget mode applies to (stim and the density matrix are exact and cheap).
+BUDGET_ENGINES = ("pauli-qsim", "pauli-qulacs")
 
 
 @dataclass
@@ -76,6 +83,8 @@ class Emulation:
     seconds: float
     native_gates: dict[str, int] = field(default_factory=dict)
     method: str = ""
+    #: Budget mode: the trajectories each variant's shots with errors shared (None: one per pattern).
+    trajectories: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class Prediction:
     patterns: int
     qubits: int
     native_gates: int
+    #: Trajectory-budget mode: trajectories per variant (None: exact, one trajectory per pattern).
+    trajectories: int | None = None
 
 
 def available_noisy_engines() -> tuple[str, ...]:
@@ -133,13 +144,16 @@ def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Seque
     if "pauli-stim" in have and COHERENT_2Q_SHARE == 0.0 and is_clifford(native):
         costs["pauli-stim"] = cost.stim_seconds(shape)
     if "pauli-qsim" in have or "pauli-qulacs" in have:
+        from qumulus.sim.branching import stride
+
         sample = sample_patterns(program, shots, np.random.default_rng(PREDICTION_SEED))
-        plan = work_plan(sample, program.depth)
-        patterns = plan.patterns
         if "pauli-qsim" in have:
+            plan = work_plan(sample, program.depth, stride("qsim"))
             costs["pauli-qsim"] = cost.qsim_seconds(shape, plan)
         if "pauli-qulacs" in have:
+            plan = work_plan(sample, program.depth, stride("qulacs"))
             costs["pauli-qulacs"] = cost.qulacs_seconds(shape, plan)
+        patterns = plan.patterns
     if native.qubits <= DENSITY_MATRIX_MAX_QUBITS:
         costs["aer-density-matrix"] = cost.density_matrix_seconds(shape)
     costs["aer-trajectories"] = cost.aer_trajectories_seconds(shape)
@@ -159,6 +173,82 @@ def choose(costs: dict[str, float]) -> str:
     if exact is not None and exact <= automatic[best] + EXACT_PREFERENCE_SECONDS:
         return "aer-density-matrix"
     return best
+
+
+def budget_trajectories(
+    native: Circuit,
+    device: DeviceModel,
+    shots: int,
+    engine: str,
+    seconds: float,
+    layout: Sequence[int] | None = None,
+) -> tuple[int, float] | None:
+    """Budget mode's plan for one variant: ``(K, predicted seconds)`` with the most shared
+    trajectories ``K`` (≥ :data:`MIN_TRAJECTORIES`) whose predicted run fits ``seconds``; None when
+    even the fewest do not fit. Priced like the exact run: the fixed-seed error sample, its shots with
+    errors dealt to ``K`` representatives, the resulting tree walked without simulating.
+    """
+    from qumulus.sim.branching import stride
+    from qumulus.sim.error_patterns import sample_patterns, share_trajectories, work_plan
+    from qumulus.sim.pauli_noise import build_program
+
+    if engine not in BUDGET_ENGINES:
+        return None
+    program = build_program(native, device, layout)
+    shape = cost.RunShape(
+        native.qubits, program.depth, len(program.locations), shots, program.expected_errors()
+    )
+    sample = sample_patterns(program, shots, np.random.default_rng(PREDICTION_SEED))
+    price = cost.qsim_seconds if engine == "pauli-qsim" else cost.qulacs_seconds
+    step = stride("qsim" if engine == "pauli-qsim" else "qulacs")
+
+    def predicted(k: int) -> float:
+        shared = share_trajectories(sample, k, np.random.default_rng(PREDICTION_SEED))
+        return price(shape, work_plan(shared, program.depth, step))
+
+    low, high = MIN_TRAJECTORIES, max(MIN_TRAJECTORIES, len(sample.patterns))
+    if predicted(low) > seconds:
+        return None
+    while high - low > max(1, low // 64):  # to ~1.5 %: the cost model is not finer than that
+        mid = (low + high + 1) // 2
+        if predicted(mid) <= seconds:
+            low = mid
+        else:
+            high = mid - 1
+    return low, predicted(low)
+
+
+#: A run predicted over this share of its limit measures the machine's speed first (:func:`slowdown`).
+PROBE_FROM = 0.2
+#: Timed one-gate calls the speed probe makes (the best counts: what the machine can do now).
+PROBE_CALLS = 2
+
+
+def slowdown(
+    native: Circuit, device: DeviceModel, engine: str, layout: Sequence[int] | None, threads: int | None
+) -> float:
+    """Measured ÷ predicted seconds of a one-gate qsim call on a full state (a pass over the state,
+    as the calibration's unit), now, clipped to [0.5, 20]: how much slower (or faster) than the
+    calibration this machine runs at the moment (other work on a shared box takes cores and memory
+    bandwidth). 1.0 on engines without a probe. Costs three short calls (~1.5 s at 25 qubits)."""
+    if engine != "pauli-qsim":
+        return 1.0
+    import time
+
+    from qumulus.sim.branching import QsimBackend
+    from qumulus.sim.pauli_noise import build_program
+
+    program = build_program(native, device, layout)
+    if program.depth < 2:
+        return 1.0
+    backend = QsimBackend(program, np.random.default_rng(0), 1, threads=threads)
+    state = backend.run(None, [], 0, 1)
+    measured = []
+    for _ in range(PROBE_CALLS):
+        started = time.perf_counter()
+        backend.run(state, [], 1, 2)
+        measured.append(time.perf_counter() - started)
+    return float(np.clip(min(measured) / cost.qsim_probe_seconds(native.qubits, 1), 0.5, 20.0))
 
 
 def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None]:
@@ -182,16 +272,42 @@ def _to_clbits(outcomes: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np
     return out
 
 
-def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool = False) -> Prediction:
+def predict(
+    circuit: Circuit,
+    device: DeviceModel,
+    shots: int,
+    *,
+    debias: bool = False,
+    max_seconds: float | None = None,
+) -> Prediction:
     """Predicted wall seconds of :func:`emulate` on this machine class, and the engine it would use.
 
     Pure and deterministic (a fixed-seed error sample; no timing of anything): the compile it does is
     the same deterministic compilation the run does. A debiased job is priced as its variants, each
     with its share of the shots, on the untwirled compilation (a twirl changes phases, not sizes).
+    With ``max_seconds`` (the server's limit), a run predicted over it is priced in trajectory-budget
+    mode (:func:`budget_trajectories`, planned at :data:`BUDGET_SHARE` of the limit) when that fits.
     """
-    sizes = _variants(shots, debias)
     circuit = _unitary_part(circuit)[0]
     native = compile_native(circuit, device.native_2q).circuit
+    return predict_native(
+        native, device, shots, debias=debias, max_seconds=max_seconds, submitted_gates=len(circuit.operations)
+    )
+
+
+def predict_native(
+    native: Circuit,
+    device: DeviceModel,
+    shots: int,
+    *,
+    debias: bool = False,
+    max_seconds: float | None = None,
+    submitted_gates: int = 0,
+) -> Prediction:
+    """:func:`predict` of an already compiled circuit (``submitted_gates``: what compilation costs;
+    0 = nothing to compile). ``GET /jobs/estimate``, which knows gate counts only, prices a
+    representative native circuit with those counts this way."""
+    sizes = _variants(shots, debias)
     per_variant: dict[str, float] = {}
     patterns = 0
     for size in sorted(set(sizes)):
@@ -201,16 +317,25 @@ def predict(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool =
         for name, seconds in costs.items():
             per_variant[name] = per_variant.get(name, 0.0) + seconds * repeat
     engine = choose(per_variant)
-    gates = len(circuit.operations)
-    compiling = cost.compile_seconds(gates) * len(sizes)
+    compiling = cost.compile_seconds(submitted_gates) * len(sizes) if submitted_gates else 0.0
     total = {name: seconds + compiling for name, seconds in per_variant.items()}
+    seconds = total.get(engine, math.inf)
+    trajectories = None
+    if max_seconds and seconds > max_seconds:
+        each = (max_seconds * BUDGET_SHARE - compiling) / len(sizes)
+        plan = budget_trajectories(native, device, max(sizes), engine, each) if each > 0 else None
+        if plan is not None:
+            trajectories, variant_seconds = plan
+            seconds = compiling + variant_seconds * len(sizes)
+            patterns = min(patterns, (trajectories + 1) * len(sizes))
     return Prediction(
-        seconds=total.get(engine, math.inf),
+        seconds=seconds,
         engine=engine,
         engines=total,
         patterns=patterns,
-        qubits=circuit.qubits,
+        qubits=native.qubits,
         native_gates=len(native.operations),
+        trajectories=trajectories,
     )
 
 
@@ -223,10 +348,15 @@ def emulate(
     debias: bool = False,
     threads: int | None = None,
     engine: str | None = None,
+    max_seconds: float | None = None,
+    trajectories: int | None = None,
 ) -> Emulation:
     """Emulate ``circuit`` on ``device`` for ``shots`` shots; reproducible for a given ``seed``.
 
     ``engine`` pins the noisy engine (one of :data:`ENGINES`); by default the cost model picks it.
+    ``max_seconds`` (the server's limit): a variant predicted over its share of it runs in
+    trajectory-budget mode, as :func:`predict` planned; ``trajectories`` forces that mode with ``K``
+    shared trajectories per variant (tests, benches).
     """
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
@@ -246,12 +376,31 @@ def emulate(
     outcomes: list[np.ndarray] = []
     natives: list[Circuit] = []
     chosen = engine
+    shared = trajectories
     for size, (layout, twirl) in zip(sizes, plans, strict=True):
         native = compile_native(circuit, device.native_2q, twirl_seed=twirl).circuit
         natives.append(native)
+        costs: dict[str, float] | None = None
         if chosen is None:
-            chosen = choose(engine_costs(native, device, size, layout)[0])
-        outcomes.append(_run(chosen, native, device, layout, size, int(rng.integers(2**31)), threads))
+            costs = engine_costs(native, device, size, layout)[0]
+            chosen = choose(costs)
+        if max_seconds and trajectories is None and chosen in BUDGET_ENGINES:
+            costs = costs or engine_costs(native, device, size, layout)[0]
+            share = max_seconds / len(sizes)
+            # A long run first measures how fast this machine is right now (a shared box may run at
+            # a third of the calibrated speed) and plans for the limit at that speed.
+            slower = 1.0
+            if costs.get(chosen, 0.0) > PROBE_FROM * share:
+                slower = slowdown(native, device, chosen, layout, threads)
+            each = (share * BUDGET_SHARE - cost.compile_seconds(len(circuit.operations))) / slower
+            if costs.get(chosen, 0.0) * slower > share:
+                plan = budget_trajectories(native, device, size, chosen, each, layout) if each > 0 else None
+                # The job was admitted: at worst it runs with the fewest trajectories, never exactly.
+                shared = plan[0] if plan is not None else MIN_TRAJECTORIES
+            else:
+                shared = None
+        seed_v = int(rng.integers(2**31))
+        outcomes.append(_run(chosen, native, device, layout, size, seed_v, threads, shared))
     seconds = device.job_overhead + sum(
         execution_seconds([n], device, s) - device.job_overhead for n, s in zip(natives, sizes, strict=True)
     )
@@ -261,7 +410,10 @@ def emulate(
     shots_out = np.concatenate(outcomes)
     if clbits is not None:
         shots_out = _to_clbits(shots_out, clbits)
-    return Emulation(shots_out, sizes, seconds, counts, chosen or "")
+    method = chosen or ""
+    if shared is not None:
+        method = f"{method} budget:{shared}"
+    return Emulation(shots_out, sizes, seconds, counts, method, shared)
 
 
 def _run(
@@ -272,8 +424,9 @@ def _run(
     shots: int,
     seed: int,
     threads: int | None,
+    trajectories: int | None = None,
 ) -> np.ndarray:
-    """One variant's outcomes on ``engine``."""
+    """One variant's outcomes on ``engine`` (``trajectories``: budget mode, state-vector engines)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown noisy engine {engine!r}: one of {', '.join(ENGINES)}")
     if engine.startswith("aer-"):
@@ -297,7 +450,7 @@ def _run(
     backend = "qulacs" if engine == "pauli-qulacs" or not have_qsim else "qsim"
     if engine == "pauli-stim":  # a twirled variant of a Clifford circuit that is not Clifford
         backend = "qsim" if "pauli-qsim" in available_noisy_engines() else "qulacs"
-    return run_program(program, shots, rng, backend, threads=threads)
+    return run_program(program, shots, rng, backend, threads=threads, trajectories=trajectories)
 
 
 _BUILDERS: dict[tuple[Any, ...], NoiseBuilder] = {}

@@ -234,14 +234,20 @@ class Walker:
         raise NotImplementedError
 
 
-def walk(patterns: Patterns, depth: int, walker: Walker) -> None:
-    """Simulate the pattern tree: the error-free trunk once, each branch from its first divergence."""
+def walk(patterns: Patterns, depth: int, walker: Walker, stride: int = 1) -> None:
+    """Simulate the pattern tree: the error-free trunk once, each branch from its first divergence.
+
+    ``stride`` > 1 stops a shared state only at multiples of ``stride`` gates: a branch then starts
+    from the last stop before its error and applies the few gates in between itself. Why: every stop
+    is one more engine call, and on qsim a call copies the whole state in and out (about as much as
+    17 gates at 20 qubits), while a branch's extra gates cost ``stride/2`` gates on average.
+    """
     entries: list[tuple[tuple[Event, ...], list[int]]] = []
     if patterns.error_free:
         entries.append(((), patterns.error_free))
     entries.extend(patterns.patterns)
     if entries:
-        _walk(entries, 0, walker.initial(), 0, [], depth, walker)
+        _walk(entries, 0, walker.initial(), 0, [], depth, walker, max(1, stride))
 
 
 def _walk(
@@ -252,6 +258,7 @@ def _walk(
     pending: list[Event],
     depth: int,
     walker: Walker,
+    stride: int,
 ) -> None:
     """``entries`` share their first ``k`` events; ``state`` is at gate ``pos`` with ``pending``
     errors not yet applied. A subtree with one pattern left runs to the end in one segment."""
@@ -267,12 +274,13 @@ def _walk(
         i += 1
     groups = list(_consecutive(entries[i:], k))
     for g, (event, sub) in enumerate(groups):
-        if event[0] > pos:
-            state = walker.run(state, pending, pos, event[0])
-            pos, pending = event[0], []
+        stop = max(pos, event[0] - event[0] % stride)
+        if stop > pos:
+            state = walker.run(state, pending, pos, stop)
+            pos, pending = stop, []
         last = g == len(groups) - 1 and not ended
         child = state if last else walker.fork(state)
-        _walk(sub, k + 1, child, pos, [*pending, event], depth, walker)
+        _walk(sub, k + 1, child, pos, [*pending, event], depth, walker, stride)
     if ended:
         state = walker.run(state, pending, pos, depth)
         walker.sample(state, ended)
@@ -323,13 +331,53 @@ class _Counter(Walker):
         self.plan.leaves += 1
 
 
-def work_plan(patterns: Patterns, depth: int) -> WorkPlan:
+def work_plan(patterns: Patterns, depth: int, stride: int = 1) -> WorkPlan:
     """The work :func:`walk` will do for these patterns, without simulating anything."""
     counter = _Counter()
-    walk(patterns, depth, counter)
+    walk(patterns, depth, counter, stride)
     counter.plan.patterns = len(patterns.patterns) + (1 if patterns.error_free else 0)
     return counter.plan
 
 
 #: A backend factory: (program, rng) → Walker that records outcomes.
 BackendFactory = Callable[[PauliProgram, np.random.Generator], Walker]
+
+
+# trajectory budget ---------------------------------------------------------------------------------
+
+
+def share_trajectories(patterns: Patterns, keep: int, rng: np.random.Generator) -> Patterns:
+    """Trajectory-budget mode: the shots that drew errors share ``keep`` trajectories.
+
+    ``keep`` of those shots are drawn uniformly (without replacement) as *representatives*; every
+    shot with errors is then dealt to one representative (a random permutation dealt round-robin, so
+    each takes ``⌊N/keep⌋`` or ``⌈N/keep⌉`` shots) and takes that representative's whole error
+    realization: its quantum pattern and its classical bit flips. Error-free shots keep their own
+    (they all share the one error-free simulation anyway). Each shot's error realization is still
+    distributed exactly as before (a representative is a uniform draw among the shots with errors,
+    which are i.i.d. given that they have errors), so every output probability and expectation
+    value stays **unbiased**; what changes is the variance: shots dealt to one representative are
+    sampled from one final state, so they are independent only given that state. For an estimate
+    of ``E[f]`` from ``N`` shots in ``K`` trajectories, ``Var = σ²_shot/N + σ²_traj/K`` where
+    ``σ²_traj`` is the variance of ``E[f | trajectory]`` across trajectories (docs/simulation.md).
+    A no-op when there are at most ``keep`` distinct patterns.
+    """
+    entries = patterns.patterns
+    if keep <= 0:
+        raise ValueError("keep must be >= 1")
+    if len(entries) <= keep:
+        return patterns
+    shots_with = np.concatenate([np.asarray(s, dtype=np.int64) for _, s in entries])
+    pattern_of = np.repeat(np.arange(len(entries)), [len(s) for _, s in entries])
+    total = shots_with.size
+    representatives = rng.choice(total, size=keep, replace=False)
+    dealt = np.empty(total, dtype=np.int64)
+    dealt[rng.permutation(total)] = np.arange(total) % keep
+    source = representatives[dealt]  # index (into shots_with) of each shot's representative
+    flips = patterns.flips.copy()
+    flips[shots_with] = patterns.flips[shots_with[source]]
+    groups: dict[int, list[int]] = {}
+    for shot, pattern in zip(shots_with.tolist(), pattern_of[source].tolist(), strict=True):
+        groups.setdefault(pattern, []).append(shot)
+    shared = [(entries[p][0], sorted(shots)) for p, shots in sorted(groups.items())]
+    return Patterns(shots=patterns.shots, patterns=shared, error_free=patterns.error_free, flips=flips)

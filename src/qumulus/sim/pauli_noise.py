@@ -179,6 +179,27 @@ def _depolarizing_probs(lam: float, qubits: int) -> np.ndarray:
     return probs
 
 
+def alap_order(circuit: Circuit) -> Circuit:
+    """The same circuit with its gates in *as-late-as-possible* order (a topological order of the
+    same gate DAG, so the same unitary and the same as-soon-as-possible schedule per gate).
+
+    Why: a noisy branch is simulated from its first error to the end, so its cost is the number of
+    gates listed after that error. Listing each gate as late as its successors allow moves gates that
+    are not yet needed (one-qubit rotations, gates on other qubits) behind the errors that strike
+    earlier, out of most branches: measured 2 % fewer gate applications at 20 qubits × 20 layers and
+    9 % at 25 × 10 (``bench/noisy.py``), for nothing.
+    """
+    ops = circuit.operations
+    level = [0] * len(ops)
+    nxt = [len(ops)] * circuit.qubits
+    for i in range(len(ops) - 1, -1, -1):
+        level[i] = min(nxt[q] for q in ops[i].qubits) - 1
+        for q in ops[i].qubits:
+            nxt[q] = level[i]
+    order = sorted(range(len(ops)), key=lambda i: (level[i], i))
+    return replace(circuit, operations=tuple(ops[i] for i in order))
+
+
 def build_program(
     native: Circuit,
     device: DeviceModel,
@@ -193,6 +214,7 @@ def build_program(
     the exact model (:func:`qumulus.sim.emulator.noisy_circuit`): idle gaps before a gate, the gate,
     then its relaxation and depolarizing; the last idle gap before readout.
     """
+    native = alap_order(native)
     n = native.qubits
     phys = list(range(n)) if layout is None else list(layout)
     plan = schedule(native, device)

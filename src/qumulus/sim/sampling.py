@@ -53,3 +53,48 @@ def sample_from_probabilities(
         # Outcomes wider than 64 bits (stim, MPS) are Python ints in an object array.
         return keys[picked] if keys.dtype == object else keys.astype(np.uint64)[picked]
     return picked.astype(np.uint64)
+
+
+#: Amplitudes per block in :func:`sample_from_amplitudes` (one block's cumulative sum per drawn shot).
+_AMP_BLOCK = 1 << 10
+
+
+def sample_from_amplitudes(state: np.ndarray, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """``shots`` outcomes drawn from a complex64 state vector's ``|ψ|²``, without forming them.
+
+    Why not :func:`sample_from_probabilities`: a noisy emulation samples one or two shots from each
+    of hundreds of final states, and there the full probability vector plus its cumulative sum
+    (three passes and a float64 vector) cost as much as a tenth of the simulation. Here one pass
+    sums ``|ψ|²`` per block of :data:`_AMP_BLOCK` amplitudes (a float32 dot product per block, block
+    totals in float64); each draw picks its block from the blocks' cumulative sum and only that
+    block's cumulative sum is built (float64). The state is read, never written.
+    """
+    if shots < 0:
+        raise ValueError("shots must be >= 0")
+    flat = np.asarray(state)
+    if flat.dtype != np.complex64:
+        flat = flat.astype(np.complex64)
+    pairs = flat.view(np.float32)
+    block = min(_AMP_BLOCK, flat.size)
+    blocks = flat.size // block
+    # Per block, Σ re² + im² as a float32 dot product (SIMD partial sums over 2048 floats: good to
+    # ~1e-6 relative, far below shot noise), accumulated across blocks in float64.
+    grid = pairs[: 2 * block * blocks].reshape(blocks, 2 * block)
+    totals = np.einsum("ij,ij->i", grid, grid).astype(np.float64)
+    cdf = np.cumsum(totals)
+    draws = rng.random(shots) * cdf[-1]
+    chosen = np.minimum(np.searchsorted(cdf, draws, side="right"), blocks - 1)
+    picked = np.empty(shots, dtype=np.uint64)
+    for b in np.unique(chosen):
+        mine = np.flatnonzero(chosen == b)
+        seg = pairs[2 * block * b : 2 * block * (b + 1)].astype(np.float64)
+        weights = seg[0::2] ** 2 + seg[1::2] ** 2
+        inner = np.cumsum(weights)
+        below = cdf[b - 1] if b > 0 else 0.0
+        at = np.searchsorted(inner, draws[mine] - below, side="right")
+        over = at >= block  # a draw rounding past the block's end: its last non-zero amplitude
+        if over.any():
+            nonzero = np.flatnonzero(weights > 0)
+            at[over] = nonzero[-1] if nonzero.size else block - 1
+        picked[mine] = b * block + at
+    return picked

@@ -589,3 +589,52 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Workload(Base):
+    """The loop of a ``quantum-function`` or ``optimization`` job (docs/workloads.md).
+
+    One row per workload job: a piece of work a runner claims with a lease (``attempt`` + 1 is the
+    fencing token, as for executions), renews while it runs, and that the reaper gives to another
+    runner when the lease expires. The loop's circuits are ordinary child jobs of the workload job.
+    """
+
+    __tablename__ = "workloads"
+    __table_args__ = (Index("ix_workloads_state", "state", "lease_expires_at"),)
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(100))
+    #: ``queued``, ``running``, ``done`` (completed, failed or canceled: the job row says which).
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Evaluations finished (each has a ``workload_progress`` row).
+    evaluations: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``{"value", "variance"}`` or ``{"solution": {"minimum_value", "optimal_parameters"}}``.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    best_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    best_params: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WorkloadProgress(Base):
+    """One finished evaluation of a workload (``GET /jobs/{id}/progress``); written as it finishes,
+    and what a resumed runner replays instead of running the circuits again."""
+
+    __tablename__ = "workload_progress"
+    __table_args__ = (UniqueConstraint("workload_id", "iteration"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workload_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    #: 1, 2, ...: the evaluation's number.
+    iteration: Mapped[int] = mapped_column(Integer)
+    #: The first circuit job of the evaluation (its circuits are consecutive children).
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="completed")
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    variance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    params: Mapped[list[float]] = mapped_column(JSON)
+    usage_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

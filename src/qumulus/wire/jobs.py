@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from qumulus.backends.catalog import emulation_target
-from qumulus.domain import JobView, sampled_by_provider
+from qumulus.domain import WORKLOAD_TYPES, JobView, sampled_by_provider
 from qumulus.timeutil import epoch, iso
 
 
@@ -66,6 +66,12 @@ def job_v04(view: JobView) -> dict[str, Any]:
         body["predicted_emulation_duration_ms"] = predicted
     if job.job_set_id is not None:
         body["job_set_id"] = job.job_set_id
+    if job.type in WORKLOAD_TYPES:  # results inline (docs/workloads.md), no compiled artifact
+        if job.status == "completed":
+            body["results"] = view.results
+        if job.status == "failed" and job.failure:
+            body["failure"] = _failure(job.failure)
+        return body
     emulated = emulation_target(job.backend, job.noise)
     if job.status in ("completed", "failed", "canceled") and (job.dry_run or emulated is not None):
         # Compiled at submission (services/jobs/compilation.py): qiskit's ``compiled_circuit()``.
@@ -156,7 +162,18 @@ def estimate_v04(estimate: Any, currency: str = "usd") -> dict[str, Any]:
     }
     if estimate.contract_id is None:
         rate["message"] = "no contract in force for this backend: a QPU job would be refused"
-    return {
+    emulation: dict[str, Any] = {}
+    predicted = getattr(estimate, "emulation_seconds", None)
+    if predicted is not None:
+        # Qumulus extension: the emulator's predicted wall time (the job's field of the same name),
+        # and whether the server's limit would refuse the job (TooLongPredictedExecutionTime).
+        limit = float(estimate.emulation_limit)
+        emulation = {
+            "predicted_emulation_duration_ms": round(predicted * 1000),
+            "emulation_limit_ms": round(limit * 1000) if limit > 0 else None,
+            "emulation_refused": bool(limit > 0 and predicted > limit),
+        }
+    return emulation | {
         "input_values": estimate.inputs,
         "estimate_context": estimate.inputs,
         "estimated_cost": cost,
@@ -170,4 +187,27 @@ def estimate_v04(estimate: Any, currency: str = "usd") -> dict[str, Any]:
         "estimated_at": iso(utcnow()),
         "rate_information": rate,
         "rate_card": rate,
+    }
+
+
+def progress_v04(view: Any) -> dict[str, Any]:
+    """``GET /jobs/{id}/progress`` (the ``ionq`` package's ``JobProgress``), with the workload's
+    figures beside it for our own clients."""
+    return {
+        "progress": [
+            {
+                "job_id": row.job_id or view.job_id,
+                "status": row.status,
+                "finished_at": iso(row.finished_at),
+                "value": row.value,
+                "variance": row.variance,
+                "params": row.params,
+                "iteration": row.iteration,
+            }
+            for row in view.rows
+        ],
+        "status": view.status,
+        "evaluations": view.evaluations,
+        "log_interval": view.log_interval,
+        "best": None if view.best_value is None else {"value": view.best_value, "params": view.best_params},
     }

@@ -10,6 +10,11 @@ Two forms:
   submission uses — so for an emulated QPU job the estimate *is* the bill (the compiled circuit
   scheduled on the device's timing model), to the cent.
 
+For an emulated QPU (``qpu.*``, or ``simulator`` with a QPU noise model) both forms also give the
+emulator's predicted wall time (``emulation_seconds``: the cost model of ``qumulus.sim.cost``, as on the
+job's ``predicted_emulation_duration_ms``, trajectory-budget mode included) and the server's limit, so
+a client learns before submitting whether the job would fail with ``TooLongPredictedExecutionTime``.
+
 Cost is seconds × the rate of the caller's contract in force for the backend (zero when none: a
 QPU job would then be refused at submission, and the estimate says so in ``rate_information``).
 """
@@ -40,6 +45,10 @@ class Estimate:
     rate: Decimal
     contract_id: str | None
     inputs: dict[str, Any]
+    #: The emulator's predicted wall seconds (slowest circuit; None: not emulated or not predictable).
+    emulation_seconds: float | None = None
+    #: ``Settings.max_emulation_seconds`` (0 = no limit).
+    emulation_limit: float = 0.0
 
 
 def from_counts(
@@ -73,6 +82,13 @@ def from_counts(
         overhead = _overhead(row.name)
         counts = {"1q": one_qubit, "2q": two_qubit}
         seconds = overhead + estimate_usage_seconds("qpu", qubits, counts, shots, 1, timing or Timing())
+        from qumulus.services.jobs.emulation import predicted_from_counts
+
+        limit = platform.settings.max_emulation_seconds
+        debias = bool(inputs.get("error_mitigation"))
+        emulated = predicted_from_counts(row.name, qubits, one_qubit, two_qubit, shots, debias, limit)
+        found = _priced(platform, principal, row.name, [seconds], inputs)
+        return _with_emulation(found, [emulated], limit)
     else:
         from qumulus.accounting.estimate import estimate_usage_seconds
 
@@ -82,10 +98,12 @@ def from_counts(
 
 def from_body(platform: Context, principal: Principal, spec: JobSpec) -> Estimate:
     """The estimate of a whole job body: the same validation and the same figure as its hold."""
-    from qumulus.services.jobs import submission
+    from qumulus.services.jobs import emulation, submission
 
     backend, batch, noise = submission.validate(platform, principal, spec)
     emulated = emulation_target(backend.name, noise)
+    limit = platform.settings.max_emulation_seconds
+    predicted = emulation.predictions(backend.name, noise, batch, spec.shots, spec.settings, limit)
     seconds = charging.estimate_job_seconds(backend, batch, spec.shots, emulated)
     inputs = {
         "backend": backend.name,
@@ -98,7 +116,14 @@ def from_body(platform: Context, principal: Principal, spec: JobSpec) -> Estimat
         "error_mitigation": bool(((spec.settings or {}).get("error_mitigation") or {}).get("debiasing")),
         "session": spec.session_id is not None,
     }
-    return _priced(platform, principal, backend.name, seconds, inputs)
+    return _with_emulation(_priced(platform, principal, backend.name, seconds, inputs), predicted, limit)
+
+
+def _with_emulation(found: Estimate, predicted: list[float | None], limit: float) -> Estimate:
+    from dataclasses import replace
+
+    worst = max((s for s in predicted if s is not None), default=None)
+    return replace(found, emulation_seconds=worst, emulation_limit=limit)
 
 
 def _priced(

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from qumulus.circuits.model import CircuitBatch
+from qumulus.circuits.pauli import weight
 from qumulus.errors import InvalidRequest, PayloadTooLarge, RateLimited
 from qumulus.store.fast_write import first_row
 
@@ -75,7 +76,11 @@ def check_batch_size(batch: CircuitBatch, *, max_gates: int, max_circuits: int) 
             "(QUMULUS_MAX_CIRCUITS)",
             field="input.circuits",
         )
-    total = sum(len(circuit.operations) for circuit in batch.circuits)
+    # A pauliexp counts as the gates it runs as (circuits/pauli.py): one per term and support qubit.
+    total = sum(
+        len(circuit.operations) + sum(weight(op) - 1 for op in circuit.operations if op.name == "pauliexp")
+        for circuit in batch.circuits
+    )
     _check_gates(total, max_gates, "input.circuits" if batch.multi else "input.circuit")
 
 

@@ -14,7 +14,8 @@ job never sits in the queue only to fail:
 
 from __future__ import annotations
 
-from qumulus.circuits.model import Circuit, CircuitBatch, Operation
+from qumulus.circuits import pauli
+from qumulus.circuits.model import Circuit, CircuitBatch, Operation, iter_operations
 from qumulus.errors import InvalidCircuit
 from qumulus.store.models import Backend
 
@@ -42,6 +43,16 @@ def check(batch: CircuitBatch, backend: Backend, emulated: str | None, *, multi:
 
 
 def _check_emulated(circuit: Circuit, target: str, where: str) -> None:
+    for op in iter_operations(circuit.operations):
+        if op.name == "pauliexp" and op.arity > pauli.MAX_EMULATED_DENSE_QUBITS and pauli.dense(op):
+            raise InvalidCircuit(
+                f"{where}.circuit: a pauliexp on {op.arity} qubits whose terms do not commute (or with "
+                f"controls) must be synthesised into native gates at a cost growing like 4^{op.arity}; "
+                f"{target} takes at most {pauli.MAX_EMULATED_DENSE_QUBITS} such qubits (commuting terms "
+                "without controls run at any width; the ideal simulator takes "
+                f"{pauli.MAX_DENSE_TARGETS})",
+                field=f"{where}.circuit",
+            )
     if circuit.has_control_flow:
         construct = next(op.name for op in circuit.operations if type(op) is not Operation)
         raise InvalidCircuit(

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import resolve_backend_name
-from qumulus.domain import JobView
+from qumulus.domain import WORKLOAD_TYPES, JobView
 from qumulus.errors import InvalidRequest, NotFound
 from qumulus.services.context import Context
 from qumulus.services.jobs import filters as job_filters
 from qumulus.services.jobs.filters import JobQuery
-from qumulus.store.models import Job
+from qumulus.store.models import Job, Workload
 
 MAX_LIST_LIMIT = 1000
 
@@ -45,6 +45,7 @@ _JOB_BY_ID = select(*(getattr(Job, name).label(name) for name in _JOB_FIELDS)).w
     Job.id == bindparam("job_id")
 )
 _CHILD_IDS = select(Job.id).where(Job.parent_id == bindparam("job_id")).order_by(Job.child_index)
+_WORKLOAD_RESULT = select(Workload.result.label("result")).where(Workload.job_id == bindparam("job_id"))
 
 
 def get_job(platform: Context, principal: Principal, job_id: str) -> JobView:
@@ -58,7 +59,11 @@ def get_job(platform: Context, principal: Principal, job_id: str) -> JobView:
     child_ids = None
     if row.type == "ionq.multi-circuit.v1":
         child_ids = [child[0] for child in db.hot_rows(_CHILD_IDS, {"job_id": job_id})]
-    return JobView(job=row, child_ids=child_ids)  # type: ignore[arg-type]
+    results = None
+    if row.type in WORKLOAD_TYPES and row.status == "completed":
+        found = db.hot_rows(_WORKLOAD_RESULT, {"job_id": job_id})
+        results = found[0].result if found else None
+    return JobView(job=row, child_ids=child_ids, results=results)  # type: ignore[arg-type]
 
 
 def list_jobs(platform: Context, principal: Principal, query: JobQuery) -> tuple[list[JobView], str | None]:
@@ -96,7 +101,17 @@ def list_jobs(platform: Context, principal: Principal, query: JobQuery) -> tuple
                 select(Job.id, Job.parent_id).where(Job.parent_id.in_(parents)).order_by(Job.child_index)
             ):
                 children[parent_id].append(child_id)
-    views = [JobView(job=j, child_ids=children.get(j.id)) for j in jobs]
+        done = [j.id for j in jobs if j.type in WORKLOAD_TYPES and j.status == "completed"]
+        inline = (
+            dict(
+                session.execute(
+                    select(Workload.job_id, Workload.result).where(Workload.job_id.in_(done))
+                ).all()
+            )
+            if done
+            else {}
+        )
+    views = [JobView(job=j, child_ids=children.get(j.id), results=inline.get(j.id)) for j in jobs]
     next_cursor = _encode_cursor(jobs[-1]) if more and jobs else None
     return views, next_cursor
 

@@ -103,6 +103,12 @@ def result_rows(
     return False, [(job_id, row)]
 
 
+def load_row(platform: Context, result: Any) -> Distribution:
+    """The distribution of a ``results`` row (``qubits``, ``probabilities``, ``path``): the workload
+    runner reads its circuits' results with it."""
+    return _load(platform, result)
+
+
 def _load(platform: Context, result: Any, *, sharpen: bool = False) -> Distribution:
     """A distribution from a ``results`` row (inline JSON, or a file in the data directory)."""
     stored = getattr(result, "shots", None)

@@ -74,7 +74,9 @@ def plan_submission(
             return existing
 
     emulated = emulation_target(backend.name, noise)
-    predicted = emulation.predictions(backend_name, noise, batch, spec.shots, spec.settings)
+    predicted = emulation.predictions(
+        backend_name, noise, batch, spec.shots, spec.settings, settings.max_emulation_seconds
+    )
     refused = None if spec.dry_run else emulation.too_long(predicted, settings.max_emulation_seconds)
     charge = charging.plan_for(
         platform,
