@@ -84,5 +84,9 @@ class UnitOfWork:
         platform.admission.clear()
         platform.outbox.invalidate()
         platform.backends.invalidate()
+        # Signals the services sent inside the unit reached workers before the commit: send them
+        # again now that the change is visible (a status change, a reservation, a canceled job).
+        platform.waker.notify()
+        platform.work_canceled()
         for callback in self.after_commit:
             callback()
