@@ -77,6 +77,10 @@ class Settings:
     #: Gates in one circuit, and circuits in one job (IonQ documents 5 000 circuits per job).
     max_gates: int = 1_000_000
     max_circuits: int = 5_000
+    #: A job's ``metadata``: keys, and characters per value (IonQ's documented limits: 10 keys,
+    #: 40 000 characters); stored once per job, multi-circuit jobs included.
+    max_metadata_keys: int = 10
+    max_metadata_value_chars: int = 40_000
     #: An emulated job whose predicted simulation wall time exceeds this many seconds fails at once
     #: with ``TooLongPredictedExecutionTime`` (0 = no limit; docs/simulation.md "Limits").
     max_emulation_seconds: float = 600.0
@@ -127,6 +131,8 @@ class Settings:
             "max_shots": _env_int("QUMULUS_MAX_SHOTS", 1_000_000),
             "max_gates": _env_int("QUMULUS_MAX_GATES", 1_000_000),
             "max_circuits": _env_int("QUMULUS_MAX_CIRCUITS", 5_000),
+            "max_metadata_keys": _env_int("QUMULUS_MAX_METADATA_KEYS", 10),
+            "max_metadata_value_chars": _env_int("QUMULUS_MAX_METADATA_VALUE_CHARS", 40_000),
             "max_emulation_seconds": float(os.environ.get("QUMULUS_MAX_EMULATION_SECONDS") or 600.0),
             "smtp_host": os.environ.get("QUMULUS_SMTP_HOST") or None,
             "smtp_port": _env_int("QUMULUS_SMTP_PORT", 587),

@@ -74,6 +74,18 @@ class JobView:
     queue: dict[str, Any] | None = None
     #: A workload job's results, inline (``{"value", "variance"}`` or ``{"solution": ...}``).
     results: dict[str, Any] | None = None
+    #: A child of a multi-circuit job: its parent's ``metadata``, ``settings`` and ``tags``, stored
+    #: once on the parent (services/jobs/queries.inherit).
+    inherited: dict[str, Any] | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        return self.job.job_metadata or (self.inherited or {}).get("metadata") or {}
+
+    def settings(self) -> dict[str, Any]:
+        return self.job.settings or (self.inherited or {}).get("settings") or {}
+
+    def tags(self) -> list[str]:
+        return self.job.tags or (self.inherited or {}).get("tags") or []
 
 
 @dataclass(frozen=True, slots=True)

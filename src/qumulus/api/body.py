@@ -2,8 +2,9 @@
 
 * JSON whatever the Content-Type (pennylane sends none), UTF-8 (RFC 8259; a leading BOM is allowed);
 * refused before parsing when larger than the limit (the declared length, then the bytes read);
-* parsed on the event loop only when small: a large body is parsed in a thread, so that one 60 MB
-  job cannot stall every other request;
+* parsed on the event loop only when small: a large body is parsed in a thread *and in slices*
+  (:mod:`qumulus.jsonslices`), so that one 60 MB job cannot stall every other request (a thread
+  alone does not do it: ``json.loads`` holds the GIL for the whole parse);
 * refused (400) when a number is out of range: not finite, or an integer past 64 bits;
 * refused (400 naming the place) when it nests deeper than :data:`MAX_DEPTH`, or holds a NUL
   character or a lone UTF-16 surrogate (``"\\ud800"``) anywhere, keys included: no store can keep
@@ -23,7 +24,9 @@ import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from qumulus import jsonslices
 from qumulus.errors import InvalidRequest, PayloadTooLarge
+from qumulus.jsonslices import escaped_quotes
 
 #: The deepest nesting of objects and arrays a body may have (a job body needs about 8).
 MAX_DEPTH = 64
@@ -73,17 +76,29 @@ def parse_document(raw: bytes) -> Any:
             f"body: not UTF-8 text (byte {exc.start}); JSON bodies are UTF-8", field="body"
         ) from None
     text = text.removeprefix("\ufeff")
-    # Integers past 64 bits fit no column and no simulator seed: refused here, once for every field.
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    structure = None
+    if len(raw) > INLINE_PARSE_BYTES:  # large: scanned block by block (GIL handed over between)
+        structure = jsonslices.scan(body)
+        deep = structure.max_depth > MAX_DEPTH
+        if deep:  # refused without parsing (a large deep document would hold the GIL to fail)
+            raise _too_deep("body")
+    else:  # nesting deeper than MAX_DEPTH needs more than MAX_DEPTH brackets: most skip the scan
+        deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and max_depth(raw) > MAX_DEPTH
     try:
-        document = json.loads(text, parse_constant=_non_finite, parse_float=_finite_float, parse_int=_int64)
+        if structure is not None:
+            # In slices, so the GIL is handed to the event loop between them (jsonslices): a
+            # thread alone does not help, json.loads holds the GIL for the whole parse.
+            document = jsonslices.loads(text, body, _DECODER, structure)
+        else:
+            document = _DECODER.decode(text)
     except RecursionError:
         raise _too_deep("body") from None
     except ValueError as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}", field="body") from None
     nul = "\\u0000" in text
-    surrogate = _SURROGATE_ESCAPE.search(text) is not None
-    # Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH brackets: most bodies skip the walk.
-    deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and max_depth(raw) > MAX_DEPTH
+    # A substring search first (C, memchr speed): the regex over a 60 MB text holds the GIL ~1 s.
+    surrogate = ("\\ud" in text or "\\uD" in text) and _SURROGATE_ESCAPE.search(text) is not None
     if nul or surrogate or deep:
         check_document(document, nul=nul, surrogate=surrogate)
     return document
@@ -97,31 +112,12 @@ def max_depth(raw: bytes) -> int:
     data = np.frombuffer(raw, np.uint8)
     quote = data == 0x22
     if b'\\"' in raw:  # some quotes follow a backslash: drop those an odd run of backslashes escapes
-        quote[_escaped_quotes(data)] = False
+        quote[escaped_quotes(data)] = False
     outside = (np.cumsum(quote, dtype=np.uint8) & 1) == 0  # parity of the quotes so far (wraps evenly)
     opens = ((data == 0x5B) | (data == 0x7B)) & outside
     closes = ((data == 0x5D) | (data == 0x7D)) & outside
     delta = opens.view(np.int8) - closes.view(np.int8)
     return int(np.cumsum(delta, dtype=np.int32).max(initial=0))
-
-
-def _escaped_quotes(data: np.ndarray) -> np.ndarray:
-    """Positions of the quotes preceded by an odd run of backslashes."""
-    candidates = np.flatnonzero((data[1:] == 0x22) & (data[:-1] == 0x5C)) + 1
-    run = np.zeros(candidates.size, np.int64)
-    alive = np.ones(candidates.size, bool)
-    for back in range(1, 17):  # runs are short in real bodies; count up to 16 vectorized
-        at = candidates - back
-        alive &= at >= 0
-        alive[alive] = data[at[alive]] == 0x5C
-        if not alive.any():
-            return candidates[run % 2 == 1]
-        run += alive
-    # Longer runs: count them exactly from the last non-backslash byte before each candidate.
-    index = np.arange(data.size, dtype=np.int64)
-    plain = np.maximum.accumulate(np.where(data == 0x5C, -1, index))
-    run = candidates - 1 - plain[candidates - 1]
-    return candidates[run % 2 == 1]
 
 
 def check_document(document: Any, *, nul: bool = True, surrogate: bool = True) -> None:
@@ -193,3 +189,8 @@ def _finite_float(token: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"number {token[:40]} is out of range")
     return value
+
+
+#: Integers past 64 bits fit no column and no simulator seed, and non-finite numbers are no JSON:
+#: refused here, once for every field (``ValueError`` → 400).
+_DECODER = json.JSONDecoder(parse_constant=_non_finite, parse_float=_finite_float, parse_int=_int64)

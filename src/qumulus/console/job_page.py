@@ -249,10 +249,10 @@ def spec_of(platform: Any, principal: Principal, job_id: str) -> JobSpec:
         input=payload,
         shots=job.shots,
         name=job.name,
-        metadata=dict(job.job_metadata or {}),
-        settings=dict(job.settings or {}),
+        metadata=dict(view.metadata()),
+        settings=dict(view.settings()),
         noise=job.noise,
-        tags=list(job.tags or []),
+        tags=list(view.tags()),
     )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, literal_column, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from qumulus.runtime import fairshare
 from qumulus.scheduling.lanes import SMALL_CIRCUIT_QUBITS
@@ -90,6 +90,7 @@ _TAKE = (
         started_at=bindparam("now"),
     )
 )
+_PARENT = aliased(Job)
 _CLAIMED_ROWS = (
     select(
         Execution.id,
@@ -107,8 +108,10 @@ _CLAIMED_ROWS = (
         Job.settings,
         Job.name,
         Execution.provider_job_id,
+        _PARENT.settings.label("parent_settings"),
     )
     .join(Job, Job.id == Execution.job_id)
+    .outerjoin(_PARENT, _PARENT.id == Job.parent_id)  # a child's settings are its parent's
     .where(Execution.id.in_(bindparam("ids", expanding=True)))
 )
 _START_JOBS = (
@@ -198,7 +201,7 @@ def claimed_rows(conn: Connection, ids: list[str], *, started_at: datetime | Non
             input=row.input or {},
             shots=row.shots,
             noise=row.noise,
-            settings=row.settings or {},
+            settings=row.settings or row.parent_settings or {},
             started_at=started_at,
             provider_job_id=row.provider_job_id,
             name=row.name,

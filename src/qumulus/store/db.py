@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
+from qumulus import jsonslices
 from qumulus.store.fast_sql import FastReader
 
 _WRITE = "qumulus_write"
@@ -101,12 +102,17 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, pool
             pool_size=pool_size,
             max_overflow=16,
             connect_args={"check_same_thread": False, "timeout": 30},
+            # a large column in slices, both ways: no GIL stall (issue 17.6)
+            json_serializer=jsonslices.dumps,
+            json_deserializer=jsonslices.loads_text,
         )
         _configure_sqlite(engine, synchronous)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, echo=echo, pool_size=16, max_overflow=16, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=16, max_overflow=16, pool_pre_ping=True, json_serializer=jsonslices.dumps
+    )
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

@@ -19,6 +19,8 @@ from qumulus.values import optional_name
 
 MAX_NAME = values.MAX_NAME
 MAX_TAGS = 50
+#: Characters in one tag (the name rule's length).
+MAX_TAG_CHARS = values.MAX_NAME
 
 
 #: Fields of a job that the server sets (v0.4 and v0.3 response names, and tenancy): a body that
@@ -204,4 +206,9 @@ def _tags(value: Any) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value) or len(value) > MAX_TAGS:
         raise InvalidRequest(f"tags: must be a list of at most {MAX_TAGS} strings", field="tags")
+    for n, tag in enumerate(value):
+        if len(tag) > MAX_TAG_CHARS:
+            raise InvalidRequest(
+                f"tags[{n}]: {len(tag)} characters; a tag has at most {MAX_TAG_CHARS}", field=f"tags[{n}]"
+            )
     return value

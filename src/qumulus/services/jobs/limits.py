@@ -13,6 +13,7 @@ the database's single write lock.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -37,6 +38,41 @@ _ROOM = text(
     " FROM projects WHERE id = :project_id)) AS active_jobs)"
     " FROM projects AS p WHERE p.id = :project_id"
 )
+
+
+#: Largest ``settings`` object of a job, as JSON text (the known settings take a few hundred bytes;
+#: qiskit passes a user's ``job_settings`` through).
+MAX_SETTINGS_BYTES = 64 * 1024
+
+
+def check_labels(
+    metadata: dict[str, Any], settings: dict[str, Any], *, max_keys: int, max_value_chars: int
+) -> None:
+    """Metadata within IonQ's documented limits (by default: at most 10 keys, each value at most
+    40 000 characters — a non-string value counted as its JSON text; keys at most 200 characters)
+    and settings within :data:`MAX_SETTINGS_BYTES`: what a job stores and echoes is bounded by
+    these, whatever the body limit (issue 17.4)."""
+    if len(metadata) > max_keys:
+        raise InvalidRequest(
+            f"metadata: {len(metadata)} keys; at most {max_keys} (QUMULUS_MAX_METADATA_KEYS)",
+            field="metadata",
+        )
+    for key, value in metadata.items():
+        if len(key) > 200:
+            raise InvalidRequest(f"metadata: a key of {len(key)} characters; at most 200", field="metadata")
+        size = len(value) if isinstance(value, str) else len(json.dumps(value, separators=(",", ":")))
+        if size > max_value_chars:
+            raise InvalidRequest(
+                f"metadata.{key[:40]}: {size} characters; at most {max_value_chars} per value "
+                "(QUMULUS_MAX_METADATA_VALUE_CHARS)",
+                field=f"metadata.{key[:40]}",
+            )
+    if settings:
+        size = len(json.dumps(settings, separators=(",", ":")))
+        if size > MAX_SETTINGS_BYTES:
+            raise InvalidRequest(
+                f"settings: {size} bytes as JSON; at most {MAX_SETTINGS_BYTES}", field="settings"
+            )
 
 
 def check_shots(shots: int, max_shots: int) -> None:

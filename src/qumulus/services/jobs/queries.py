@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, or_, select
@@ -35,7 +36,28 @@ def view_of(session: Session, job: Job) -> JobView:
         child_ids = list(
             session.scalars(select(Job.id).where(Job.parent_id == job.id).order_by(Job.child_index))
         )
-    return JobView(job=job, child_ids=child_ids)
+    view = JobView(job=job, child_ids=child_ids)
+    inherit(session, [view])
+    return view
+
+
+#: A parent's labels, which its children share (stored once: issue 17.4).
+_LABELS = select(Job.id, Job.job_metadata.label("metadata"), Job.settings, Job.tags)
+_LABELS_BY_ID = _LABELS.where(Job.id == bindparam("job_id"))
+
+
+def inherit(session: Session, views: list[JobView]) -> None:
+    """Give each child view its parent's metadata, settings and tags (one query per page)."""
+    parents = {v.job.parent_id for v in views if v.job.parent_id is not None}
+    if not parents:
+        return
+    labels = {
+        row.id: {"metadata": row.metadata, "settings": row.settings, "tags": row.tags}
+        for row in session.execute(_LABELS.where(Job.id.in_(sorted(parents))))
+    }
+    for view in views:
+        if view.job.parent_id is not None:
+            view.inherited = labels.get(view.job.parent_id)
 
 
 #: Every job attribute callers read (all but the deferred circuit), labelled with the attribute
@@ -63,7 +85,13 @@ def get_job(platform: Context, principal: Principal, job_id: str) -> JobView:
     if row.type in WORKLOAD_TYPES and row.status == "completed":
         found = db.hot_rows(_WORKLOAD_RESULT, {"job_id": job_id})
         results = found[0].result if found else None
-    return JobView(job=row, child_ids=child_ids, results=results)  # type: ignore[arg-type]
+    view = JobView(job=row, child_ids=child_ids, results=results)  # type: ignore[arg-type]
+    if row.parent_id is not None:  # a child: its parent's labels
+        parent = db.hot_rows(_LABELS_BY_ID, {"job_id": row.parent_id})
+        if parent:
+            p = parent[0]
+            view.inherited = {"metadata": p.metadata, "settings": p.settings, "tags": p.tags}
+    return view
 
 
 def list_jobs(platform: Context, principal: Principal, query: JobQuery) -> tuple[list[JobView], str | None]:
@@ -111,9 +139,38 @@ def list_jobs(platform: Context, principal: Principal, query: JobQuery) -> tuple
             if done
             else {}
         )
-    views = [JobView(job=j, child_ids=children.get(j.id), results=inline.get(j.id)) for j in jobs]
-    next_cursor = _encode_cursor(jobs[-1]) if more and jobs else None
+        views = [JobView(job=j, child_ids=children.get(j.id), results=inline.get(j.id)) for j in jobs]
+        inherit(session, views)
+    kept = _within_bytes(views, MAX_PAGE_BYTES)
+    if len(kept) < len(views):
+        views, more = kept, True
+    next_cursor = _encode_cursor(views[-1].job) if more and views else None
     return views, next_cursor
+
+
+#: A page of jobs holds rows until their echoed labels (metadata, settings, tags), child id lists
+#: and fixed fields pass this many bytes — always at least one row. With metadata bounded per job
+#: (``QUMULUS_MAX_METADATA_KEYS`` × ``QUMULUS_MAX_METADATA_VALUE_CHARS``) one row is at most about
+#: 0.5 MB, so a page is at most ~1.5 MB whatever ``limit`` asks (issue 17.5); ``next`` continues it.
+MAX_PAGE_BYTES = 1024 * 1024
+#: The JSON of a job's fixed fields (ids, status, times, stats, costs), bytes, generously.
+ROW_BYTES = 1500
+
+
+def row_bytes(view: JobView) -> int:
+    """About how many bytes a job takes in a list page (its JSON, within a few hundred bytes)."""
+    labels = (view.metadata(), view.settings(), view.tags())
+    size = ROW_BYTES + sum(len(json.dumps(x, separators=(",", ":"), default=str)) for x in labels)
+    return size + 39 * len(view.child_ids or ())
+
+
+def _within_bytes(views: list[JobView], budget: int) -> list[JobView]:
+    total = 0
+    for n, view in enumerate(views):
+        total += row_bytes(view)
+        if total > budget and n > 0:
+            return views[:n]
+    return views
 
 
 def _encode_cursor(job: Job) -> str:

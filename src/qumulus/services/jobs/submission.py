@@ -117,6 +117,12 @@ def validate(
         )
     settings = platform.settings
     limits.check_shots(spec.shots, settings.max_shots)
+    limits.check_labels(
+        spec.metadata or {},
+        spec.settings or {},
+        max_keys=settings.max_metadata_keys,
+        max_value_chars=settings.max_metadata_value_chars,
+    )
     noise = _check_noise(spec.noise, backend)
     limits.check_input_size(spec.input, max_gates=settings.max_gates, max_circuits=settings.max_circuits)
     try:
@@ -297,6 +303,11 @@ def _insert(
                         "gate_counts": circuit.gate_counts(),
                         **emulation_ms([predicted[index]]),
                     },
+                    # Metadata, settings and tags are the parent's, stored once (read through
+                    # services/jobs/queries.inherit and the claim): a child holds its circuit only.
+                    "job_metadata": {},
+                    "settings": {},
+                    "tags": [],
                     "parent_id": job_id,
                     "child_index": index,
                     "idempotency_key": None,
