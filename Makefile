@@ -27,7 +27,7 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.server-installed
 # If it cannot be installed here, its compatibility test skips (it says why).
 $(IONQ_VENV)/.installed:
 	$(PYTHON) -m venv $(IONQ_VENV)
-	$(IONQ_VENV)/bin/pip install --quiet 'ionq==0.0.0a15' 'openqasm3[parser]' matplotlib networkx requests qiskit tqdm \
+	$(IONQ_VENV)/bin/pip install --quiet 'ionq==0.0.0a15' 'openqasm3[parser]' matplotlib networkx requests qiskit tqdm sympy \
 		|| { echo "warning: the ionq package did not install; its compatibility test will skip"; rm -rf $(IONQ_VENV); mkdir -p $(IONQ_VENV); }
 	touch $@
 

@@ -8,9 +8,9 @@ Run in the package's own venv (it pins pydantic<2), as ``tests/compat/test_ionq_
 Steps (each recorded even if another failed): ``quantum_function`` (``HamiltonianEnergy`` on H2),
 ``optimization`` (``Optimization`` with COBYLA, and the package's own ``get_job_progress``) and
 ``qubo`` (``ionq.problems.QuadraticProgram`` with a linear constraint). ``ionq.problems`` imports
-qiskit: when the package's venv lacks it, ``QUMULUS_BORROW_SITE`` (a site-packages directory) is
-appended to ``sys.path`` so qiskit, tqdm and their dependencies come from there while everything
-the package has itself (pydantic 1, numpy) still comes from its own venv. The last line of stdout is
+qiskit, tqdm and sympy: when the package's venv lacks one, ``QUMULUS_BORROW_SITE`` (a site-packages
+directory) is appended to ``sys.path`` so what is missing comes from there while everything the
+package has itself (pydantic 1, numpy) still comes from its own venv. The last line of stdout is
 ``IONQ_WORKLOADS_SUMMARY {json}``.
 """
 
@@ -94,11 +94,15 @@ def main() -> int:
 
     def qubo() -> dict[str, Any]:
         try:
-            import qiskit  # noqa: F401
+            import ionq.problems  # noqa: F401 - needs qiskit, tqdm and sympy
         except ImportError:
             borrowed = os.environ.get("QUMULUS_BORROW_SITE")
             if borrowed:
                 sys.path.append(borrowed)
+                for name in [
+                    m for m in sys.modules if m == "ionq.problems" or m.startswith("ionq.problems.")
+                ]:
+                    del sys.modules[name]
         import numpy as np
         from ionq.problems import QuadraticProgram
         from ionq.problems.quadratic import LinearConstraint

@@ -234,3 +234,20 @@ def test_h2_value_within_tolerance_of_exact_state() -> None:
     function = HamiltonianEnergy(h2(), parse_ansatz(H2_ANSATZ))
     assert energy(function, [-0.2235]) == pytest.approx(H2_EXACT, abs=1e-4)
     assert math.isfinite(function.evaluate(exact_distributions(function, [0.3]), 100).variance)
+
+
+@pytest.mark.parametrize("native_2q", ["ms", "zz"])
+def test_native_templates_give_the_same_distributions(native_2q: str) -> None:
+    rng = random.Random(7)
+    terms = tuple(
+        PauliTerm("".join(rng.choice("IXYZ") for _ in range(2)), rng.uniform(-1, 1)) for _ in range(8)
+    )
+    function = HamiltonianEnergy(Hamiltonian(terms, 2), parse_ansatz(H2_ANSATZ))
+    for theta in (-0.2235, 1.3):
+        qis = function.circuits([theta])
+        native = function.circuits([theta], native_2q=native_2q)
+        assert all(c.gateset == "native" for c in native)
+        for a, b in zip(qis, native, strict=True):
+            pa = np.abs(circuit_unitary(a)[:, 0]) ** 2
+            pb = np.abs(circuit_unitary(b)[:, 0]) ** 2
+            assert np.allclose(pa, pb, atol=1e-12)

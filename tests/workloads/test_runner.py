@@ -186,21 +186,32 @@ def short_lease(settings) -> Iterator[Api]:  # type: ignore[no-untyped-def]
         yield Api(client=client, key=key, platform=platform)
 
 
-def test_a_crashed_runner_is_resumed_from_its_last_recorded_iteration(short_lease: Api) -> None:
-    from qumulus.services.workloads import WorkloadRunner
+def test_a_crashed_runner_is_resumed_from_its_last_recorded_iteration(
+    short_lease: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qumulus.services.workloads import WorkloadRunner, runner
 
     api = short_lease
     platform: Any = api.platform
     first = platform.workload_runner
+    flush = runner._Loop._flush
+
+    def crash_after_five(loop: Any, conn: Any) -> None:
+        pending = loop._pending
+        flush(loop, conn)
+        if loop.runner is first and pending is not None and pending[0] == 5:
+            first.crash.set()  # the loop walks away at its next look, as if its process had died
+
+    monkeypatch.setattr(runner._Loop, "_flush", crash_after_five)
     job_id = api.post("/v0.4/jobs", json=optimization("COBYLA", maxiter=40)).json()["id"]
-    wait_for_rows(api, job_id, 5)
-    first.crash.set()  # the loop walks away mid-evaluation, as if its process had died
+    assert first.crash.wait(60)
     time.sleep(0.3)
     with platform.db.read() as session:
         recorded = session.scalar(
             select(func.count()).select_from(WorkloadProgress).where(WorkloadProgress.workload_id == job_id)
         )
         assert session.get(Workload, job_id).state == "running"  # its lease is left to expire
+    assert recorded == 5
     assert api.get(f"/v0.4/jobs/{job_id}").json()["status"] == "started"
     second = WorkloadRunner(platform, owner="second-runner", lease_seconds=1.0)
     second.start()
@@ -215,5 +226,5 @@ def test_a_crashed_runner_is_resumed_from_its_last_recorded_iteration(short_leas
     # The recorded iterations were replayed, not run again: two circuits per iteration, no more.
     assert len(children(platform, job_id)) == 2 * len(rows)
     with platform.db.read() as session:
-        assert session.get(Workload, job_id).attempt == 2
+        assert session.get(Workload, job_id).attempt >= 2  # a 1 s lease may change hands again under load
     assert abs(job["results"]["solution"]["minimum_value"] - H2_EXACT) < 0.05

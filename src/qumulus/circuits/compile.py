@@ -106,6 +106,20 @@ def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
     return _to_native(out, qc.num_qubits, None)
 
 
+def transpile_template(qc: Any, native_2q: str) -> Any:
+    """Step 2 for a qiskit circuit that still has free parameters: compiled once, bound many times
+    (a hybrid workload's ansatz per measurement group); :func:`native_of_bound` does step 3."""
+    from qiskit import transpile
+
+    basis = ["rz", "sx", "x", _ENTANGLER[native_2q]]
+    return transpile(qc, basis_gates=basis, optimization_level=1, seed_transpiler=0)
+
+
+def native_of_bound(qc: Any, qubits: int) -> Circuit:
+    """Step 3 on a transpiled template whose parameters are bound: the native circuit."""
+    return _to_native(qc, qubits, None).circuit
+
+
 def to_qiskit(circuit: Circuit) -> Any:
     """A qiskit ``QuantumCircuit`` with the same unitary (little-endian, like ours)."""
     from qiskit import QuantumCircuit

@@ -128,6 +128,41 @@ _TO_Z = {
 }
 
 
+class NativeTemplates:
+    """Each group's circuit (ansatz + basis change) compiled to native gates **once**, with its
+    parameters free; an evaluation binds them and maps the result to GPI/GPI2/MS|ZZ (0.2 ms instead
+    of qiskit's transpiler per circuit, ~40 ms). Only for emulated QPUs and real devices' native
+    gatesets: the ideal simulator takes the QIS circuit as it is."""
+
+    def __init__(self, ansatz: Ansatz, groups: list[MeasurementGroup], native_2q: str) -> None:
+        from qumulus.circuits.compile import transpile_template
+
+        base = ansatz._circuit.remove_final_measurements(inplace=False)
+        self.ansatz = ansatz
+        self.templates = []
+        for group in groups:
+            qc = base.copy()
+            for qubit, pauli in enumerate(group.basis):
+                if pauli == "X":
+                    qc.h(qubit)
+                elif pauli == "Y":
+                    qc.sdg(qubit)
+                    qc.h(qubit)
+            self.templates.append(transpile_template(qc, native_2q))
+
+    def circuits(self, values: Sequence[float]) -> list[Circuit]:
+        from qumulus.circuits.compile import native_of_bound
+
+        self.ansatz.bind(values)  # checks the count (and the program) as the QIS path does
+        out = []
+        for template in self.templates:
+            by_name = {p.name: p for p in template.parameters}
+            binding = {by_name[n]: v for n, v in zip(self.ansatz.names, values, strict=True) if n in by_name}
+            bound = template.assign_parameters(binding) if binding else template
+            out.append(native_of_bound(bound, self.ansatz.qubits))
+        return out
+
+
 def measured_in(circuit: Circuit, group: MeasurementGroup) -> Circuit:
     """``circuit`` followed by the basis change of ``group`` (every qubit measured at the end)."""
     ops = list(circuit.operations)

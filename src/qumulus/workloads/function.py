@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qumulus.circuits.model import Circuit
-from qumulus.workloads.ansatz import Ansatz, measured_in
+from qumulus.workloads.ansatz import Ansatz, NativeTemplates, measured_in
 from qumulus.workloads.hamiltonian import (
     GroupEstimate,
     Hamiltonian,
@@ -42,6 +42,7 @@ class HamiltonianEnergy:
 
     def __post_init__(self) -> None:
         self.groups = group_qubit_wise(self.hamiltonian, need_z_basis=self.penalty is not None)
+        self._native: dict[str, NativeTemplates] = {}
 
     @property
     def qubits(self) -> int:
@@ -51,8 +52,16 @@ class HamiltonianEnergy:
     def parameters(self) -> int:
         return len(self.ansatz.names)
 
-    def circuits(self, params: Sequence[float]) -> list[Circuit]:
-        """One circuit per measurement group, in group order (none if every term is the identity)."""
+    def circuits(self, params: Sequence[float], *, native_2q: str | None = None) -> list[Circuit]:
+        """One circuit per measurement group, in group order (none if every term is the identity).
+
+        ``native_2q`` (``ms`` or ``zz``): in native gates, from templates compiled once (see
+        :class:`~qumulus.workloads.ansatz.NativeTemplates`); else QIS gates."""
+        if native_2q is not None and self.groups:
+            templates = self._native.get(native_2q)
+            if templates is None:
+                templates = self._native[native_2q] = NativeTemplates(self.ansatz, self.groups, native_2q)
+            return templates.circuits(params)
         bound = self.ansatz.bind(params)
         return [measured_in(bound, group) for group in self.groups]
 

@@ -9,7 +9,9 @@ queue, the budget hold (per evaluation, see :mod:`.submission`), the session's l
 simulator processes or Ray (whatever executor the workers of that backend use), the ledger row
 and the settlement at completion, and cancellation. The runner waits for them (woken by the
 completion hub of its process, polling the database otherwise), computes the energy from their
-distributions and writes a ``workload_progress`` row before the optimizer sees the value.
+distributions and records a ``workload_progress`` row, committed with the next evaluation's circuits
+(the optimizer's step in between takes microseconds; one transaction fewer per evaluation) or with
+the end of the loop.
 
 **Resuming.** A runner that dies leaves its lease to expire. The next runner replays the loop from
 the start with the recorded evaluations: every optimizer here is deterministic given the values it
@@ -40,11 +42,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from qumulus.auth.principal import Principal
-from qumulus.backends.catalog import emulation_target
-from qumulus.circuits.ionq_json import to_qis_json
+from qumulus.backends.catalog import BY_NAME, emulation_target
+from qumulus.circuits.ionq_json import to_native_json, to_qis_json
 from qumulus.circuits.model import CircuitBatch
 from qumulus.domain import ACTIVE, TERMINAL
 from qumulus.errors import QumulusError
@@ -64,6 +66,41 @@ log = logging.getLogger("qumulus.workloads")
 MAX_EVALUATIONS = 2000
 #: How often a waiting loop looks at its circuits and its own job (seconds), when not woken sooner.
 LOOK_SECONDS = 0.05
+
+
+# Built once (as the queue's statements are, runtime/queue.py): the loop runs them per evaluation.
+_FENCE = (
+    update(Workload)
+    .where(
+        Workload.job_id == bindparam("w_id"),
+        Workload.attempt == bindparam("w_attempt"),
+        Workload.lease_owner == bindparam("w_owner"),
+    )
+    .values(lease_expires_at=bindparam("w_expires"), updated_at=bindparam("w_now"))
+)
+_STATUS = select(Job.status).where(Job.id == bindparam("j_id"))
+_EXISTING = (
+    select(Job.id, Job.status)
+    .where(
+        Job.parent_id == bindparam("p_id"),
+        Job.child_index >= bindparam("lo"),
+        Job.child_index < bindparam("hi"),
+    )
+    .order_by(Job.child_index)
+)
+_LOOK = select(Job.id, Job.status, Job.failure).where(Job.id.in_(bindparam("ids", expanding=True)))
+_RESULTS = select(Result.job_id, Result.qubits, Result.probabilities, Result.path).where(
+    Result.job_id.in_(bindparam("ids", expanding=True))
+)
+_ADD_PROGRESS = insert(WorkloadProgress.__table__)
+_ADD_JOBS = insert(Job.__table__)
+_ADD_EXECUTIONS = insert(Execution.__table__)
+_COUNT = update(Workload).where(Workload.job_id == bindparam("w_id")).values(evaluations=bindparam("w_n"))
+_COUNT_BEST = (
+    update(Workload)
+    .where(Workload.job_id == bindparam("w_id"))
+    .values(evaluations=bindparam("w_n"), best_value=bindparam("w_value"), best_params=bindparam("w_params"))
+)
 
 
 class _Canceled(Exception):
@@ -231,18 +268,16 @@ class _Loop:
         self.claim = claim
         self.job_id = claim.job_id
         self._renewed = time.monotonic()
+        #: The last evaluation's progress row, written by the next transaction (see evaluate).
+        self._pending: tuple[int, list[float], Evaluation, str | None] | None = None
 
     # fenced writes: every change the loop makes checks that the lease is still its own
     def _fence(self, session: Any) -> None:
         took = session.execute(
-            update(Workload)
-            .where(
-                Workload.job_id == self.job_id,
-                Workload.attempt == self.claim.attempt,
-                Workload.lease_owner == self.runner.owner,
-            )
-            .values(lease_expires_at=_after(self.runner.lease_seconds), updated_at=utcnow())
-        )
+            _FENCE,
+            {"w_id": self.job_id, "w_attempt": self.claim.attempt, "w_owner": self.runner.owner,
+             "w_expires": _after(self.runner.lease_seconds), "w_now": utcnow()},
+        )  # fmt: skip
         if took.rowcount != 1:
             raise _LostLease()
         self._renewed = time.monotonic()
@@ -253,8 +288,8 @@ class _Loop:
         if self.runner._stop.is_set():
             raise _LostLease()
         if time.monotonic() - self._renewed > self.runner.lease_seconds / 3:
-            with self.ctx.db.write(durable=False) as session:
-                self._fence(session)
+            with self.ctx.db.begin(durable=False) as conn:
+                self._fence(conn)
 
     def run(self) -> None:
         with self.ctx.db.read() as session:
@@ -274,6 +309,11 @@ class _Loop:
         )  # fmt: skip
         self.backend = self.ctx.backends.get(job.backend)
         self.emulated = emulation_target(job.backend, job.noise)
+        # On an emulated QPU the circuits go as native gates from templates compiled once per
+        # measurement group (workloads/ansatz.NativeTemplates): no transpiler run per circuit, in
+        # the emulator or in the estimate of its hold. Gate lists for the ideal simulator as sent.
+        device = BY_NAME.get(self.emulated) if self.emulated is not None and job.backend in BY_NAME else None
+        self.native_2q = device.native_2q if device is not None else None
         spec = parse_workload(job.type, payload)
         self.function: HamiltonianEnergy = spec.function
         self.groups = len(self.function.groups)
@@ -365,36 +405,43 @@ class _Loop:
             self.recorded = self.recorded[: iteration - 1]
         if iteration > MAX_EVALUATIONS:
             raise optimizers.Stop()
-        circuits = self.function.circuits(params)
+        circuits = self.function.circuits(params, native_2q=self.native_2q)
         child_ids = self._queue(iteration, circuits) if circuits else []
         distributions = self._wait(child_ids) if child_ids else []
         evaluation = self.function.evaluate(distributions, self.job.shots)
-        self._record(iteration, params, evaluation, child_ids[0] if child_ids else None)
-        self.count = iteration
+        # Written with the next evaluation's circuits (or the end), one transaction fewer per
+        # evaluation: the optimizer's step in between takes microseconds.
         if self.best is None or evaluation.value < self.best[0]:
             self.best = (evaluation.value, params)
+        self._pending = (iteration, params, evaluation, child_ids[0] if child_ids else None)
+        if not child_ids:
+            with self.ctx.db.begin(durable=False) as conn:
+                self._fence(conn)
+                self._flush(conn)
+            self._pending = None
+        self.count = iteration
         return evaluation
 
     def _queue(self, iteration: int, circuits: list[Any]) -> list[str]:
+        ids = self._queue_in_transaction(iteration, circuits)
+        self._pending = None  # committed with them (kept for the end if that transaction failed)
+        return ids
+
+    def _queue_in_transaction(self, iteration: int, circuits: list[Any]) -> list[str]:
         """Insert the evaluation's circuit jobs and executions (with their budget hold) in one
         transaction; reuse them if a runner before this one already queued them."""
         first = (iteration - 1) * self.groups
-        with self.ctx.db.write(durable=False) as session:
-            self._fence(session)
-            status = session.scalar(select(Job.status).where(Job.id == self.job_id))
+        with self.ctx.db.begin(durable=False) as conn:
+            self._fence(conn)
+            self._flush(conn)
+            status = conn.scalar(_STATUS, {"j_id": self.job_id})
             if status not in ACTIVE:
                 raise _Canceled()
-            existing = list(
-                session.execute(
-                    select(Job.id, Job.status)
-                    .where(Job.parent_id == self.job_id, Job.child_index >= first,
-                           Job.child_index < first + self.groups)
-                    .order_by(Job.child_index)
-                )
-            )  # fmt: skip
+            existing = conn.execute(
+                _EXISTING, {"p_id": self.job_id, "lo": first, "hi": first + self.groups}
+            ).all()
             if len(existing) == self.groups and all(r.status not in ("failed", "canceled") for r in existing):
                 return [r.id for r in existing]
-            conn = session.connection()
             if self.job.session_id is not None:
                 from qumulus.services.jobs.sessions import admit
 
@@ -421,13 +468,13 @@ class _Loop:
             seconds = hold.seconds if hold is not None else [None] * len(circuits)
             rows = []
             for g, circuit in enumerate(circuits):
-                body = to_qis_json(circuit)
+                body = to_native_json(circuit) if circuit.gateset == "native" else to_qis_json(circuit)
                 rows.append(
                     {
                         "id": new_id(), "project_id": job.project_id, "submitter_id": job.submitter_id,
                         "api_key_id": job.api_key_id, "backend": job.backend, "type": "ionq.circuit.v1",
                         "name": f"{job.name or job.type} {iteration}.{g}"[:1000], "shots": job.shots,
-                        "metadata": {}, "input": {"gateset": "qis", "qubits": circuit.qubits,
+                        "metadata": {}, "input": {"gateset": circuit.gateset, "qubits": circuit.qubits,
                                                   "circuit": body["circuit"]},
                         "settings": job.settings or {}, "noise": job.noise, "dry_run": False,
                         "status": "ready", "stats": {"qubits": circuit.qubits, "circuits": 1,
@@ -439,9 +486,9 @@ class _Loop:
                         "budget_hold": amounts[g], "estimated_seconds": seconds[g],
                     }
                 )  # fmt: skip
-            conn.execute(insert(Job.__table__), rows)
+            conn.execute(_ADD_JOBS, rows)
             conn.execute(
-                insert(Execution.__table__),
+                _ADD_EXECUTIONS,
                 [{"id": new_id(), "job_id": r["id"], "backend": job.backend, "project_id": job.project_id,
                   "organization_id": self.principal.organization_id, "state": "queued", "created_at": now}
                  for r in rows],
@@ -460,10 +507,8 @@ class _Loop:
             statuses: dict[str, str] = {}
             while True:
                 self._check_alive()
-                with self.ctx.db.read() as session:
-                    rows = session.execute(
-                        select(Job.id, Job.status, Job.failure).where(Job.id.in_([self.job_id, *pending]))
-                    ).all()
+                with self.ctx.db.connect() as conn:
+                    rows = conn.execute(_LOOK, {"ids": [self.job_id, *pending]}).all()
                 for row in rows:
                     if row.id == self.job_id:
                         if row.status not in ACTIVE:
@@ -490,15 +535,8 @@ class _Loop:
         finally:
             for child in child_ids:
                 watch.pop(child, None)
-        with self.ctx.db.read() as session:
-            found = {
-                r.job_id: r
-                for r in session.execute(
-                    select(Result.job_id, Result.qubits, Result.probabilities, Result.path).where(
-                        Result.job_id.in_(child_ids)
-                    )
-                )
-            }
+        with self.ctx.db.connect() as conn:
+            found = {r.job_id: r for r in conn.execute(_RESULTS, {"ids": child_ids})}
         out = []
         for child in child_ids:
             dist = load_row(self.ctx, found[child])
@@ -508,28 +546,33 @@ class _Loop:
                 out.append({int(i): float(p) for i, p in zip(dist.indices, dist.values, strict=True)})
         return out
 
-    def _record(
-        self, iteration: int, params: list[float], evaluation: Evaluation, first_child: str | None
-    ) -> None:
-        with self.ctx.db.write(durable=False) as session:
-            self._fence(session)
+    def _flush(self, session: Any) -> None:
+        """Write the progress row of the evaluation that finished last, if not written yet (the
+        caller forgets it once its transaction has committed)."""
+        pending = self._pending
+        if pending is None:
+            return
+        iteration, params, evaluation, first_child = pending
+        session.execute(
+            _ADD_PROGRESS,
+            [{"id": new_id(), "workload_id": self.job_id, "iteration": iteration, "job_id": first_child,
+              "status": "completed", "value": evaluation.value, "variance": evaluation.variance,
+              "params": params, "finished_at": utcnow()}],
+        )  # fmt: skip
+        if self.best is not None and self.best[1] is params:
             session.execute(
-                insert(WorkloadProgress.__table__),
-                [{"id": new_id(), "workload_id": self.job_id, "iteration": iteration, "job_id": first_child,
-                  "status": "completed", "value": evaluation.value, "variance": evaluation.variance,
-                  "params": params, "finished_at": utcnow()}],
-            )  # fmt: skip
-            best = self.best[0] if self.best is not None else None
-            values: dict[str, Any] = {"evaluations": iteration}
-            if best is None or evaluation.value < best:
-                values.update(best_value=evaluation.value, best_params=params)
-            session.execute(update(Workload).where(Workload.job_id == self.job_id).values(**values))
+                _COUNT_BEST,
+                {"w_id": self.job_id, "w_n": iteration, "w_value": evaluation.value, "w_params": params},
+            )
+        else:
+            session.execute(_COUNT, {"w_id": self.job_id, "w_n": iteration})
 
     # -- the end ---------------------------------------------------------------------------------
     def _finish(self, status: str, result: dict[str, Any] | None, failure: dict[str, str] | None) -> None:
         now = utcnow()
         with self.ctx.db.write(durable=False) as session:
             self._fence(session)
+            self._flush(session)
             totals = session.execute(
                 select(
                     func.sum(func.coalesce(Job.execution_duration_ms, 0)),
@@ -563,6 +606,7 @@ class _Loop:
         """The job ended without the loop (canceled or deleted): the workload is done."""
         with self.ctx.db.write(durable=False) as session:
             self._fence(session)
+            self._flush(session)
             totals = session.execute(
                 select(
                     func.sum(func.coalesce(Job.usage_seconds, 0.0)), func.sum(func.coalesce(Job.cost, 0))
