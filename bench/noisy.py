@@ -230,6 +230,17 @@ def main() -> None:
         # The worker simulates with the same threads as this process (QUMULUS_SIM_THREADS passes on).
         server, key = start_qumulus(Path(tmp.name) / "data", port := free_port())
         client = Client(f"http://127.0.0.1:{port}", key)
+    # Warm up every engine once (imports, first-call set-up: 1-3 s for qiskit-aer), so the first
+    # width's row measures the engines and not Python loading them.
+    warm = random_circuit(6, 2, 0)
+    for kind in ("aer-density-matrix", "pauli-qsim", "pauli-stim"):
+        from qumulus.sim.emulator import emulate
+
+        emulate(warm if kind != "pauli-stim" else ghz(6), dev, 10, seed=0, engine=kind)
+    if "qsim-traj" in refs:
+        run_qsim_trajectories(warm, dev, 10, 0)
+    if "aer-traj" in refs:
+        run_aer_trajectories(warm, dev, 10, 0)
     try:
         for backend, kind, n, circuit, cell_dev in cells:
             row: dict[str, Any] = {}

@@ -223,3 +223,26 @@ def test_a_hard_allocation_stops_claims_once_period_usage_would_pass_it(settings
     _finish(platform, "w1", first, seconds=1.0)
     fairshare.invalidate()
     assert _claim(platform, "w1", 20) == []  # 5 s used of 5: a's other 5 jobs stay queued
+
+
+def test_the_allocation_in_force_is_the_most_specific_contracts(settings) -> None:  # type: ignore[no-untyped-def]
+    """An exhausted ``*`` allocation does not hold back work a more specific contract without a cap
+    admits (admission and billing pick the most specific contract; the scheduler must agree)."""
+    platform, _ = make_platform(settings)
+    a = _tenant(platform, "alpha")
+    with platform.db.write() as session:
+        session.add(
+            Contract(organization_id=a.organization_id, backend="*", allocation_seconds=1.0, period="month")
+        )
+    fairshare.invalidate()
+    _submit(platform, a, 4)
+    first = _claim(platform, "w1", 20)
+    assert len(first) == 1  # the 1 s cap admits one 1-s prediction
+    _finish(platform, "w1", first, seconds=1.0)
+    fairshare.invalidate()
+    assert _claim(platform, "w1", 20) == []
+    backend = first[0].backend
+    with platform.db.write() as session:
+        session.add(Contract(organization_id=a.organization_id, backend=backend, allocation_seconds=None))
+    fairshare.invalidate()
+    assert len(_claim(platform, "w1", 20)) == 3  # the exact contract, uncapped, is in force

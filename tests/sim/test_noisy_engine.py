@@ -346,7 +346,7 @@ def test_over_the_limit_the_prediction_and_the_run_use_the_trajectory_budget() -
     assert predict(circuit, dev, 1000, max_seconds=exact.seconds * 2) == exact
     # the run measures the machine's speed now and plans for the limit at that speed
     native = compile_native(circuit, dev.native_2q).circuit
-    assert 0.5 <= emulator.slowdown(native, dev, "pauli-qsim", None, 1) <= 20.0
+    assert 1.0 <= emulator.slowdown(native, dev, "pauli-qsim", None, 1) <= 20.0
     result = emulate(circuit, dev, 1000, seed=3, max_seconds=limit)
     assert result.trajectories is not None and result.method.endswith(f"budget:{result.trajectories}")
     # a limit nothing fits: the exact prediction stays (the job is then refused at submission)

@@ -184,10 +184,27 @@ def _matches(pattern: str, backend: str) -> bool:
 
 
 def allocation_for(t: Terms, organization_id: str, backend: str) -> Allocation | None:
-    """The tightest hard allocation covering ``backend`` for the organization, if any."""
+    """The hard allocation of the organization's contract in force for ``backend``, if it has one.
+
+    In force = the most specific matching pattern (an exact name beats ``qpu.*``, which beats ``*``),
+    the choice admission and billing make (``accounting.contracts.in_force``): a job admitted under a
+    ``qpu.aria-1`` contract without a cap must not then wait forever behind an exhausted ``qpu.*``
+    allocation (it did: the honesty bench's own contract admitted jobs the scheduler never started).
+    Among equally specific contracts, the tightest allocation.
+    """
+    from qumulus.accounting.pricing import specificity
+
+    matching = [
+        s.backend_pattern for s in t.shares.get(organization_id, ()) if _matches(s.backend_pattern, backend)
+    ]
+    if matching:
+        best = max(specificity(p) for p in matching)
+        governing = {p for p in matching if specificity(p) == best}
+    else:  # no share terms loaded (a caller building Terms by hand): every limited pattern counts
+        governing = {p for (org, p) in t.limits if org == organization_id and _matches(p, backend)}
     found: Allocation | None = None
     for (org, pattern), (limit, _) in t.limits.items():
-        if org == organization_id and _matches(pattern, backend):
+        if org == organization_id and pattern in governing:
             a = Allocation(limit, t.used.get((org, pattern), 0.0))
             if found is None or a.limit_seconds - a.used_seconds < found.limit_seconds - found.used_seconds:
                 found = a

@@ -35,6 +35,7 @@ results' ``sharpen=true``).
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import os
 import platform
@@ -51,6 +52,8 @@ from qumulus.circuits.gates import matrix
 from qumulus.circuits.model import Circuit
 from qumulus.sim import cost
 from qumulus.sim.noise import NoiseBuilder
+
+log = logging.getLogger(__name__)
 
 #: The density matrix is never considered above this width (4**n memory: 268 MB of complex128 at 12).
 DENSITY_MATRIX_MAX_QUBITS = 12
@@ -220,17 +223,18 @@ def budget_trajectories(
 
 #: A run predicted over this share of its limit measures the machine's speed first (:func:`slowdown`).
 PROBE_FROM = 0.2
-#: Timed one-gate calls the speed probe makes (the best counts: what the machine can do now).
-PROBE_CALLS = 2
+#: Timed one-gate calls the speed probe makes (their median counts: one call can land in a lull).
+PROBE_CALLS = 3
 
 
 def slowdown(
     native: Circuit, device: DeviceModel, engine: str, layout: Sequence[int] | None, threads: int | None
 ) -> float:
     """Measured ÷ predicted seconds of a one-gate qsim call on a full state (a pass over the state,
-    as the calibration's unit), now, clipped to [0.5, 20]: how much slower (or faster) than the
-    calibration this machine runs at the moment (other work on a shared box takes cores and memory
-    bandwidth). 1.0 on engines without a probe. Costs three short calls (~1.5 s at 25 qubits)."""
+    as the calibration's unit), now, clipped to [1, 20]: how much slower than the calibration this
+    machine runs at the moment (other work on a shared box takes cores and memory bandwidth; never
+    planned *faster* than calibrated: a probe can land in a lull). 1.0 on engines without a probe.
+    Costs four short calls (~2 s at 25 qubits)."""
     if engine != "pauli-qsim":
         return 1.0
     import time
@@ -248,7 +252,7 @@ def slowdown(
         started = time.perf_counter()
         backend.run(state, [], 1, 2)
         measured.append(time.perf_counter() - started)
-    return float(np.clip(min(measured) / cost.qsim_probe_seconds(native.qubits, 1), 0.5, 20.0))
+    return float(np.clip(np.median(measured) / cost.qsim_probe_seconds(native.qubits, 1), 1.0, 20.0))
 
 
 def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None]:
@@ -397,6 +401,10 @@ def emulate(
                 plan = budget_trajectories(native, device, size, chosen, each, layout) if each > 0 else None
                 # The job was admitted: at worst it runs with the fewest trajectories, never exactly.
                 shared = plan[0] if plan is not None else MIN_TRAJECTORIES
+                log.info(
+                    "budget mode: %d trajectories (exact predicted %.0f s, machine %.1fx slower than "
+                    "calibrated, limit %.0f s)", shared, costs.get(chosen, 0.0), slower, share,
+                )  # fmt: skip
             else:
                 shared = None
         seed_v = int(rng.integers(2**31))
