@@ -41,6 +41,14 @@ def cancel_in(session: Session, job: Job, outbox: Outbox | None = None) -> None:
 
     now = utcnow()
     ids = [job.id, *session.scalars(select(Job.id).where(Job.parent_id == job.id, Job.status.in_(ACTIVE)))]
+    # Executions first, then jobs: the order a claim takes its row locks in (runtime/queue.claim
+    # locks executions, then marks their jobs started). The other order deadlocked with a
+    # concurrent claim on PostgreSQL, and the cancel could be the transaction aborted.
+    session.execute(
+        update(Execution)
+        .where(Execution.job_id.in_(ids), Execution.state.in_(("queued", "running")))
+        .values(state="canceled", finished_at=now, lease_owner=None, lease_expires_at=None)
+    )
     canceled = session.execute(
         update(Job)
         .where(Job.id.in_(ids), Job.status.in_(ACTIVE))
@@ -48,11 +56,6 @@ def cancel_in(session: Session, job: Job, outbox: Outbox | None = None) -> None:
         .returning(Job.budget_id, Job.budget_hold)
     ).all()
     holds.release(session, canceled)
-    session.execute(
-        update(Execution)
-        .where(Execution.job_id.in_(ids), Execution.state.in_(("queued", "running")))
-        .values(state="canceled", finished_at=now, lease_owner=None, lease_expires_at=None)
-    )
     job.status = "canceled"
     job.canceled_at = now
     final = None
