@@ -58,19 +58,26 @@ def open_platform(data_dir: Path | None, *, check_secret: bool = True, **overrid
     exit 2 naming ``QUMULUS_SECRET_KEY`` when keys made here would not be the servers' (see
     :func:`secret_problem`; ``qumulus serve`` passes ``check_secret=False``: it *is* the server)."""
     try:
-        from qumulus.config import Settings
         from qumulus.platform import Platform
     except ImportError as exc:  # pragma: no cover - depends on the install
         err_console.print(
             f"[red]The server is not installed ({exc.name} missing): pip install 'qumulus[server]'[/red]"
         )
         raise typer.Exit(1) from None
+    return Platform(checked_settings(data_dir, check_secret=check_secret, **overrides))
+
+
+def checked_settings(data_dir: Path | None, *, check_secret: bool, **overrides: object) -> Settings:
+    """Settings from the environment; with ``check_secret``, exit 2 naming ``QUMULUS_SECRET_KEY``
+    where keys made here would not be the servers' (:func:`secret_problem`)."""
+    from qumulus.config import Settings
+
     settings = Settings.from_env(data_dir=data_dir, **overrides)
     problem = secret_problem(settings) if check_secret else None
     if problem is not None:
         err_console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
-    return Platform(settings)
+    return settings
 
 
 @contextmanager

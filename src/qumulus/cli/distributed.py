@@ -30,16 +30,10 @@ DataDir = Annotated[
 def _open(data_dir: Path | None, *, check_secret: bool = False, **overrides: object):  # type: ignore[no-untyped-def]
     """The platform for one role. ``check_secret`` (the API): refuse, naming ``QUMULUS_SECRET_KEY``,
     where each process would otherwise make its own secret and reject the others' keys."""
-    from qumulus.cli.common import err_console, secret_problem
-    from qumulus.config import Settings
+    from qumulus.cli.common import checked_settings
     from qumulus.platform.distributed import open_platform
 
-    settings = Settings.from_env(data_dir=data_dir, **overrides)
-    problem = secret_problem(settings) if check_secret else None
-    if problem is not None:
-        err_console.print(f"[red]{problem}[/red]")
-        raise typer.Exit(2)
-    return open_platform(settings)
+    return open_platform(checked_settings(data_dir, check_secret=check_secret, **overrides))
 
 
 def _wait_for_signal() -> None:
