@@ -148,6 +148,17 @@ def test_bad_queries(idle_api: Api, method: str, path: str, params: dict[str, st
     assert response.json()["statusCode"] == status
 
 
+def test_options_and_405_name_every_method_of_the_path(idle_api: Api) -> None:
+    """``OPTIONS`` answers 204 with the path's true ``Allow``; a 405 names the same set (Starlette's
+    own named only the first route matching the path)."""
+    options = idle_api.client.options("/v0.4/jobs", headers=idle_api.headers)
+    assert options.status_code == 204
+    allowed = set(options.headers["allow"].split(", "))
+    assert {"GET", "POST", "DELETE", "OPTIONS"} <= allowed and "PATCH" not in allowed
+    refused = idle_api.client.patch("/v0.4/jobs", headers=idle_api.headers)
+    assert refused.status_code == 405 and set(refused.headers["allow"].split(", ")) == allowed
+
+
 @pytest.mark.parametrize(
     "body", [None, {}, {"ids": []}, {"ids": "abc"}, {"ids": [1, 2]}, {"ids": ["a"] * 1001}]
 )
