@@ -337,11 +337,13 @@ def test_usage_charts_and_breakdowns_on_project_and_organization(chromium, serve
     assert _wait(server, job.json()["id"])["status"] == "completed"
     page = login(chromium, server)
     page.get_by_role("link", name="Project", exact=True).click()
-    assert page.locator("svg.usage-chart rect.seg").count() >= 1
+    page.wait_for_url("**/console/project")  # count on the new page, not the one being left
+    page.locator("svg.usage-chart rect.seg").first.wait_for()
     assert page.locator("table.by-backend").filter(has_text="qpu.harmony").count() == 1
     assert page.locator("table.by-user").filter(has_text="admin@localhost").count() == 1
     page.get_by_role("link", name="Organization", exact=True).click()
-    assert page.locator("svg.meter-chart").count() >= 1  # allocation meters
+    page.wait_for_url("**/console/organization")
+    page.locator("svg.meter-chart").first.wait_for()  # allocation meters
     assert page.locator("svg.usage-chart").count() >= 1
     csv_text = page.request.get(f"{server.url}/console/organization/usage.csv").text()
     assert csv_text.startswith("project_id,project_name,backend,jobs")
