@@ -16,7 +16,13 @@ How (and why this way):
 
 Programs that measure (OpenQASM): ``measure`` and ``reset`` are kept in place (a Z-basis measurement
 commutes with the virtual-Z frame, and a reset qubit starts a fresh frame). Classical control
-(``if``/``while``) cannot be compiled, as on IonQ's hardware: :class:`ControlFlowNotCompiled`.
+(``if``/``while``) has no form in IonQ's native gate list, so :func:`compile_native` refuses it
+(:class:`ControlFlowNotCompiled`: no ``ionq.native.v1`` artifact for such a program).
+:func:`compile_program` is what the emulated QPUs run instead: every straight-line block compiled as
+above, the blocks kept inside their ``if``/``while``, and the virtual-Z frame a block leaves turned into
+explicit zero-duration ``rz`` operations before the next block (a branch taken or not leaves different
+frames, so a frame cannot be carried across a branch point statically; the control system applies it
+as a frame update, which costs no time and no error).
 
 ``twirl_seed`` (used by debiasing) inserts random Pauli pairs around every CNOT before step 2
 (qiskit's ``pauli_twirl_2q_gates``). The circuit's unitary is unchanged, but the native gates
@@ -33,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qumulus.circuits.gates import controlled_matrix, matrix
-from qumulus.circuits.model import Circuit, Operation
+from qumulus.circuits.model import Circuit, IfElse, Instruction, Operation, WhileLoop, iter_operations
 from qumulus.circuits.pauli import lower_circuit
 
 #: Standard qiskit gates with our exact semantics (see qumulus.sim.aer): our name -> qiskit method.
@@ -95,6 +101,63 @@ def compile_native(circuit: Circuit, native_2q: str, *, twirl_seed: int | None =
         native = replace(compiled.circuit, clbits=circuit.clbits, cregs=circuit.cregs)
         return Compiled(native, compiled.frame)
     return compiled
+
+
+def compile_program(circuit: Circuit, native_2q: str, *, twirl_seed: int | None = None) -> Circuit:
+    """``circuit`` in native gates, classical control included (see the module docstring).
+
+    Without ``if``/``while`` this is :func:`compile_native`'s circuit. With them, each straight-line
+    block is compiled on its own and followed by virtual ``rz`` operations (zero duration, no error)
+    for the frame it leaves, except the program's last block, whose frame a measurement ignores.
+    """
+    if not circuit.has_control_flow:
+        return compile_native(circuit, native_2q, twirl_seed=twirl_seed).circuit
+    counter = [0]
+
+    def block(instructions: tuple[Instruction, ...], last: bool) -> tuple[Instruction, ...]:
+        out: list[Instruction] = []
+        run: list[Operation] = []
+
+        def flush(final: bool) -> None:
+            if not run:
+                return
+            seed = None if twirl_seed is None else twirl_seed + counter[0]
+            counter[0] += 1
+            piece = Circuit(
+                circuit.qubits, tuple(run), circuit.gateset, clbits=circuit.clbits, cregs=circuit.cregs
+            )
+            compiled = compile_native(piece, native_2q, twirl_seed=seed)
+            out.extend(compiled.circuit.operations)
+            if not final:
+                out.extend(
+                    Operation("rz", (q,), params=(_radians(angle),))
+                    for q, angle in enumerate(compiled.frame)
+                    if abs(_radians(angle)) > 1e-12
+                )
+            run.clear()
+
+        for ins in instructions:
+            if type(ins) is Operation:
+                run.append(ins)
+                continue
+            flush(False)
+            if type(ins) is IfElse:
+                out.append(IfElse(ins.condition, block(ins.then, False), block(ins.orelse, False)))
+            else:
+                assert type(ins) is WhileLoop
+                out.append(WhileLoop(ins.condition, block(ins.body, False)))
+        flush(last)
+        return tuple(out)
+
+    operations = block(circuit.operations, True)
+    return Circuit(
+        circuit.qubits,
+        operations,
+        gateset="native",
+        name=circuit.name,
+        clbits=circuit.clbits,
+        cregs=circuit.cregs,
+    )
 
 
 def native_from_qiskit(qc: Any, native_2q: str) -> Compiled:
@@ -214,10 +277,11 @@ def _turns(value: float) -> float:
 
 
 def native_gate_counts(circuit: Circuit) -> dict[str, int]:
-    """``{"1q": n, "2q": m}`` of a native circuit (virtual Z gates are not gates)."""
+    """``{"1q": n, "2q": m}`` of a native circuit (virtual Z gates are not gates); gates inside
+    classical control count once each."""
     counts = {"1q": 0, "2q": 0}
-    for op in circuit.operations:
-        if op.name in ("measure", "reset"):
+    for op in iter_operations(circuit.operations):
+        if op.name in ("measure", "reset", "rz"):
             continue
         counts["2q" if op.arity == 2 else "1q"] += 1
     return counts

@@ -150,9 +150,7 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
     device = _device(task)
     em = (task.settings or {}).get("error_mitigation") or {}
     debias = isinstance(em, dict) and em.get("debiasing") is True
-    measured: tuple[tuple[int, int], ...] | None = None
-    if circuit.measures_explicitly:  # a program measuring at the end (preflight refused the rest)
-        circuit, measured = circuit.split_terminal_measurements()
+    # A program that measures comes back over its classical bits (a mid-circuit one runs per shot).
     result = emulate(
         circuit,
         device,
@@ -161,8 +159,6 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
         debias=debias,
         max_seconds=task.max_emulation_seconds or None,
     )
-    if measured is not None:
-        result.outcomes = _to_clbits(result.outcomes, measured)
     distribution = aggregate_average(result.outcomes, result.variant_shots)
     if not _meaningful(np.fromiter(distribution.values(), float, len(distribution))):
         raise ValueError(_NO_DISTRIBUTION)
@@ -177,14 +173,6 @@ def _run_emulated(task: Task, circuit: Any) -> Outcome:
         shots=result.outcomes.tolist(),
         variant_shots=result.variant_shots,
     )
-
-
-def _to_clbits(outcomes: np.ndarray, measured: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """Qubit outcomes → the classical bits the program measured them into."""
-    out = np.zeros(outcomes.shape, dtype=np.uint64)
-    for qubit, clbit in measured:
-        out |= ((outcomes >> np.uint64(qubit)) & np.uint64(1)) << np.uint64(clbit)
-    return out
 
 
 _DEVICES: dict[str, Any] = {}

@@ -133,3 +133,49 @@ def density_matrix_seconds(shape: RunShape) -> float:
 def aer_trajectories_seconds(shape: RunShape) -> float:
     ops = shape.gates + shape.locations
     return AER_DM_FIXED + shape.shots * ops * (AER_TRAJ_OP + AER_TRAJ_OP_AMP * float(2**shape.qubits))
+
+
+#: Programs (mid-circuit measurement, reset, ``if``) on the noisy trajectory engine
+#: (:mod:`qumulus.sim.noisy_trajectories`), fitted by ``bench/noisy_programs.py``: per operation a
+#: branch walks (Python, the noise draws, the gate call), per amplitude of such a step, per branch
+#: (a state copy and the final sample), per shot (assembling the outcomes), and a fixed call.
+PROGRAM_FIXED = 2e-3
+PROGRAM_OP = 25e-6
+PROGRAM_OP_AMP = 2.0e-9
+PROGRAM_BRANCH_AMP = 10e-9
+PROGRAM_SHOT = 1.0e-6
+
+
+@dataclass(frozen=True)
+class ProgramShape:
+    """What the program cost model needs: width, operations (every branch of an ``if`` once),
+    shots, mean Pauli errors per shot, mid-circuit measurements + resets (each may split a branch),
+    and the mean readout flips per shot on mid-circuit measurements."""
+
+    qubits: int
+    operations: int
+    shots: int
+    expected_errors: float
+    splits: int
+    expected_flips: float
+
+
+def program_branches(shape: ProgramShape) -> float:
+    """An upper estimate of the distinct histories: every measurement outcome history (at most
+    ``2**splits``, at most the shots), plus one per shot with an error or a readout flip."""
+    outcomes = min(float(shape.shots), 2.0 ** min(shape.splits, 60))
+    struck = shape.shots * (1.0 - math.exp(-(shape.expected_errors + shape.expected_flips)))
+    return max(1.0, min(float(shape.shots), outcomes + struck))
+
+
+def program_seconds(shape: ProgramShape) -> float:
+    """Predicted seconds of one run: every branch priced as if it walked the whole program (a branch
+    splits off mid-way, so this is an upper bound of the same order)."""
+    amps = float(2**shape.qubits)
+    branches = program_branches(shape)
+    return (
+        PROGRAM_FIXED
+        + branches * shape.operations * (PROGRAM_OP + PROGRAM_OP_AMP * amps)
+        + branches * PROGRAM_BRANCH_AMP * amps
+        + shape.shots * PROGRAM_SHOT
+    )

@@ -18,6 +18,10 @@
      :data:`EXACT_PREFERENCE_SECONDS` of the fastest, and it is the accuracy reference;
    * ``aer-trajectories`` — the full model on Aer's state-vector trajectories (a reference engine,
      never chosen automatically; ``engine=`` or ``$QUMULUS_NOISY_ENGINE`` pins any engine);
+   * ``noisy-trajectories`` — the per-shot trajectory engine with the same Pauli noise
+     (:mod:`qumulus.sim.noisy_trajectories`): the only engine for a **program** (mid-circuit
+     measurement, reset, ``if``; compiled by :func:`qumulus.circuits.compile.compile_program`),
+     whatever is pinned; on a unitary circuit only when pinned (a cross-check);
 4. return the per-shot outcomes in shot order, and the QPU time the timing model bills.
 
 :func:`predict` is the cost model's entry point for a submitted circuit: the predicted wall time of
@@ -47,7 +51,7 @@ import numpy as np
 
 from qumulus.backends.device import COHERENT_2Q_SHARE, DeviceModel
 from qumulus.backends.timing import execution_seconds, gate_seconds, schedule
-from qumulus.circuits.compile import compile_native
+from qumulus.circuits.compile import compile_native, compile_program
 from qumulus.circuits.gates import matrix
 from qumulus.circuits.model import Circuit
 from qumulus.sim import cost
@@ -63,7 +67,11 @@ EXACT_PREFERENCE_SECONDS = 0.25
 DEBIAS_VARIANTS = 16
 #: Environment variable pinning the noisy engine (benches, debugging), e.g. ``aer-density-matrix``.
 ENGINE_ENV = "QUMULUS_NOISY_ENGINE"
-ENGINES = ("pauli-stim", "pauli-qsim", "pauli-qulacs", "aer-density-matrix", "aer-trajectories")
+ENGINES = (
+    "pauli-stim", "pauli-qsim", "pauli-qulacs", "aer-density-matrix", "aer-trajectories", "noisy-trajectories"
+)  # fmt: skip
+#: The engine of programs (mid-circuit measurement, reset, ``if``): per-shot trajectories.
+PROGRAM_ENGINE = "noisy-trajectories"
 #: Seed of the error sample the prediction counts work on (fixed: a prediction is deterministic).
 PREDICTION_SEED = 12
 #: The engine family name recorded on results (the exact engine is ``Emulation.method``).
@@ -255,18 +263,13 @@ def slowdown(
     return float(np.clip(np.median(measured) / cost.qsim_probe_seconds(native.qubits, 1), 1.0, 20.0))
 
 
-def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None]:
+def _unitary_part(circuit: Circuit) -> tuple[Circuit, tuple[tuple[int, int], ...] | None] | None:
     """``(gates only, (qubit, clbit) pairs or None)``: an OpenQASM program whose measurements are all
-    terminal runs as its unitary, its outcome being the measured bits; anything else is refused."""
+    terminal runs as its unitary, its outcome being the measured bits. None for a *program* (a
+    mid-circuit measurement, a reset, classical control): it runs per shot (:func:`_emulate_program`)."""
     if circuit.is_unitary and not circuit.measures_explicitly:
         return circuit, None
-    split = circuit.split_terminal_measurements()
-    if split is None:
-        raise ValueError(
-            "mid-circuit measurement, reset and classical control are not emulated on QPUs: "
-            "measure every qubit at the end, or run the program on the simulator"
-        )
-    return split
+    return circuit.split_terminal_measurements()
 
 
 def _to_clbits(outcomes: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray:
@@ -292,10 +295,43 @@ def predict(
     With ``max_seconds`` (the server's limit), a run predicted over it is priced in trajectory-budget
     mode (:func:`budget_trajectories`, planned at :data:`BUDGET_SHARE` of the limit) when that fits.
     """
-    circuit = _unitary_part(circuit)[0]
+    split = _unitary_part(circuit)
+    if split is None:
+        return _predict_program(circuit, device, shots, debias=debias)
+    circuit = split[0]
     native = compile_native(circuit, device.native_2q).circuit
     return predict_native(
         native, device, shots, debias=debias, max_seconds=max_seconds, submitted_gates=len(circuit.operations)
+    )
+
+
+def _predict_program(circuit: Circuit, device: DeviceModel, shots: int, *, debias: bool) -> Prediction:
+    """:func:`predict` of a program (it runs on ``noisy-trajectories``, see :func:`cost.program_seconds`)."""
+    from qumulus.circuits.model import iter_operations
+    from qumulus.sim.noisy_trajectories import DeviceNoise
+    from qumulus.sim.trajectories import program_steps
+
+    native = compile_program(circuit, device.native_2q)
+    steps, _, _ = program_steps(native)
+    errors, ops = DeviceNoise(device, range(native.qubits)).expected_errors(steps, native.qubits)
+    splits = sum(1 for s in steps if s[0] == "op" and s[1].name in ("measure", "reset"))
+    measures = sum(1 for s in steps if s[0] == "op" and s[1].name == "measure")
+    flip = float(np.mean([device.p1_given_0[q] + device.p0_given_1[q] for q in range(native.qubits)])) / 2
+    sizes = _variants(shots, debias)
+    submitted = sum(1 for _ in iter_operations(circuit.operations))
+    seconds = cost.compile_seconds(submitted) * len(sizes)
+    branches = 0
+    for size in sizes:
+        shape = cost.ProgramShape(native.qubits, ops, size, errors, splits, measures * flip)
+        seconds += cost.program_seconds(shape)
+        branches += cost.program_branches(shape)
+    return Prediction(
+        seconds=seconds,
+        engine=PROGRAM_ENGINE,
+        engines={PROGRAM_ENGINE: seconds},
+        patterns=int(branches),
+        qubits=native.qubits,
+        native_gates=ops,
     )
 
 
@@ -364,7 +400,10 @@ def emulate(
     """
     if circuit.qubits > device.qubits:
         raise ValueError(f"the device has {device.qubits} qubits, the circuit needs {circuit.qubits}")
-    circuit, clbits = _unitary_part(circuit)
+    split = _unitary_part(circuit)
+    if split is None:
+        return _emulate_program(circuit, device, shots, seed=seed, debias=debias)
+    circuit, clbits = split
     rng = np.random.default_rng(seed)
     sizes = _variants(shots, debias)
     if debias:
@@ -437,6 +476,8 @@ def _run(
     """One variant's outcomes on ``engine`` (``trajectories``: budget mode, state-vector engines)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown noisy engine {engine!r}: one of {', '.join(ENGINES)}")
+    if engine == PROGRAM_ENGINE:
+        return _program_outcomes(native, device, layout, shots, seed)
     if engine.startswith("aer-"):
         method = "density_matrix" if engine == "aer-density-matrix" else "statevector"
         builder = _builder(device, trajectories=method == "statevector")
@@ -459,6 +500,52 @@ def _run(
     if engine == "pauli-stim":  # a twirled variant of a Clifford circuit that is not Clifford
         backend = "qsim" if "pauli-qsim" in available_noisy_engines() else "qulacs"
     return run_program(program, shots, rng, backend, threads=threads, trajectories=trajectories)
+
+
+def _emulate_program(
+    circuit: Circuit, device: DeviceModel, shots: int, *, seed: int, debias: bool
+) -> Emulation:
+    """A program (mid-circuit measurement, reset, ``if``) on ``device``: compiled block by block
+    (:func:`compile_program`), run per shot with the device's noise on the trajectory engine; billed
+    the timing model's time of the compiled program (the longest path of an ``if``). Debiasing
+    splits the shots over variants as for a circuit (a random physical layout and a random twirl of
+    the two-qubit gates each)."""
+    if circuit.measures_explicitly and circuit.clbits > 63:
+        raise ValueError(f"a program with {circuit.clbits} classical bits: at most 63 run on an emulated QPU")
+    rng = np.random.default_rng(seed)
+    sizes = _variants(shots, debias)
+    outcomes: list[np.ndarray] = []
+    natives: list[Circuit] = []
+    for size in sizes:
+        if debias:
+            layout = [int(q) for q in rng.permutation(device.qubits)[: circuit.qubits]]
+            twirl: int | None = int(rng.integers(2**31))
+        else:
+            layout, twirl = list(range(circuit.qubits)), None
+        native = compile_program(circuit, device.native_2q, twirl_seed=twirl)
+        natives.append(native)
+        outcomes.append(_program_outcomes(native, device, layout, size, int(rng.integers(2**31))))
+    seconds = device.job_overhead + sum(
+        execution_seconds([n], device, s) - device.job_overhead for n, s in zip(natives, sizes, strict=True)
+    )
+    from qumulus.circuits.compile import native_gate_counts
+
+    return Emulation(np.concatenate(outcomes), sizes, seconds, native_gate_counts(natives[0]), PROGRAM_ENGINE)
+
+
+def _program_outcomes(native: Circuit, device: DeviceModel, layout: Sequence[int], shots: int, seed: int
+                      ) -> np.ndarray:  # fmt: skip
+    """One variant's outcomes (little-endian ints over the clbits, or the qubits) on the noisy
+    trajectory engine."""
+    from qumulus.sim.noisy_trajectories import DeviceNoise
+    from qumulus.sim.routing import MEMORY_FRACTION, physical_memory_bytes
+    from qumulus.sim.trajectories import TrajectoryEngine
+
+    limit = int(MEMORY_FRACTION * physical_memory_bytes())
+    samples = TrajectoryEngine().sample(
+        native, shots, seed, max_bytes=limit, noise=DeviceNoise(device, layout)
+    )
+    return np.asarray(samples.outcomes(), dtype=np.uint64)
 
 
 _BUILDERS: dict[tuple[Any, ...], NoiseBuilder] = {}

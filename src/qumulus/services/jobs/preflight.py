@@ -6,18 +6,23 @@ job never sits in the queue only to fail:
 * the ideal ``simulator`` takes any circuit up to 29 qubits, and wider ones by class: Clifford
   circuits up to the stabilizer cap (1000), weakly entangled ones on the matrix-product-state
   engine (:func:`qumulus.sim.ideal.admit` says which and why not);
-* an emulated QPU (a ``qpu.*`` backend, or the simulator with a QPU noise model) compiles to native
-  gates, which cannot express classical control (``if``/``while``): refused naming the construct,
-  as IonQ does. Mid-circuit measurement and reset do not run on the emulators yet: refused too,
-  pointing at the ideal simulator, which runs them.
+* an emulated QPU (a ``qpu.*`` backend, or the simulator with a QPU noise model) runs mid-circuit
+  measurement, reset and ``if``/``else`` on measured bits, with the device's noise, per shot
+  (:mod:`qumulus.sim.noisy_trajectories`). A ``while`` loop is refused naming the construct: how
+  long it runs, hence the QPU time it bills, is not known before it runs (the ideal simulator runs
+  it). A program with more than 63 classical bits is refused too (outcomes are 64-bit integers
+  there).
 """
 
 from __future__ import annotations
 
 from qumulus.circuits import pauli
-from qumulus.circuits.model import Circuit, CircuitBatch, Operation, iter_operations
+from qumulus.circuits.model import Circuit, CircuitBatch, IfElse, Instruction, WhileLoop, iter_operations
 from qumulus.errors import InvalidCircuit
 from qumulus.store.models import Backend
+
+#: Classical bits a program may have on an emulated QPU (an outcome is a 64-bit integer there).
+MAX_EMULATED_CLBITS = 63
 
 
 def widest_simulator_circuit() -> int:
@@ -53,16 +58,27 @@ def _check_emulated(circuit: Circuit, target: str, where: str) -> None:
                 f"{pauli.MAX_DENSE_TARGETS})",
                 field=f"{where}.circuit",
             )
-    if circuit.has_control_flow:
-        construct = next(op.name for op in circuit.operations if type(op) is not Operation)
+    if circuit.has_control_flow and _nested_loop(circuit.operations) is not None:
         raise InvalidCircuit(
-            f"{where}.data: '{construct}' (classical control) cannot run on {target}: like IonQ's "
-            "QPUs, the emulated QPUs refuse classical control in preflight; the ideal simulator runs it",
+            f"{where}.data: 'while' (a loop) cannot run on {target}: the QPU time it would take, "
+            "hence its bill, is not known before it runs; the ideal simulator runs it "
+            "('if'/'else' run on the emulated QPUs)",
             field=f"{where}.data",
         )
-    if circuit.measures_explicitly and circuit.split_terminal_measurements() is None:
+    if circuit.measures_explicitly and circuit.clbits > MAX_EMULATED_CLBITS:
         raise InvalidCircuit(
-            f"{where}.data: mid-circuit measurement and reset do not run on the emulated {target} yet; "
-            "the ideal simulator runs them (measurements at the end run everywhere)",
+            f"{where}.data: {circuit.clbits} classical bits: {target} takes at most {MAX_EMULATED_CLBITS} "
+            "(the ideal simulator takes more)",
             field=f"{where}.data",
         )
+
+
+def _nested_loop(instructions: tuple[Instruction, ...]) -> WhileLoop | None:
+    for ins in instructions:
+        if type(ins) is WhileLoop:
+            return ins
+        if type(ins) is IfElse:
+            found = _nested_loop(ins.then) or _nested_loop(ins.orelse)
+            if found is not None:
+                return found
+    return None
