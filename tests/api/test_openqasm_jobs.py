@@ -67,12 +67,56 @@ def test_program_errors_are_422_naming_line_and_construct(api: Api, data: object
         assert word in body["message"]
 
 
-def test_emulated_qpus_refuse_classical_control_in_preflight(api: Api) -> None:
-    refused = api.post(
-        "/v0.4/jobs", json={"type": "ionq.qasm3.v1", "backend": "qpu.aria-1", "input": {"data": MCM}}
+def test_mid_circuit_program_runs_on_an_emulated_qpu_with_its_noise_bill_and_estimate(api: Api) -> None:
+    """MCM (measure, reset, ``if``) on ``qpu.aria-1``: per-shot registers, noise at the characterized
+    size, billed the timing model's time of its compilation, which the estimate quoted."""
+    from sqlalchemy import select
+
+    from qumulus.backends.timing import estimate_execution_seconds
+    from qumulus.circuits.openqasm import parse_openqasm
+    from qumulus.store.models import Characterization
+
+    body = {"type": "ionq.qasm3.v1", "backend": "qpu.aria-1", "shots": 2000, "input": {"data": MCM}}
+    quoted = api.post("/v0.4/jobs/estimate", json=body)
+    assert quoted.status_code == 200, quoted.text
+    assert quoted.json()["predicted_emulation_duration_ms"] > 0
+    job = _run(api, body)
+    assert job["engine"] == "noisy-trajectories"
+    assert job["predicted_emulation_duration_ms"] > 0
+    descriptor = job["results"]["ionq.result.shots.json.v2"]
+    shots = api.get(f"/v0.4/jobs/{job['id']}/artifacts/{descriptor['id']}").json()["shots"]
+    pairs = [tuple(shot["registers"]["c"]) for shot in shots]
+    assert len(pairs) == 2000
+    # c[1] copies c[0] ideally; readout (~0.3-0.7 % per measurement) and gate errors break it ~1 %.
+    broken = pairs.count((0, 1)) + pairs.count((1, 0))
+    assert 1 <= broken <= 100, broken
+    assert abs(pairs.count((1, 1)) - 1000) < 5 * 23  # 5 sigma of Binomial(2000, 1/2)
+    with api.platform.db.read() as session:  # type: ignore[attr-defined]
+        snapshot = session.scalars(
+            select(Characterization).where(Characterization.backend == "qpu.aria-1")
+        ).one()
+    expected = estimate_execution_seconds(snapshot.data, parse_openqasm(MCM), 2000)
+    assert job["usage_seconds"] == pytest.approx(expected)
+    assert quoted.json()["estimated_execution_time"] == pytest.approx(expected)
+    # The mid-circuit readout and reset are billed: more than the same shots of a bare circuit.
+    assert expected > estimate_execution_seconds(snapshot.data, parse_openqasm(MCM.split("c[0] =")[0]), 2000)
+
+
+def test_emulated_qpus_refuse_while_loops_in_preflight_naming_it(api: Api) -> None:
+    program = (
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nbit c;\nqubit q;\nh q;\nc = measure q;\n'
+        "while (c) { h q; c = measure q; }\n"
     )
-    assert refused.status_code == 422
-    assert "'if'" in refused.json()["message"] and "simulator" in refused.json()["message"]
+    refused = api.post(
+        "/v0.4/jobs", json={"type": "ionq.qasm3.v1", "backend": "qpu.aria-1", "input": {"data": program}}
+    )
+    assert refused.status_code == 422, refused.text
+    assert "'while'" in refused.json()["message"] and "simulator" in refused.json()["message"]
+    assert refused.json()["validation"]["keys"] == ["input.data"]
+    ran = _run(
+        api, {"type": "ionq.qasm3.v1", "backend": "simulator", "shots": 50, "input": {"data": program}}
+    )
+    assert ran["engine"] == "trajectories"
 
 
 def test_a_program_measuring_at_the_end_runs_on_an_emulated_qpu(api: Api) -> None:

@@ -136,12 +136,13 @@ def aer_trajectories_seconds(shape: RunShape) -> float:
 
 
 #: Programs (mid-circuit measurement, reset, ``if``) on the noisy trajectory engine
-#: (:mod:`qumulus.sim.noisy_trajectories`), fitted by ``bench/noisy_programs.py``: per operation a
-#: branch walks (Python, the noise draws, the gate call), per amplitude of such a step, per branch
-#: (a state copy and the final sample), per shot (assembling the outcomes), and a fixed call.
+#: (:mod:`qumulus.sim.noisy_trajectories`), fitted with ``bench/noisy_programs.py`` (3-16 qubits,
+#: 1000 shots, ``OMP_NUM_THREADS=1``, 2-vCPU box shared): per operation a branch walks (Python, the
+#: noise draws, the gate call: ~8 µs), per amplitude of such a step, per branch (a state copy and
+#: the final sample), per shot (assembling the outcomes), and a fixed call.
 PROGRAM_FIXED = 2e-3
-PROGRAM_OP = 25e-6
-PROGRAM_OP_AMP = 2.0e-9
+PROGRAM_OP = 8e-6
+PROGRAM_OP_AMP = 2.6e-9
 PROGRAM_BRANCH_AMP = 10e-9
 PROGRAM_SHOT = 1.0e-6
 
