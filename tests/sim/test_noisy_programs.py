@@ -260,6 +260,16 @@ def test_program_bill_is_the_timing_model_of_its_compilation_and_prediction_is_g
     # ...and reproducible for a seed.
     again = emulator.emulate(program, device, 500, seed=1)
     assert np.array_equal(ours.outcomes, again.outcomes)
+    # A wide program with many mid-circuit measurements is predicted over the default 600 s limit
+    # (hence refused with TooLongPredictedExecutionTime at submission), a small one far under it.
+    lines = ['OPENQASM 3.0;\ninclude "stdgates.inc";\nbit[8] m;\nqubit[24] q;']
+    for k in range(8):
+        lines += [f"ry(0.{k + 3}) q[{i}];" for i in range(24)] + [
+            f"cx q[{i}], q[{i + 1}];" for i in range(23)
+        ]
+        lines += [f"m[{k}] = measure q[{k}];", f"reset q[{k}];", f"if (m[{k}]) {{ x q[{k + 1}]; }}"]
+    wide = parse_openqasm("\n".join(lines) + "\n")
+    assert emulator.predict(wide, device, 1000).seconds > 600
 
 
 def test_debiased_program_runs_its_variants() -> None:

@@ -49,7 +49,7 @@ def predicted_emulation_seconds(
     device = device_model(spec.characterization(), spec.qubits)
     try:
         return predict(circuit, device, shots, debias=debias, max_seconds=max_seconds or None).seconds
-    except ValueError:  # not emulable (mid-circuit measurement): the run itself says why
+    except ValueError:  # not emulable (preflight refuses it first): the run itself says why
         return None
 
 
