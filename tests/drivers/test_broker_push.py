@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -48,6 +49,10 @@ def counting(cluster: Cluster) -> Iterator[FaultProxy]:
     proxy.close()
 
 
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _reads(proxy: FaultProxy, provider_id: str) -> int:
     return proxy.count("GET", rf"/v0\.4/jobs/{re.escape(provider_id)}")
 
@@ -70,13 +75,18 @@ def test_a_push_backend_learns_of_completion_from_events_not_polls(
     cluster.unpark(parked)
 
     reads: dict[str, list[int]] = {}
+    late: dict[str, list[int]] = {}  # ms from the upstream's completion to the broker's (printed only)
     for backend, ids in jobs.items():
         for job_id in ids:
-            assert broker.wait_job(job_id, timeout=180)["status"] == "completed"
+            done = broker.wait_job(job_id, timeout=180)
+            assert done["status"] == "completed"
             ((_, provider_id),) = cluster.provider_jobs(job_id)
             reads.setdefault(backend, []).append(_reads(counting, provider_id))
+            there = cluster.upstream_job(provider_id)
+            gap = _when(done["completed_at"]) - _when(there["completed_at"])
+            late.setdefault(backend, []).append(round(gap.total_seconds() * 1000))
     streams = counting.count("GET", r"/v0\.4/jobs/[^/]+/events", "stream")
-    print(f"\nGET /jobs/{{id}} per job: {reads}; event streams opened: {streams}")
+    print(f"\nGET /jobs/{{id}} per job: {reads}; event streams opened: {streams}; added ms: {late}")
     assert streams >= JOBS  # the pushing backend did listen
     assert max(reads["upstream.push-counted"]) <= PUSH_READS_AT_MOST, reads
     # the poller read each job several times while it was held (0.1 s, growing to 1 s: >= 5 in 4 s)
