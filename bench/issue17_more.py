@@ -48,9 +48,9 @@ def _send(c: httpx.Client, codes: list[int], method: str, url: str, body: Any = 
 
 def _field(r: httpx.Response) -> str:
     try:
-        return str(r.json().get("message", ""))[:60]
+        return str(r.json().get("message", ""))[:100]
     except ValueError:
-        return r.text[:60]
+        return r.text[:100]
 
 
 def _small_gets(
