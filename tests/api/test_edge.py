@@ -210,6 +210,19 @@ def test_deep_nesting_and_lone_surrogates_are_refused_at_submission(idle_api: Ap
     ):
         method = idle_api.put if path.endswith("/status") else idle_api.post
         refused(method(path, content=json.dumps(body)), field)
+    # an API key's name, and a stored job's tags changed with PATCH (the issue saw PATCH save the bad
+    # tag, then every read of the job and of the project's list answer 500)
+    project = me["project_id"]
+    keys_before = idle_api.get(f"/v0.4/projects/{project}/keys").json()
+    refused(idle_api.post(f"/v0.4/projects/{project}/keys", content=json.dumps({"name": f"k{lone}"})), "name")
+    assert idle_api.get(f"/v0.4/projects/{project}/keys").json() == keys_before  # no key made
+    job = idle_api.post("/v0.4/jobs", json=bell_job(tags=["kept"])).json()["id"]
+    for body, field in (({"tags": ["ok", lone]}, "tags[1]"), ({"tags": [f"a{lone}b"]}, "tags[0]")):
+        patched = idle_api.client.patch(
+            f"/v0.4/jobs/{job}", content=json.dumps(body), headers=idle_api.headers
+        )
+        refused(patched, field)
+    assert idle_api.get(f"/v0.4/jobs/{job}").json()["tags"] == ["kept"]  # unchanged, and readable
     assert idle_api.get("/v0.4/jobs").status_code == 200  # nothing stored that breaks a list
 
 

@@ -8,8 +8,9 @@ back. A rule faults the next ``count`` requests that match a method and a path p
   the upstream acted: the case that duplicates jobs when retries are not idempotent);
 * ``drop``: close the connection without an answer, before forwarding.
 
-Paths the proxy does not stream (Server-Sent Events) are answered 404, like a provider without push.
-Every request seen is logged (method, path, what was done) for the tests' counts.
+Server-Sent Events (``…/events``) are answered 404, like a provider without push, unless the proxy
+is made with ``push=True``: then the stream is relayed as it comes. Every request seen is logged
+(method, path, what was done) for the tests' counts.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FaultProxy:
     upstream: str
     rules: list[Rule] = field(default_factory=list)
     log: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Relay the upstream's Server-Sent Events (a provider with push) instead of answering 404.
+    push: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -101,7 +104,13 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         bare = path.split("?")[0]
         rule = self._take(method, path)
-        action = rule.action if rule else ("no-push" if bare.endswith("/events") else "forward")
+        events = bare.endswith("/events")
+        if rule is not None:
+            action = rule.action
+        elif events:
+            action = "stream" if self.push else "no-push"
+        else:
+            action = "forward"
         with self._lock:
             self.log.append((method, bare, action))
         if action == "drop":
@@ -121,6 +130,9 @@ class FaultProxy:
             self._reply(handler, 404, b'{"statusCode":404,"error":"Not Found Error","message":"no"}', {})
             return
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+        if action == "stream":
+            self._relay(handler, method, path, headers)
+            return
         try:
             answer = self._client.request(method, path, content=body, headers=headers)
         except httpx.HTTPError:
@@ -132,6 +144,23 @@ class FaultProxy:
         extra = {k: v for k, v in answer.headers.items() if k.lower() in ("retry-after", "content-type")}
         with contextlib.suppress(OSError):  # the client gave up waiting (the point of a delay)
             self._reply(handler, answer.status_code, answer.content, extra)
+
+    def _relay(
+        self, handler: BaseHTTPRequestHandler, method: str, path: str, headers: dict[str, str]
+    ) -> None:
+        """Relay a streamed answer (Server-Sent Events) chunk by chunk, then close the connection."""
+        handler.close_connection = True
+        try:
+            with self._client.stream(method, path, headers=headers) as answer:
+                handler.send_response(answer.status_code)
+                handler.send_header("Content-Type", answer.headers.get("content-type", "text/event-stream"))
+                handler.send_header("Connection", "close")
+                handler.end_headers()
+                for chunk in answer.iter_raw():
+                    handler.wfile.write(chunk)
+                    handler.wfile.flush()
+        except (httpx.HTTPError, OSError):
+            return  # the upstream went away, or the client hung up: the connection closes
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, content: bytes, headers: dict[str, str]) -> None:

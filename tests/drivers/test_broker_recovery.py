@@ -84,10 +84,16 @@ def test_jobs_wait_while_the_upstream_is_down_and_complete_when_it_is_back(clust
     time.sleep(OUTAGE_SECONDS)  # QUMULUS_TEST_OUTAGE_SECONDS (the minute)
     statuses = {cluster.broker.api("GET", f"/jobs/{j}")["status"] for j in before + during}
     assert statuses <= {"ready", "started"}  # waiting, none failed
+    back = time.monotonic()
     cluster.upstream.start()
+    restarted = time.monotonic() - back
     cluster.unpark(parked)
     for job_id in before + during:
         exactly_once(cluster, job_id)
+    print(
+        f"\nupstream down {OUTAGE_SECONDS:g} s: {len(before + during)} jobs waited as {sorted(statuses)}; "
+        f"upstream restarted in {restarted:.1f} s, all completed {time.monotonic() - back:.1f} s after"
+    )
     history = cluster.broker.api("GET", "/backends/upstream.aria-1/status/history")["history"]
     seen = [h["status"] for h in history]  # newest first
     assert "major_outage" in seen and seen[0] == "operational"  # mirrored down, then back up

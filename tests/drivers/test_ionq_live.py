@@ -133,3 +133,37 @@ def test_the_device_status_and_characterization_are_the_upstreams(upstream) -> N
     assert gone.status().status == "retired" and gone.characterization() is None
     driver.close()
     gone.close()
+
+
+MCM = (
+    'OPENQASM 3.0;\ninclude "stdgates.inc";\nbit[2] c;\nqubit[2] q;\nh q[0];\nc[0] = measure q[0];\n'
+    "reset q[0];\nif (c[0]) { x q[1]; }\nc[1] = measure q[1];\n"
+)
+
+
+def test_an_upstream_artifact_is_fetched_by_id_with_the_results(upstream) -> None:  # type: ignore[no-untyped-def]
+    """IonQ's newer result form lists artifacts by id (``{"<format>": {"id": …}}``, no URL): the
+    driver fetches each one with the results. The upstream's OpenQASM job publishes its per-shot
+    registers as ``ionq.result.shots.json.v2``; the driver's state carries exactly that body."""
+    driver = ionq_driver(upstream.url, upstream.key, target="simulator")
+    work = job({"data": MCM, "qubits": 2}, shots=300, kind="ionq.qasm3.v1")
+    provider_id = submit_once(
+        driver, work, known_id=None, record=lambda _: None, retry=Observed(), earlier_attempts=False
+    )
+    assert provider_id is not None
+    state = follow(driver, provider_id, retry=Observed(), schedule=FAST)
+    assert state is not None and state.status == "completed"
+
+    there = _upstream_job(upstream, provider_id)
+    descriptor = there["results"]["ionq.result.shots.json.v2"]
+    assert "url" not in descriptor  # an artifact by id, not a result link
+    published = httpx.get(
+        f"{upstream.v04}/jobs/{provider_id}/artifacts/{descriptor['id']}",
+        headers={"Authorization": f"apiKey {upstream.key}"},
+        timeout=30,
+    ).json()
+    assert set(state.artifacts) == {"ionq.result.shots.json.v2"}  # the links with a URL are results
+    assert state.artifacts["ionq.result.shots.json.v2"] == published
+    pairs = [tuple(shot["registers"]["c"]) for shot in state.artifacts["ionq.result.shots.json.v2"]["shots"]]
+    assert len(pairs) == 300 and set(pairs) == {(0, 0), (1, 1)}  # c[1] copies c[0]
+    driver.close()

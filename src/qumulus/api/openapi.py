@@ -6,7 +6,11 @@ parameters, so FastAPI knows neither their request bodies nor their errors. This
 * the request body of every operation that reads one (job bodies of every type as ``oneOf``);
 * the error answers of every operation (400 401 402 403 404 409 413 422 429), each the
   ``{statusCode, error, message}`` body, in place of FastAPI's never-sent 422 validation shape;
-* response schemas for the main objects (jobs, sessions, organizations, projects, members, keys).
+* the success answer's schema of every operation that answers JSON: the main objects
+  (:mod:`qumulus.api.schemas`) and the rest — results, estimates, characterizations, billing,
+  scheduling, status, job sets, the drivers' admin routes, the v0.3 job
+  (:mod:`qumulus.api.response_schemas`). Only ``GET /jobs/{id}/events`` (Server-Sent Events) and
+  the 204 of ``PUT /users/me/password`` have none.
 
 The console (HTML pages) is not part of the API document. :class:`AllowMiddleware` answers
 ``OPTIONS`` with the methods the path really has (and the same ``Allow`` on a 405).
@@ -24,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qumulus.api import response_schemas as rs
 from qumulus.api import schemas
 from qumulus.api.routes_billing import BudgetIn, BudgetPatch, ContractIn, ContractPatch
 from qumulus.api.routes_notifications import UserUpdate, WebhookCreate
@@ -106,6 +111,53 @@ RESPONSES: list[tuple[str, str, type[BaseModel]]] = [
     ("(POST|GET|PATCH)", r"/v0\.4/projects/\{project_id\}/budgets(/\{budget_id\})?", schemas.Budget),
     ("POST", r"/v0\.4/projects/\{project_id\}/webhooks", schemas.Webhook),
     ("DELETE", r"/v0\.4/(projects/\{project_id\}/(budgets|webhooks)/\{\w+\}|jobs)", schemas.Deleted),
+    # results and the rest of a job's reads
+    ("GET", rf"{V}/jobs/\{{job_id\}}/results(/probabilities)?", rs.Probabilities),
+    ("GET", rf"{V}/jobs/\{{job_id\}}/results/probabilities/aggregated", rs.AggregatedProbabilities),
+    ("GET", rf"{V}/jobs/\{{job_id\}}/results/histogram", rs.Histogram),
+    ("GET", rf"{V}/jobs/\{{job_id\}}/results/shots", rs.Shots),
+    ("GET", rf"{V}/jobs/\{{job_id\}}/artifacts/\{{artifact_id\}}", rs.Artifact),
+    ("GET", rf"{V}/jobs/\{{job_id\}}/progress", rs.Progress),
+    ("(GET|POST)", rf"{V}/jobs/estimate", rs.Estimate),
+    ("POST", r"/v0\.3/jobs", schemas.JobCreated),
+    ("GET", r"/v0\.3/jobs", rs.JobV03List),
+    ("GET", r"/v0\.3/jobs/\{job_id\}", rs.JobV03),
+    ("PUT", rf"{V}/jobs/status/cancel", rs.BulkChange),
+    ("DELETE", r"/v0\.3/jobs", rs.BulkChange),
+    ("POST", r"/v0\.4/jobs/status", rs.JobStatuses),
+    ("GET", r"/v0\.4/jobs/\{job_id\}/queue", rs.QueuePlace),
+    ("GET", r"/v0\.4/job_limit", rs.JobLimit),
+    ("PUT", r"/v0\.4/jobs/\{job_id\}/priority", rs.PriorityChange),
+    ("POST", r"/v0\.4/job_sets", rs.JobSet),
+    ("(GET|POST|PUT)", r"/v0\.4/job_sets/\{set_id\}(/rerun|/status/cancel)?", rs.JobSet),
+    # identity
+    ("GET", rf"{V}/whoami", rs.Whoami),
+    ("(GET|PATCH)", r"/v0\.4/users/me", rs.User),
+    ("DELETE", r"/v0\.4/(organizations|projects)/\{\w+\}/members/\{user_id\}", rs.MemberRemoved),
+    ("DELETE", r"/v0\.4/projects/\{project_id\}", schemas.Project),
+    ("GET", r"/health", rs.Health),
+    # backends, characterizations, status
+    ("GET", rf"{V}/backends", rs.BackendList),
+    (
+        "GET",
+        rf"{V}/(backends/\{{name\}}/characterizations/\{{characterization_id\}}"
+        rf"|characterizations/(backends/\{{name\}}/current|\{{characterization_id\}})|calibrations/current)",
+        rs.Characterization,
+    ),
+    ("POST", r"/v0\.4/backends/\{name\}/recalibrate", rs.Characterization),
+    ("GET", r"/v0\.4/backends/\{name\}/properties", rs.BackendProperties),
+    ("GET", r"/v0\.4/status", rs.StatusPage),
+    ("GET", r"/v0\.4/backends/\{name\}/status/history", rs.StatusHistory),
+    ("PUT", r"/v0\.4/backends/\{name\}/status", schemas.Backend),
+    ("(POST|DELETE)", r"/v0\.4/backends/\{name\}/maintenance(/\{window_id\})?", rs.MaintenanceWindow),
+    ("PUT", r"/v0\.4/admin/backends/\{name\}", rs.Declaration),
+    ("DELETE", r"/v0\.4/admin/backends/\{name\}", schemas.Backend),
+    # billing and scheduling
+    ("(POST|GET|PATCH)", r"/v0\.4/organizations/\{org_id\}/contracts(/\{contract_id\})?", rs.Contract),
+    ("DELETE", r"/v0\.4/organizations/\{org_id\}/contracts/\{contract_id\}", schemas.Deleted),
+    ("GET", r"/v0\.4/usage", rs.Usage),
+    ("POST", r"/v0\.4/organizations/\{org_id\}/reservations", rs.Reservation),
+    ("(POST|DELETE)", r"/v0\.4/reservations/\{reservation_id\}(/approve)?", rs.Reservation),
 ]
 #: List answers whose items are one of the models above: (method, path, key, model).
 PAGES: list[tuple[str, str, str, type[BaseModel]]] = [
@@ -115,6 +167,19 @@ PAGES: list[tuple[str, str, str, type[BaseModel]]] = [
     ("GET", r"/v0\.4/projects/\{project_id\}/keys", "keys", schemas.Key),
     ("GET", r"/v0\.4/projects/\{project_id\}/budgets", "budgets", schemas.Budget),
     ("GET", r"/v0\.4/projects/\{project_id\}/webhooks", "webhooks", schemas.Webhook),
+    ("GET", r"/v0\.4/job_sets", "job_sets", rs.JobSet),
+    ("GET", r"/v0\.4/organizations/\{org_id\}/contracts", "contracts", rs.Contract),
+    ("GET", r"/v0\.4/organizations/\{org_id\}/allocations", "allocations", rs.Allocation),
+    ("GET", r"/v0\.4/organizations/\{org_id\}/reservations", "reservations", rs.Reservation),
+    ("GET", r"/v0\.4/organizations/\{org_id\}/audit", "events", rs.AuditEvent),
+    (
+        "GET",
+        rf"{V}/(backends/\{{name\}}/characterizations|characterizations/backends/\{{name\}})",
+        "characterizations",
+        rs.Characterization,
+    ),
+    ("GET", rf"{V}/calibrations", "calibrations", rs.Characterization),
+    ("GET", r"/v0\.4/admin/backends", "backends", rs.Declaration),
 ]
 
 
