@@ -20,6 +20,7 @@ from qumulus.services.backends import reservations
 from qumulus.services.billing import usage
 from qumulus.services.tenancy import console_sessions, members, organizations, projects
 from qumulus.values import check_time
+from qumulus.wire import billing as wire_billing
 
 USAGE_GROUPS = ("project", "backend")
 
@@ -44,7 +45,7 @@ def build() -> APIRouter:
             usage.UsageQuery(group_by=USAGE_GROUPS),
         )
         return Response(
-            report.as_csv(),
+            wire_billing.usage_csv(report),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
         )

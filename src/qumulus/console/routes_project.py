@@ -19,6 +19,7 @@ from qumulus.errors import InvalidRequest, NotFound, QumulusError
 from qumulus.services.billing import budgets, usage
 from qumulus.services.tenancy import key_admin, members, projects
 from qumulus.timeutil import utcnow
+from qumulus.wire import billing as wire_billing
 
 #: Key lifetimes offered by the form (days; 0 = never expires).
 EXPIRY_DAYS = (0, 7, 30, 90, 365)
@@ -46,7 +47,7 @@ def build() -> APIRouter:
             ),
         )
         return Response(
-            report.as_csv(),
+            wire_billing.usage_csv(report),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="project-usage.csv"'},
         )
@@ -207,7 +208,7 @@ def _set_budget(platform: Any, principal: Principal, value: Any) -> None:
         raise InvalidRequest("limit: a number like 25.00", field="limit")
     project_id = principal.project_id
     current = [
-        b for b in budgets.list_budgets(platform, principal, project_id) if budgets.describe(b)["in_force"]
+        b for b in budgets.list_budgets(platform, principal, project_id) if wire_billing.budget(b)["in_force"]
     ]
     if current:
         budgets.update_budget(platform, principal, project_id, current[0].id, {"limit": limit})
