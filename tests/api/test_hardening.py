@@ -206,7 +206,7 @@ def _broken(*args, **kwargs):  # type: ignore[no-untyped-def]
             "organizations",
         ),
         (
-            "qumulus.services.billing.budgets.describe",
+            "qumulus.wire.billing.budget",
             "/v0.4/projects/{project}/budgets",
             {"limit": "5"},
             "budgets",

@@ -9,6 +9,7 @@ import pytest
 
 from qumulus import least_busy
 from qumulus.client import QumulusClientError
+from tests.client.conftest import bell
 
 
 def test_backend_filters(provider) -> None:  # type: ignore[no-untyped-def]
@@ -27,6 +28,21 @@ def test_backend_filters(provider) -> None:  # type: ignore[no-untyped-def]
     assert "simulator" in operational
     with pytest.raises(QumulusClientError, match=r"no backend named .qpu\.nope."):
         provider.get_backend("qpu.nope")
+
+
+def test_each_backend_is_an_attribute_of_provider_backends(provider) -> None:  # type: ignore[no-untyped-def]
+    """docs/sdk.md's IBMQ table: ``provider.backends.<name>``, with ``.`` and ``-`` written ``_``;
+    the attribute is the same backend ``get_backend`` gives, it runs jobs, and a wrong name says
+    which names exist."""
+    aria = provider.backends.qpu_aria_1
+    assert aria.name == "qpu.aria-1"
+    assert aria.configuration().n_qubits == provider.get_backend("qpu.aria-1").configuration().n_qubits == 25
+    assert provider.backend.qpu_forte_1.name == "qpu.forte-1"  # IBMQ's singular spelling too
+    assert {"simulator", "qpu_aria_1", "qpu_forte_1"} <= set(dir(provider.backends))
+    counts = provider.backends.simulator.run(bell(), shots=200).result().get_counts()
+    assert set(counts) <= {"00", "11"} and sum(counts.values()) == 200
+    with pytest.raises(AttributeError, match=r"no backend 'qpu_nope' \(there are: .*qpu_aria_1"):
+        provider.backends.qpu_nope  # noqa: B018
 
 
 def test_least_busy_skips_backends_that_are_not_operational(provider) -> None:  # type: ignore[no-untyped-def]

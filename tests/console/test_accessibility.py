@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from tests.api.conftest import BELL, bell_job
 from tests.conftest import ROOT, LiveServer
 from tests.console.conftest import login, set_password_cli
+from tests.workloads._bodies import optimization
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 AXE_SRI = "sha256-KTSJmUUM3yhJqOcLeRL8LahahJ2jnA0NU5T1HUqe2Vw="
@@ -34,8 +36,9 @@ def _axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def pages(server: LiveServer) -> dict[str, str]:
-    """Data for every page to show something: a completed job, a waiting QPU job, a job set, a
-    session, a budget; returns the paths to check, by screenshot name."""
+    """Data for every page to show something: a completed job, a waiting QPU job, a finished
+    optimization (its convergence chart), a job set, a session, a budget, a key and a member to
+    confirm revoking and removing; returns the paths to check, by screenshot name."""
     auth = {"Authorization": f"apiKey {server.key}"}
     done = httpx.post(
         f"{server.v04}/jobs", json=bell_job(name="bell pair", shots=1000, tags=["demo"]), headers=auth
@@ -62,12 +65,38 @@ def pages(server: LiveServer) -> dict[str, str]:
         json={"limit": "25", "period": "month"},
         headers=auth,
     )
+    workload = httpx.post(f"{server.v04}/jobs", json=optimization("COBYLA", maxiter=20), headers=auth).json()
+    key = httpx.post(
+        f"{server.v04}/projects/{whoami['project_id']}/keys", json={"name": "lab laptop"}, headers=auth
+    )
+    person = httpx.post(
+        f"{server.v04}/organizations/{whoami['organization_id']}/members",
+        json={"email": "pat@example.test"},
+        headers=auth,
+    )
+    joined = httpx.post(
+        f"{server.v04}/projects/{whoami['project_id']}/members",
+        json={"email": "pat@example.test", "role": "member"},
+        headers=auth,
+    )
+    assert (key.status_code, person.status_code, joined.status_code) == (201, 201, 201), (
+        key.text + person.text
+    )
+    for _ in range(4):  # an optimization takes a few seconds to a minute on a shared machine
+        ended = httpx.get(
+            f"{server.v04}/jobs/{workload['id']}", params={"wait": 50}, headers=auth, timeout=60
+        )
+        if ended.json()["status"] in ("completed", "failed", "canceled"):
+            break
+    assert ended.json()["status"] == "completed", ended.text  # its page draws the convergence chart
+    pat = person.json()["user_id"]
     return {
         "jobs": "/console/jobs",
         "job-detail": f"/console/jobs/{done['id']}",
         "job-counts": f"/console/jobs/{done['id']}?scale=counts",
         "job-qpu": f"/console/jobs/{qpu['id']}",
         "job-cancel-confirm": f"/console/jobs/cancel?job_id={done['id']}",
+        "job-workload": f"/console/jobs/{workload['id']}",
         "submit": "/console/jobs/new",
         "job-sets": "/console/job-sets",
         "job-set": f"/console/job-sets/{job_set['id']}",
@@ -78,9 +107,12 @@ def pages(server: LiveServer) -> dict[str, str]:
         "backend-simulator": "/console/backends/simulator",
         "project": "/console/project",
         "project-keys": "/console/project/keys",
+        "key-revoke-confirm": f"/console/project/keys/{key.json()['key_id']}/revoke",
         "project-members": "/console/project/members",
+        "project-member-remove-confirm": f"/console/project/members/{pat}/remove",
         "organization": "/console/organization",
         "organization-people": "/console/organization/members",
+        "organization-member-remove-confirm": f"/console/organization/members/{pat}/remove",
         "organization-projects": "/console/organization/projects",
         "organization-reservations": "/console/organization/reservations",
         "account": "/console/account",
@@ -94,10 +126,15 @@ def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
+#: Every violation axe reported in this run, by impact (minor and moderate are reported, not failed).
+IMPACTS: Counter[str] = Counter()
+
+
 def _check(page, name: str, shots_dir: Path) -> list[str]:  # type: ignore[no-untyped-def]
     """axe's serious and critical violations on the page (as readable lines), and a screenshot."""
     page.add_script_tag(content=_axe_source())
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    IMPACTS.update(v["impact"] for v in result["violations"])
     problems = [
         f"{name}: {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
@@ -133,6 +170,8 @@ def test_every_page_has_no_serious_or_critical_accessibility_violations(
         page.goto(f"{server.url}{path}")
         page.wait_for_load_state("networkidle")
         problems += _check(page, name, shots_dir)
+        if name == "job-workload":  # checked (and shown) with its convergence chart drawn
+            assert page.locator(".convergence-chart").count() == 1
     narrow = login(chromium, server, viewport={"width": 390, "height": 800})
     narrow.goto(f"{server.url}/console/jobs")
     problems += _check(narrow, "jobs-narrow", shots_dir)
@@ -147,6 +186,9 @@ def test_every_page_has_no_serious_or_critical_accessibility_violations(
     assert owner.url.endswith("/console/welcome")  # a new owner, in no project yet
     problems += _check(owner, "welcome", shots_dir)
     assert problems == [], "\n".join(problems)
+    checked = sorted(p.stem for p in shots_dir.glob("*.png"))
+    version = AXE.parent.name.removeprefix("axe-core-")
+    print(f"\naxe-core {version}: {len(checked)} pages {checked}; violations by impact: {dict(IMPACTS)}")
     if os.environ.get("QUMULUS_UPDATE_SCREENSHOTS") == "1":
         target = ROOT / "docs" / "screenshots"
         for old in target.glob("*.png"):

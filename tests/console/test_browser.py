@@ -106,6 +106,34 @@ def test_submit_with_preview_and_estimate_then_watch_results_toggle_and_download
     assert page.get_by_role("row").filter(has_text="bell from the console").count() == 2  # found by tag
 
 
+def test_an_uploaded_openqasm_file_is_submitted_and_runs(chromium, server: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Submit → upload a .qasm file (read into the form, OpenQASM chosen), Submit job: the program
+    itself is the job, and it runs to its one answer (qubits 0 and 2 flipped: 101)."""
+    program = tmp_path / "flip.qasm"
+    program.write_text(
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nbit[3] c;\nx q[0];\nx q[2];\nc = measure q;\n'
+    )
+    page = login(chromium, server)
+    page.get_by_role("link", name="Submit", exact=True).click()
+    page.get_by_label("Or upload a file (.json, .qasm)").set_input_files(str(program))
+    page.wait_for_function("() => document.getElementById('source').value.startsWith('OPENQASM 3.0')")
+    assert page.get_by_label("OpenQASM 2 or 3").is_checked()
+    page.get_by_label("simulator").check()
+    page.get_by_label("Shots").fill("64")
+    page.get_by_label("Name (optional)").fill("uploaded flip")
+    page.get_by_role("button", name="Submit job").click()
+    page.wait_for_url("**/console/jobs/*")
+    page.wait_for_selector('#live [data-status="completed"]', timeout=30_000)
+    job_id = page.url.split("/jobs/")[1].split("?")[0]
+    job = _wait(server, job_id)
+    assert job["type"] == "ionq.qasm3.v1" and job["name"] == "uploaded flip"
+    assert page.locator("figure.histogram rect.bar").evaluate_all(
+        "els => els.map(e => e.dataset.outcome)"
+    ) == ["101"]
+    probabilities = httpx.get(f"{server.v04}/jobs/{job_id}/results/probabilities", headers=_auth(server))
+    assert probabilities.json() == {"5": 1.0}
+
+
 def test_a_waiting_qpu_job_shows_place_times_cost_and_cancel_asks_first(
     chromium, server: LiveServer, blocked_qpu: str
 ) -> None:
@@ -118,6 +146,14 @@ def test_a_waiting_qpu_job_shows_place_times_cost_and_cancel_asks_first(
     assert "Expected start" in outlook.inner_text() and "Expected end" in outlook.inner_text()
     cost = outlook.locator("[data-estimate]")
     assert float(cost.get_attribute("data-estimate")) > 0 and cost.inner_text().split()[1] == "USD"
+    # the compiled native circuit, in Aria's gates (the artifact the API serves)
+    native = page.locator("section.native")
+    assert page.get_by_role("heading", name="Compiled to native gates").is_visible()
+    chips = {c.split(" × ")[0].lower() for c in native.locator(".chip").all_inner_texts()}
+    artifact = httpx.get(f"{server.v04}/jobs/{job['id']}/artifacts/native", headers=_auth(server)).json()
+    gates = {op["gate"] for op in (artifact[0] if isinstance(artifact, list) else artifact)["circuit"]}
+    assert chips == gates and "ms" in chips and chips <= {"gpi", "gpi2", "ms"}, (chips, gates)
+    assert native.locator("pre.drawing").is_visible()
     page.once("dialog", lambda d: d.dismiss())
     page.get_by_role("button", name="Cancel job").click()
     page.wait_for_timeout(300)
@@ -184,6 +220,18 @@ def test_a_new_key_is_shown_once_with_copy_and_a_reload_makes_no_second_key(
     assert secret not in page.content()  # shown once
     page.goto(f"{server.url}/console/project/keys/nothing/revoke", wait_until="commit")
     page.goto(f"{server.url}/console/project/keys")
+    page.once("dialog", lambda d: d.dismiss())  # "Revoke …?" answered no: nothing is sent
+    row.get_by_role("button", name="Revoke key from the browser").click()
+    page.wait_for_timeout(300)
+    assert httpx.get(f"{server.v04}/jobs", headers=reader).status_code == 200  # the key still works
+    assert row.get_by_text("revoked").count() == 0
+    key_id = row.get_by_role("button", name="Revoke key from the browser").evaluate(
+        "b => b.form.action.split('/keys/')[1].split('/')[0]"
+    )
+    page.goto(f"{server.url}/console/project/keys/{key_id}/revoke")  # the page asked without JS
+    page.get_by_role("link", name="No, keep it").click()
+    page.wait_for_url("**/console/project/keys")
+    assert httpx.get(f"{server.v04}/jobs", headers=reader).status_code == 200
     page.once("dialog", lambda d: d.accept())
     row.get_by_role("button", name="Revoke key from the browser").click()
     row.get_by_text("revoked").wait_for()

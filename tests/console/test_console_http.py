@@ -527,3 +527,113 @@ def test_a_waiting_job_shows_its_place_and_estimated_cost(idle_api: Api) -> None
     )
     assert cost > first_cost > 0  # ten times the shots costs more
     assert "Expected start" in page and "USD" in page
+
+
+QASM_FLIP = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\ncreg c[3];\nx q[1];\nmeasure q -> c;\n'
+
+
+def _job_id(answer) -> str:  # type: ignore[no-untyped-def]
+    assert answer.status_code == 303, answer.text[:500]
+    return answer.headers["location"].rsplit("/", 1)[1]
+
+
+def test_openqasm_pasted_or_uploaded_is_submitted_and_runs(api: Api) -> None:
+    """Submit takes OpenQASM pasted into the form or uploaded as a file (``<input type=file
+    name=upload>``; a ``.qasm`` name means OpenQASM whatever the radio says), submits it as an
+    ``ionq.qasm3.v1`` job, and the job runs to the program's answer: only qubit 1 flipped (state 2)."""
+    set_password(api.platform, "admin@localhost")
+    client = login(api.client.app, "admin@localhost")
+    token = csrf(client.get("/console/jobs/new"))
+    fields = {"backend": "simulator", "shots": "40", "csrf_token": token}
+    pasted = client.post(
+        "/console/jobs/new",
+        data={**fields, "format": "openqasm", "source": QASM_FLIP, "name": "pasted qasm"},
+        follow_redirects=False,
+    )
+    uploaded = client.post(
+        "/console/jobs/new",
+        data={**fields, "format": "ionq", "source": BELL_TEXT, "name": "uploaded qasm"},
+        files={"upload": ("flip.qasm", QASM_FLIP.replace("x q[1];", "x q[0];\nx q[2];"), "text/plain")},
+        follow_redirects=False,
+    )
+    for answer, name, state in ((pasted, "pasted qasm", "2"), (uploaded, "uploaded qasm", "5")):
+        job = api.wait(_job_id(answer), timeout=60)
+        assert job["status"] == "completed" and job["name"] == name, job
+        assert job["type"] == "ionq.qasm3.v1"  # sent as the program, not converted in the browser
+        probabilities = ok(api.get(f"/v0.4/jobs/{job['id']}/results/probabilities"))
+        assert probabilities == {state: 1.0}, (name, probabilities)
+        page = client.get(f"/console/jobs/{job['id']}")
+        assert f'data-outcome="{int(state):03b}"' in page.text  # the histogram shows it as a bitstring
+
+
+PICKER = re.compile(
+    r'<input type="radio" name="backend" value="(?P<name>[^"]+)"(?P<attrs>[^>]*)>\s*'
+    r'<span class="name">[^<]*<span class="badge b-(?P<status>[a-z_]+)">[^<]*</span></span>\s*'
+    r'<span id="[^"]+" class="facts-line">(?P<line>[^<]*)</span>'
+)
+
+
+def _picker(client) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    html = client.get("/console/jobs/new").text
+    return {m["name"]: m.groupdict() for m in PICKER.finditer(html)}
+
+
+def test_the_backend_picker_shows_each_backends_qubits_status_queue_and_price(idle_api: Api) -> None:
+    """Every backend's line in Submit agrees with ``GET /v0.4/backends`` (qubits, status_detail, jobs
+    waiting) and with the organization's contracts (the most specific one in force sets the price;
+    a QPU without one says so and cannot be chosen)."""
+    me = ok(idle_api.get("/v0.4/whoami"))
+    # the bootstrap organization: simulator at 0 (free), qpu.* at 0.50/s; aria-1 gets its own price
+    ok(idle_api.post(f"/v0.4/organizations/{me['organization_id']}/contracts",
+                     json={"backend": "qpu.aria-1", "rate_per_second": "0.25"}), 201)  # fmt: skip
+    for body in (bell_job(), bell_job(), bell_job(backend="qpu.aria-1")):
+        ok(idle_api.post("/v0.4/jobs", json=body), 201)  # no runtime: they wait in the queue
+    listed = {b["backend"]: b for b in ok(idle_api.get("/v0.4/backends"))}
+    set_password(idle_api.platform, "admin@localhost")
+    picker = _picker(login(idle_api.client.app, "admin@localhost"))
+    assert set(picker) == set(listed)
+    for name, shown in picker.items():
+        b = listed[name]
+        price = (
+            "free"
+            if b["kind"] == "simulator"
+            else ("0.25" if name == "qpu.aria-1" else "0.50") + " USD per second"
+        )
+        wait = r"(?: · ~[^·]+ wait)?"
+        expected = (
+            re.escape(f"{b['qubits']} qubits · {b['pending_jobs']} waiting") + wait + re.escape(f" · {price}")
+        )
+        assert re.fullmatch(expected, shown["line"]), (name, shown["line"], expected)
+        assert shown["status"] == b["status_detail"], (name, shown["status"], b["status_detail"])
+    assert picker["simulator"]["line"].startswith("29 qubits · 2 waiting")
+    assert picker["qpu.aria-1"]["line"].startswith("25 qubits · 1 waiting")
+    # an organization with no contracts: its QPUs say so and are not offered
+    tenant = make_tenant(idle_api, "theta")
+    set_password(idle_api.platform, "owner@theta.test")
+    theirs = _picker(login(idle_api.client.app, "owner@theta.test"))
+    for name, shown in theirs.items():
+        if listed[name]["kind"] == "qpu":
+            assert shown["line"].endswith(" · no contract") and "disabled" in shown["attrs"], shown
+    assert tenant.org_id != me["organization_id"]
+
+
+def test_a_qpu_jobs_page_shows_its_compiled_native_circuit(idle_api: Api) -> None:
+    """A QPU job's page shows the circuit compiled at submission in the QPU's native gates (GPI, GPI2
+    and MS on Aria; ZZ on Forte), the same operations ``GET …/artifacts/native`` returns; a simulator
+    job of the ideal gate set has no such section."""
+    set_password(idle_api.platform, "admin@localhost")
+    client = login(idle_api.client.app, "admin@localhost")
+    for backend, entangler in (("qpu.aria-1", "ms"), ("qpu.forte-1", "zz")):
+        job = ok(idle_api.post("/v0.4/jobs", json=bell_job(backend=backend)), 201)
+        native = ok(idle_api.get(f"/v0.4/jobs/{job['id']}/artifacts/native"))
+        ops = [op["gate"] for op in (native[0] if isinstance(native, list) else native)["circuit"]]
+        assert set(ops) <= {"gpi", "gpi2", entangler} and entangler in ops, ops
+        html = client.get(f"/console/jobs/{job['id']}").text
+        assert "Compiled to native gates" in html
+        section = html.split('<section class="native card">', 1)[1].split("</section>", 1)[0]
+        chips = dict(re.findall(r'<span class="chip">([A-Za-z0-9]+) × (\d+)</span>', section))
+        assert {g.lower() for g in chips} == set(ops), (chips, ops)
+        assert {g.lower(): int(n) for g, n in chips.items()} == {g: ops.count(g) for g in set(ops)}
+        assert f"2 qubits, {len(ops)} native operations" in section
+    simulated = ok(idle_api.post("/v0.4/jobs", json=bell_job()), 201)
+    assert "Compiled to native gates" not in client.get(f"/console/jobs/{simulated['id']}").text

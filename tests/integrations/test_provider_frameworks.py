@@ -133,3 +133,38 @@ def test_a_job_set_of_qiskit_circuits_reads_each_members_clbits(provider) -> Non
     assert index == 1 and job.result().get_counts(1) == {"100 10": 10}
     fresh = JobManager(provider).retrieve_job_set(job_set_id=job_set.job_set_id(), provider=provider)
     assert fresh.results(timeout=60).get_counts(3) == {"100 10": 10}  # layout from the server
+
+
+def test_a_job_set_takes_cirq_circuits_and_openqasm_strings_as_run_does(provider) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19.1: ``JobManager().run()`` converts what provider ``run()`` converts. Three Cirq
+    circuits and three OpenQASM 2/3 programs, two per job, each experiment's counts in its place."""
+    simulator = provider.get_backend("simulator")
+    a, b = cirq.LineQubit.range(2)
+    cirq_circuits = [
+        cirq.Circuit(cirq.X(a), cirq.measure(a, b, key="m")),
+        cirq.Circuit(cirq.X(b), cirq.measure(a, b, key="m")),
+        cirq.Circuit(cirq.X(a), cirq.X(b), cirq.measure(a, b, key="m")),
+    ]
+    job_set = JobManager().run(
+        cirq_circuits, backend=simulator, name="cirq-set", max_experiments_per_job=2, shots=12
+    )
+    assert len(job_set.jobs()) == 2
+    results = job_set.results(timeout=120)
+    # the same keys provider run() gives (qubit 0 rightmost): see test_cirq_circuits_and_openqasm_run_straight
+    assert [results.get_counts(i) for i in range(3)] == [{"01": 12}, {"10": 12}, {"11": 12}]
+    assert simulator.run(cirq_circuits[1], shots=12).result().get_counts() == results.get_counts(1)
+
+    header = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
+    programs = [
+        header + "x q[1];\nmeasure q -> c;\n",
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nx q[0];\nc = measure q;\n',
+        header + "measure q -> c;\n",
+    ]
+    qasm_set = JobManager().run(
+        programs, backend=simulator, name="qasm-set", max_experiments_per_job=2, shots=9
+    )
+    assert len(qasm_set.jobs()) == 2
+    counts = [qasm_set.results(timeout=120).get_counts(i) for i in range(3)]
+    assert counts == [{"10": 9}, {"01": 9}, {"00": 9}]
+    with pytest.raises(TypeError, match="one run takes circuits of one kind"):
+        JobManager().run([programs[0], cirq_circuits[0]], backend=simulator)

@@ -23,8 +23,8 @@ from qumulus.auth.principal import Principal
 from qumulus.errors import InvalidRequest
 from qumulus.services.billing import budgets, contracts, usage
 from qumulus.services.billing.budgets import BudgetSpec
-from qumulus.timeutil import iso
 from qumulus.values import parse_time
+from qumulus.wire import billing as wire_billing
 
 MAX_BODY = 64 * 1024
 Amount = Decimal
@@ -70,22 +70,6 @@ class BudgetPatch(_Body):
     recurring: bool | None = None
 
 
-def _allocation(item: contracts.Allocation) -> dict[str, Any]:
-    c = item.contract
-    return {
-        "contract_id": c.id,
-        "backend": c.backend,
-        "period": c.period,
-        "period_start": iso(item.period_start),
-        "period_end": iso(item.period_end),
-        "allocation_seconds": c.allocation_seconds,
-        "used_seconds": item.used_seconds,
-        "left_seconds": None if item.left_seconds is None else round(item.left_seconds, 6),
-        "share": c.share,
-        "in_force": item.in_force,
-    }
-
-
 def _time(name: str, raw: str | None) -> datetime | None:
     return None if raw is None or raw == "" else parse_time(raw, name)
 
@@ -102,7 +86,7 @@ def build() -> APIRouter:
         org_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         rows = await run_in_threadpool(contracts.list_contracts, platform_of(request), who, org_id)
-        return JSONResponse({"contracts": [contracts.describe(c) for c in rows]})
+        return JSONResponse({"contracts": [wire_billing.contract(c) for c in rows]})
 
     @router.post("/organizations/{org_id}/contracts", status_code=201)
     async def create_contract(
@@ -110,14 +94,14 @@ def build() -> APIRouter:
     ) -> JSONResponse:
         values = (await body_of(request, ContractIn)).model_dump(exclude_unset=True)
         row = await run_in_threadpool(contracts.create_contract, platform_of(request), who, org_id, values)
-        return JSONResponse(contracts.describe(row), status_code=201)
+        return JSONResponse(wire_billing.contract(row), status_code=201)
 
     @router.get("/organizations/{org_id}/contracts/{contract_id}")
     async def get_contract(
         org_id: str, contract_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         row = await run_in_threadpool(contracts.get_contract, platform_of(request), who, org_id, contract_id)
-        return JSONResponse(contracts.describe(row))
+        return JSONResponse(wire_billing.contract(row))
 
     @router.patch("/organizations/{org_id}/contracts/{contract_id}")
     async def update_contract(
@@ -127,7 +111,7 @@ def build() -> APIRouter:
         row = await run_in_threadpool(
             contracts.update_contract, platform_of(request), who, org_id, contract_id, values
         )
-        return JSONResponse(contracts.describe(row))
+        return JSONResponse(wire_billing.contract(row))
 
     @router.delete("/organizations/{org_id}/contracts/{contract_id}")
     async def delete_contract(
@@ -139,7 +123,7 @@ def build() -> APIRouter:
     @router.get("/organizations/{org_id}/allocations")
     async def allocations(org_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         items = await run_in_threadpool(contracts.allocations, platform_of(request), who, org_id)
-        return JSONResponse({"allocations": [_allocation(i) for i in items]})
+        return JSONResponse({"allocations": [wire_billing.allocation(i) for i in items]})
 
     # budgets ---------------------------------------------------------------------------------
     @router.get("/projects/{project_id}/budgets")
@@ -147,7 +131,7 @@ def build() -> APIRouter:
         project_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         rows = await run_in_threadpool(budgets.list_budgets, platform_of(request), who, project_id)
-        return JSONResponse({"budgets": [budgets.describe(b) for b in rows]})
+        return JSONResponse({"budgets": [wire_billing.budget(b) for b in rows]})
 
     @router.post("/projects/{project_id}/budgets", status_code=201)
     async def create_budget(
@@ -156,14 +140,14 @@ def build() -> APIRouter:
         body = await body_of(request, BudgetIn)
         spec = BudgetSpec(**body.model_dump())
         row = await run_in_threadpool(budgets.create_budget, platform_of(request), who, project_id, spec)
-        return JSONResponse(budgets.describe(row), status_code=201)
+        return JSONResponse(wire_billing.budget(row), status_code=201)
 
     @router.get("/projects/{project_id}/budgets/{budget_id}")
     async def get_budget(
         project_id: str, budget_id: str, request: Request, who: Principal = Depends(principal)
     ) -> JSONResponse:
         row = await run_in_threadpool(budgets.get_budget, platform_of(request), who, project_id, budget_id)
-        return JSONResponse(budgets.describe(row))
+        return JSONResponse(wire_billing.budget(row))
 
     @router.patch("/projects/{project_id}/budgets/{budget_id}")
     async def update_budget(
@@ -173,7 +157,7 @@ def build() -> APIRouter:
         row = await run_in_threadpool(
             budgets.update_budget, platform_of(request), who, project_id, budget_id, changes
         )
-        return JSONResponse(budgets.describe(row))
+        return JSONResponse(wire_billing.budget(row))
 
     @router.delete("/projects/{project_id}/budgets/{budget_id}")
     async def delete_budget(
@@ -201,10 +185,10 @@ def build() -> APIRouter:
         report = await run_in_threadpool(usage.usage_report, platform_of(request), who, query)
         if fmt == "csv":
             return Response(
-                report.as_csv(),
+                wire_billing.usage_csv(report),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
             )
-        return JSONResponse(report.as_json())
+        return JSONResponse(wire_billing.usage(report))
 
     return router

@@ -123,7 +123,8 @@ def contracts_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a contract for an organization."""
-    from qumulus.services.billing.contracts import add_contract, describe
+    from qumulus.services.billing.contracts import add_contract
+    from qumulus.wire.billing import contract as describe
 
     values: dict[str, Any] = {"backend": backend, "share": share}
     # Unset options leave the declared terms of a driver-served backend in force (docs/drivers.md).
@@ -204,10 +205,11 @@ def budgets_set(
     from sqlalchemy import select
 
     from qumulus.accounting.budget import money
-    from qumulus.services.billing.budgets import BudgetSpec, add_budget, describe
+    from qumulus.services.billing.budgets import BudgetSpec, add_budget
     from qumulus.services.tenancy import access, audit
     from qumulus.store.models import Budget
     from qumulus.timeutil import utcnow
+    from qumulus.wire.billing import budget as describe
 
     amount = _amount("limit", limit)
     spec = BudgetSpec(amount, period, _when("start", start), _when("end", end), recurring, currency)
@@ -251,8 +253,8 @@ def budgets_list(project: ProjectOption = None, data_dir: DataDir = None) -> Non
     from rich.table import Table
     from sqlalchemy import select
 
-    from qumulus.services.billing.budgets import describe
     from qumulus.store.models import Budget
+    from qumulus.wire.billing import budget as describe
 
     platform = open_platform(data_dir)
     table = Table("id", "period", "from", "to", "limit", "spent", "held", "remaining", "in force")
@@ -291,6 +293,8 @@ def usage_report(
     from rich.table import Table
 
     from qumulus.services.billing.usage import UsageQuery, aggregate
+    from qumulus.wire.billing import usage as usage_json
+    from qumulus.wire.billing import usage_csv
 
     query = UsageQuery(
         group_by=[g.strip() for g in group_by.split(",") if g.strip()],
@@ -304,9 +308,9 @@ def usage_report(
         report = _run(lambda: aggregate(session, query, organization_id=organization.id, project_id=project))
     platform.db.dispose()
     if as_csv:
-        typer.echo(report.as_csv(), nl=False)
+        typer.echo(usage_csv(report), nl=False)
         return
-    data = report.as_json()
+    data = usage_json(report)
     columns = list(data["rows"][0]) if data["rows"] else ["jobs", "usage_seconds", "cost"]
     table = Table(*columns)
     for r in data["rows"]:

@@ -1,5 +1,6 @@
 """The organization: usage and money over time (by project, by person, by backend; CSV), contract
-allocations as meters, its members (owners manage them), its projects and its reservations."""
+allocations as meters, its members (owners manage them; the pages are ``routes_members``), its
+projects and its reservations."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from qumulus.auth.permissions import ORG_ROLES, Action, allowed
+from qumulus.auth.permissions import Action, allowed
 from qumulus.auth.principal import Principal
-from qumulus.console import usage_view, web
-from qumulus.errors import InvalidRequest, NotFound, QumulusError
+from qumulus.console import routes_members, usage_view, web
+from qumulus.errors import InvalidRequest, QumulusError
 from qumulus.services.backends import catalog as backends
 from qumulus.services.backends import reservations
 from qumulus.services.billing import usage
-from qumulus.services.tenancy import console_sessions, members, organizations, projects
+from qumulus.services.tenancy import console_sessions, organizations, projects
 from qumulus.values import check_time
+from qumulus.wire import billing as wire_billing
 
 USAGE_GROUPS = ("project", "backend")
 
@@ -44,65 +46,12 @@ def build() -> APIRouter:
             usage.UsageQuery(group_by=USAGE_GROUPS),
         )
         return Response(
-            report.as_csv(),
+            wire_billing.usage_csv(report),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
         )
 
-    @router.get("/members")
-    async def members_page(request: Request) -> Response:
-        me = await web.member_of_project(request)
-        context = await run_in_threadpool(_members, web.platform_of(request), me.principal)
-        return web.page(request, me, "org_members.html", {**context, "nav": "organization", "tab": "members"})
-
-    @router.post("/members")
-    async def add_member(request: Request) -> Response:
-        return await _org_change(
-            request, "/members",
-            lambda platform, who, form: members.add_member(
-                platform, who, members.ORGANIZATION, who.organization_id,
-                email=str(form.get("email") or ""), role=str(form.get("role")),
-            ),
-            lambda form: f"{form.get('email')} invited as {form.get('role')}.",
-        )  # fmt: skip
-
-    @router.post("/members/{user_id}/role")
-    async def change_role(request: Request, user_id: str) -> Response:
-        return await _org_change(
-            request, "/members",
-            lambda platform, who, form: members.update_member(
-                platform, who, members.ORGANIZATION, who.organization_id, user_id, role=str(form.get("role"))
-            ),
-            lambda form: f"Role changed to {form.get('role')}.",
-        )  # fmt: skip
-
-    @router.get("/members/{user_id}/remove")
-    async def confirm_remove(request: Request, user_id: str) -> Response:
-        me = await web.member_of_project(request)
-        context = await run_in_threadpool(_members, web.platform_of(request), me.principal)
-        person = next((m for m in context["org_members"] or [] if m.user_id == user_id), None)
-        if person is None:
-            raise NotFound(f"Member {user_id} not found.")
-        return web.page(
-            request, me, "confirm_remove.html",
-            {"person": person, "scope": "organization",
-             "action": f"{web.PREFIX}/organization/members/{user_id}/remove",
-             "back": f"{web.PREFIX}/organization/members", "nav": "organization"},
-        )  # fmt: skip
-
-    @router.post("/members/{user_id}/remove")
-    async def remove_member(request: Request, user_id: str) -> Response:
-        me = await web.member_of_project(request)
-        form = await web.form_checked(request, me)
-        if form.get("confirmed") != "yes":
-            return web.redirect(request, f"{web.PREFIX}/organization/members/{user_id}/remove")
-        return await _org_change(
-            request, "/members",
-            lambda platform, who, form: members.remove_member(
-                platform, who, members.ORGANIZATION, who.organization_id, user_id
-            ),
-            lambda form: "Removed from the organization; their projects' memberships and keys are gone.",
-        )  # fmt: skip
+    routes_members.add_member_routes(router, routes_members.ORGANIZATION)
 
     @router.get("/projects")
     async def projects_page(request: Request) -> Response:
@@ -186,17 +135,6 @@ def _overview(platform: Any, principal: Principal) -> dict[str, Any]:
         "allocations": usage_view.allocation_meters(platform, principal, principal.organization_id),
         "currency": currency,
     }
-
-
-def _members(platform: Any, principal: Principal) -> dict[str, Any]:
-    base = _base(platform, principal)
-    try:
-        people, _ = members.list_members(
-            platform, principal, members.ORGANIZATION, principal.organization_id, limit=100
-        )
-    except QumulusError:  # the role may not list the organization's users: the page says so
-        people = None
-    return {**base, "org_members": people, "roles": ORG_ROLES}
 
 
 def _projects(platform: Any, principal: Principal) -> dict[str, Any]:

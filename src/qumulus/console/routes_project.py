@@ -1,5 +1,5 @@
 """The project the user works in: usage and budget (charts, meter, CSV), API keys (scopes, expiry,
-shown once, revoke after confirming), and its members and their roles."""
+shown once, revoke after confirming), and its members and their roles (``routes_members``)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from qumulus.auth.permissions import PROJECT_ROLES, SCOPES, Action, allowed
+from qumulus.auth.permissions import SCOPES, Action, allowed
 from qumulus.auth.principal import Principal
-from qumulus.console import usage_view, web
+from qumulus.console import routes_members, usage_view, web
 from qumulus.errors import InvalidRequest, NotFound, QumulusError
 from qumulus.services.billing import budgets, usage
-from qumulus.services.tenancy import key_admin, members, projects
+from qumulus.services.tenancy import key_admin, projects
 from qumulus.timeutil import utcnow
+from qumulus.wire import billing as wire_billing
 
 #: Key lifetimes offered by the form (days; 0 = never expires).
 EXPIRY_DAYS = (0, 7, 30, 90, 365)
@@ -46,7 +47,7 @@ def build() -> APIRouter:
             ),
         )
         return Response(
-            report.as_csv(),
+            wire_billing.usage_csv(report),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="project-usage.csv"'},
         )
@@ -116,71 +117,8 @@ def build() -> APIRouter:
         request.app.state.authenticator.invalidate()  # as the REST route does: the key stops now
         return web.done(request, back, f"Key {view.name or view.prefix} revoked: it no longer works.")
 
-    @router.get("/members")
-    async def members_page(request: Request) -> Response:
-        me = await web.member_of_project(request)
-        context = await run_in_threadpool(_members, web.platform_of(request), me.principal)
-        return web.page(request, me, "project_members.html", {**context, "nav": "project", "tab": "members"})
-
-    @router.post("/members")
-    async def add_member(request: Request) -> Response:
-        return await _member_change(
-            request,
-            lambda p, who, form: members.add_member(
-                p, who, members.PROJECT, who.project_id,
-                email=str(form.get("email") or "").strip(), role=str(form.get("role") or "member"),
-            ),
-            lambda form: f"{form.get('email')} added to the project as {form.get('role')}.",
-        )  # fmt: skip
-
-    @router.post("/members/{user_id}/role")
-    async def change_role(request: Request, user_id: str) -> Response:
-        return await _member_change(
-            request,
-            lambda p, who, form: members.update_member(
-                p, who, members.PROJECT, who.project_id, user_id, role=str(form.get("role") or "")
-            ),
-            lambda form: f"Role changed to {form.get('role')}.",
-        )
-
-    @router.get("/members/{user_id}/remove")
-    async def confirm_remove(request: Request, user_id: str) -> Response:
-        me = await web.member_of_project(request)
-        context = await run_in_threadpool(_members, web.platform_of(request), me.principal)
-        person = next((m for m in context["members"] or [] if m.user_id == user_id), None)
-        if person is None:
-            raise NotFound(f"Member {user_id} not found.")
-        return web.page(
-            request, me, "confirm_remove.html",
-            {"person": person, "scope": "project", "action": f"{web.PREFIX}/project/members/{user_id}/remove",
-             "back": f"{web.PREFIX}/project/members", "nav": "project"},
-        )  # fmt: skip
-
-    @router.post("/members/{user_id}/remove")
-    async def remove_member(request: Request, user_id: str) -> Response:
-        me = await web.member_of_project(request)
-        form = await web.form_checked(request, me)
-        if form.get("confirmed") != "yes":
-            return web.redirect(request, f"{web.PREFIX}/project/members/{user_id}/remove")
-        return await _member_change(
-            request,
-            lambda p, who, form: members.remove_member(p, who, members.PROJECT, who.project_id, user_id),
-            lambda form: "Removed from the project; their keys in it are revoked.",
-        )
-
+    routes_members.add_member_routes(router, routes_members.PROJECT)
     return router
-
-
-async def _member_change(request: Request, change: Any, said: Any) -> Response:
-    me = await web.member_of_project(request)
-    form = await web.form_checked(request, me)
-    back = f"{web.PREFIX}/project/members"
-    try:
-        await run_in_threadpool(change, web.platform_of(request), me.principal, form)
-    except QumulusError as exc:
-        return web.refused(request, back, exc)
-    request.app.state.authenticator.invalidate()  # roles changed: keys act with them at once
-    return web.done(request, back, said(form))
 
 
 def _overview(platform: Any, principal: Principal) -> dict[str, Any]:
@@ -207,7 +145,7 @@ def _set_budget(platform: Any, principal: Principal, value: Any) -> None:
         raise InvalidRequest("limit: a number like 25.00", field="limit")
     project_id = principal.project_id
     current = [
-        b for b in budgets.list_budgets(platform, principal, project_id) if budgets.describe(b)["in_force"]
+        b for b in budgets.list_budgets(platform, principal, project_id) if wire_billing.budget(b)["in_force"]
     ]
     if current:
         budgets.update_budget(platform, principal, project_id, current[0].id, {"limit": limit})
@@ -263,19 +201,3 @@ def _create_key(platform: Any, principal: Principal, form: dict[str, Any]) -> tu
         scopes=scopes or None,
         expires_at=expires_at,
     )
-
-
-def _members(platform: Any, principal: Principal) -> dict[str, Any]:
-    project = projects.get_project(platform, principal, principal.project_id)
-    try:
-        people, _ = members.list_members(platform, principal, members.PROJECT, project.id, limit=100)
-    except QumulusError:
-        people = None  # the role may not list them: the page says so (an empty list is no one yet)
-    actor = principal.actor()
-    return {
-        "project": project,
-        "members": people,
-        "roles": PROJECT_ROLES,
-        "can_manage": allowed(actor, Action.PROJECT_MEMBERS_MANAGE),
-        "is_org_owner": principal.org_role == "owner",
-    }

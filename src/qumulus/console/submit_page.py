@@ -16,6 +16,7 @@ from qumulus.domain import JobSpec
 from qumulus.errors import InvalidRequest, QumulusError
 from qumulus.services.billing import budgets, contracts
 from qumulus.services.jobs import estimates, submission
+from qumulus.wire import billing as wire_billing
 
 FORMATS = ("ionq", "openqasm")
 QASM_TYPE = "ionq.qasm3.v1"
@@ -137,7 +138,7 @@ def plain_refusal(platform: Any, principal: Principal, exc: QumulusError, estima
         )
     try:
         current = [
-            budgets.describe(b) for b in budgets.list_budgets(platform, principal, principal.project_id)
+            wire_billing.budget(b) for b in budgets.list_budgets(platform, principal, principal.project_id)
         ]
     except QumulusError:
         current = []

@@ -14,6 +14,7 @@ from qumulus.errors import QumulusError
 from qumulus.services.backends import catalog
 from qumulus.services.billing import budgets, contracts, usage
 from qumulus.timeutil import utcnow
+from qumulus.wire import billing as wire_billing
 
 DAYS = 30
 
@@ -97,7 +98,7 @@ def budget_meter(platform: Any, principal: Principal, project_id: str) -> dict[s
         rows = budgets.list_budgets(platform, principal, project_id)
     except QumulusError:
         return None
-    found = next((budgets.describe(b) for b in rows if budgets.describe(b)["in_force"]), None)
+    found = next((wire_billing.budget(b) for b in rows if wire_billing.budget(b)["in_force"]), None)
     if found is None:
         return None
     cur = found["currency"]

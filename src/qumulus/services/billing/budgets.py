@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from qumulus.accounting.budget import BudgetState, money
+from qumulus.accounting.budget import money
 from qumulus.accounting.periods import BUDGET_PERIODS, overlaps, period_bounds
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
@@ -27,6 +27,7 @@ from qumulus.services.context import Context
 from qumulus.services.tenancy import access, audit
 from qumulus.store.models import Budget, Project
 from qumulus.timeutil import iso, utcnow
+from qumulus.wire import billing as billing_json
 
 
 @dataclass(frozen=True)
@@ -37,25 +38,6 @@ class BudgetSpec:
     period_end: datetime | None = None
     recurring: bool | None = None
     currency: str = "USD"
-
-
-def describe(budget: Budget, now: datetime | None = None) -> dict[str, Any]:
-    now = now or utcnow()
-    state = BudgetState(money(budget.limit_amount), money(budget.spent), money(budget.held))
-    return {
-        "id": budget.id,
-        "project_id": budget.project_id,
-        "period": budget.period,
-        "recurring": budget.recurring,
-        "period_start": iso(budget.period_start),
-        "period_end": iso(budget.period_end),
-        "limit": str(state.limit),
-        "spent": str(state.spent),
-        "held": str(max(Decimal(0), state.held).quantize(Decimal("0.000001"))),
-        "remaining": str(state.remaining),
-        "currency": budget.currency,
-        "in_force": budget.period_start <= now < budget.period_end,
-    }
 
 
 def _bounds(spec: BudgetSpec, now: datetime) -> tuple[datetime, datetime]:
@@ -114,7 +96,7 @@ def add_budget(
         target_id=budget.id,
         organization_id=project.organization_id,
         project_id=project.id,
-        details=describe(budget),
+        details=billing_json.budget(budget),
     )
     return budget
 
@@ -162,7 +144,7 @@ def update_budget(
         access.require(target.actor, Action.BUDGET_MANAGE)
         project = target.project
         budget = _owned(session, project_id, budget_id)
-        before = describe(budget)
+        before = billing_json.budget(budget)
         if changes.get("limit") is not None:
             if changes["limit"] < 0:
                 raise InvalidRequest("limit: must not be negative", field="limit")
@@ -185,7 +167,7 @@ def update_budget(
             target_id=budget.id,
             organization_id=project.organization_id,
             project_id=project.id,
-            details={"before": before, "after": describe(budget)},
+            details={"before": before, "after": billing_json.budget(budget)},
         )
         return budget
 
@@ -207,7 +189,7 @@ def delete_budget(platform: Context, principal: Principal, project_id: str, budg
             target_id=budget.id,
             organization_id=project.organization_id,
             project_id=project.id,
-            details=describe(budget),
+            details=billing_json.budget(budget),
         )
         session.execute(
             update(Budget)

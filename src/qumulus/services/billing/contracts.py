@@ -26,7 +26,8 @@ from qumulus.services.billing.charging import changing_admission, contract_terms
 from qumulus.services.context import Context
 from qumulus.services.tenancy import access, audit
 from qumulus.store.models import Backend, BackendDriver, Contract
-from qumulus.timeutil import iso, utcnow
+from qumulus.timeutil import utcnow
+from qumulus.wire import billing as billing_json
 
 #: Fields a caller may set; the rest of a contract (id, organization, created_at) is the server's.
 FIELDS = (
@@ -107,7 +108,7 @@ def add_contract(
         target_type="contract",
         target_id=contract.id,
         organization_id=organization_id,
-        details=describe(contract),
+        details=billing_json.contract(contract),
     )
     return contract
 
@@ -124,22 +125,6 @@ def declared_defaults(session: Session, backend: str) -> dict[str, Any]:
         "currency": terms.currency,
         "allocation_seconds": terms.allocation_seconds,
         "period": terms.period,
-    }
-
-
-def describe(contract: Contract) -> dict[str, Any]:
-    """A contract as plain JSON values (for the API, the CLI and audit details)."""
-    return {
-        "id": contract.id,
-        "organization_id": contract.organization_id,
-        "backend": contract.backend,
-        "rate_per_second": str(Decimal(str(contract.rate_per_second)).quantize(Decimal("0.000001"))),
-        "currency": contract.currency,
-        "allocation_seconds": contract.allocation_seconds,
-        "period": contract.period,
-        "share": contract.share,
-        "starts_at": iso(contract.starts_at),
-        "ends_at": iso(contract.ends_at),
     }
 
 
@@ -182,7 +167,7 @@ def update_contract(
     with changing_admission(platform) as session:
         access.require(access.organization(session, principal, organization_id).actor, Action.CONTRACT_MANAGE)
         contract = _owned(session, organization_id, contract_id)
-        before = describe(contract)
+        before = billing_json.contract(contract)
         for key, value in _check(session, dict(values)).items():
             if value is None and key in (
                 "backend",
@@ -203,7 +188,7 @@ def update_contract(
             target_type="contract",
             target_id=contract.id,
             organization_id=organization_id,
-            details={"before": before, "after": describe(contract)},
+            details={"before": before, "after": billing_json.contract(contract)},
         )
         return contract
 
@@ -220,7 +205,7 @@ def delete_contract(platform: Context, principal: Principal, organization_id: st
             target_type="contract",
             target_id=contract.id,
             organization_id=organization_id,
-            details=describe(contract),
+            details=billing_json.contract(contract),
         )
         session.delete(contract)
 

@@ -9,8 +9,6 @@ database groups by the chosen dimensions and by UTC day; days are folded into we
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,7 +26,6 @@ from qumulus.errors import InvalidRequest, NotFound
 from qumulus.services.context import Context
 from qumulus.services.tenancy import access
 from qumulus.store.models import Organization, Project, UsageLedger, User
-from qumulus.timeutil import iso
 
 DIMENSIONS = ("project", "organization", "backend", "user", "period")
 PERIODS = ("day", "week", "month")
@@ -60,6 +57,8 @@ class UsageRow:
 
 @dataclass
 class UsageReport:
+    """What :func:`usage_report` found; ``qumulus.wire.billing.usage`` / ``usage_csv`` render it."""
+
     query: UsageQuery
     rows: list[UsageRow]
     labels: dict[str, dict[str, str]]
@@ -72,50 +71,6 @@ class UsageReport:
             total.usage_seconds += row.usage_seconds
             total.cost += row.cost
         return total
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "group_by": list(self.query.group_by),
-            "period": self.query.period if "period" in self.query.group_by else None,
-            "from": iso(self.query.start),
-            "to": iso(self.query.end),
-            "rows": [self._json_row(r) for r in self.rows],
-            "total": _numbers(self.total),
-        }
-
-    def _json_row(self, row: UsageRow) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for dim in self.query.group_by:
-            value = row.keys[dim]
-            if dim == "period":
-                out["period_start"] = value
-            elif dim == "backend":
-                out["backend"] = value
-            else:
-                out[f"{dim}_id"] = value
-                out[_LABEL[dim]] = self.labels.get(dim, {}).get(value or "", None)
-        out.update(_numbers(row))
-        return out
-
-    def as_csv(self) -> str:
-        rows = [self._json_row(r) for r in self.rows]
-        header = [k for k in (rows[0] if rows else self._empty_header())]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue()
-
-    def _empty_header(self) -> dict[str, None]:
-        probe = UsageRow(keys={dim: None for dim in self.query.group_by})
-        return dict.fromkeys(self._json_row(probe))
-
-
-_LABEL = {"project": "project_name", "organization": "organization_name", "user": "user_email"}
-
-
-def _numbers(row: UsageRow) -> dict[str, Any]:
-    return {"jobs": row.jobs, "usage_seconds": round(row.usage_seconds, 6), "cost": str(money(row.cost))}
 
 
 def check_query(query: UsageQuery) -> UsageQuery:
