@@ -11,18 +11,20 @@ so the protocol lives here, where tests pin it (``tests/sim/test_rb.py``).
    on one qubit, 60 on two);
 2. ``m`` random *layers*: GPI2(k/4) on each qubit (k ∈ 0..3), then, on two qubits, MS(k₀/4, k₁/4, ¼)
    (ZZ(π/2) on ZZ devices), each choice uniform;
-3. a *return*: the shortest native circuit from the ideal final state ψ_m to |0…0⟩
-   (preparation and return with exactly one entangling gate each on two qubits).
+3. a *return*: the shortest native circuit from the ideal final state ψ_m to |0…0⟩.
+
+On two qubits preparation and return hold exactly one entangling gate each (a product state too), so
+a sequence's SPAM costs about the same whichever states it visits (less spread between sequences).
 
 Survival P(0…0) averaged over sequences decays as A·p^m + B; the layer's average infidelity is
 r = (d − 1)/d · (1 − p). Why the random preparation: layers permute the stabilizer states, so ψ_m is
-uniform for *every* m and the return (0 or 1 entangling gates, by state) costs the same on average
-at every length, so its error stays in A. Without it (the bench's first protocol: layers from |0…0⟩,
-then the inverse of the whole Clifford) the inverse of one layer always takes one MS while the
-inverse of a long, mixed sequence takes 1.5 on average: short sequences survived too well and the fit
-read a decay that was too steep (+12 % on Harmony's pair, computed exactly with
-:func:`expected_survival`, on top of the conversion below). With ψ uniform over a 2-design, an error
-channel Λ after any layer costs 1 − F_avg(Λ) to first order, wherever it sits.
+uniform for *every* m, the return's cost does not depend on m, and its error stays in A. Without it
+(the bench's first protocol: layers from |0…0⟩, then the compiled inverse of the whole Clifford) the
+inverse of one layer always takes one MS while the inverse of a long, mixed sequence takes 1.5 on
+average: short sequences survived too well and the fit read a decay that was too steep (Harmony's
+pair read +13 % in expectation, every sequence run exactly on the emulator: about 10 points from
+this, 3 from the 1q conversion below). With ψ uniform over a 2-design, an error channel Λ after any
+layer costs 1 − F_avg(Λ) to first order, wherever it sits.
 
 **Two-qubit gate infidelity** from a layer's: process (entanglement) infidelities add to first order,
 and average infidelity is r = d/(d+1)·e, so a one-qubit gate's r₁ counts (4/5)·(3/2)·r₁ = 1.2·r₁ in a
