@@ -228,3 +228,16 @@ def test_a_crashed_runner_is_resumed_from_its_last_recorded_iteration(
     with platform.db.read() as session:
         assert session.get(Workload, job_id).attempt >= 2  # a 1 s lease may change hands again under load
     assert abs(job["results"]["solution"]["minimum_value"] - H2_EXACT) < 0.05
+
+
+def test_circuits_the_loop_does_not_claim_itself_are_run_by_the_workers(api: Api) -> None:
+    """Without a worker pool of its own to claim with, the loop queues its circuits, the workers
+    claim and run them, and the loop waits for their completions and reads their results."""
+    runner: Any = api.platform.workload_runner  # type: ignore[attr-defined]
+    runner.pool = None
+    made = api.post("/v0.4/jobs", json=optimization("COBYLA", maxiter=6))
+    job = api.wait(made.json()["id"], timeout=60)
+    assert job["status"] == "completed", job
+    rows = progress(api, job["id"], all="true")
+    assert [r["iteration"] for r in rows] == list(range(1, 7))
+    assert len(children(api.platform, job["id"])) == 12
