@@ -196,9 +196,12 @@ class WorkerPool:
         *,
         claim_next: bool = True,
         collect: list[tuple[list[tuple[str, str]], list[Outcome]]] | None = None,
+        siblings_together: bool = False,
     ) -> list[Claimed]:
         """Run a claimed batch; returns the next batch if the last completion claimed one
-        (``claim_next``). ``collect`` receives each completion's finished jobs and outcomes."""
+        (``claim_next``). ``collect`` receives each completion's finished jobs and outcomes.
+        ``siblings_together``: long circuits of one parent go to the simulator in one call and
+        complete in one transaction (a workload evaluation needs them all before it goes on)."""
         if any(item.backend not in SIMULATED for item in claimed):
             claimed = self._hand_back_foreign(claimed)
             if not claimed:
@@ -206,6 +209,7 @@ class WorkerPool:
         small: list[Task] = []
         groups: list[list[Task]] = []
         broken: list[Outcome] = []
+        families: dict[str, list[Task]] = {}
         for item in claimed:
             try:
                 task = self._task(item)
@@ -216,6 +220,12 @@ class WorkerPool:
             # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
             if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
+            elif siblings_together and item.parent_id is not None:
+                family = families.get(item.parent_id)
+                if family is None:
+                    family = families[item.parent_id] = []
+                    groups.append(family)
+                family.append(task)
             else:
                 groups.append([task])
         if small:
@@ -409,15 +419,15 @@ class WorkerPool:
     def run_claimed(self, batch: CallerBatch) -> dict[str, Outcome]:
         """Run a batch from :meth:`claim_in` (committed) in this thread, on this pool's executor,
         leases renewed by its heartbeat and completed as a worker completes (no next claim: worker
-        threads claim what else is queued). Returns the outcomes whose completion applied, by job
-        id: a job canceled meanwhile has none."""
+        threads claim what else is queued; the long circuits of one parent in one simulator call).
+        Returns the outcomes whose completion applied, by job id: a job canceled meanwhile has none."""
         by_id = {c.execution_id: c for c in batch.claimed}
         collect: list[tuple[list[tuple[str, str]], list[Outcome]]] = []
         with self._running_lock:
             self._running.update(by_id)
         try:
             if by_id:
-                self._execute(batch.claimed, by_id, claim_next=False, collect=collect)
+                self._execute(batch.claimed, by_id, claim_next=False, collect=collect, siblings_together=True)
         finally:
             with self._running_lock:
                 self._running.difference_update(by_id)
