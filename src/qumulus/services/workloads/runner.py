@@ -135,6 +135,15 @@ class _Watch:
         if last or status != "completed":
             self.event.set()
 
+    def narrow(self, still: set[str]) -> None:
+        """Only ``still`` (what the loop's last look found unfinished) is waited for: circuits that
+        finished before the watch was set are not announced again. Nothing left: wake now."""
+        with self._lock:
+            self._pending &= still
+            empty = not self._pending
+        if empty:
+            self.event.set()
+
 
 @dataclass
 class _Claim:
@@ -595,6 +604,7 @@ class _Loop:
                             )
                 if not pending:
                     break
+                pending_watch.narrow(pending)
                 event.wait(LOOK_SECONDS)
                 event.clear()
         finally:
