@@ -459,7 +459,10 @@ class _Loop:
         return evaluation
 
     def _queue(self, iteration: int, circuits: list[Any]) -> tuple[list[str], Any]:
-        ids, batch = self._queue_in_transaction(iteration, circuits, self.runner.pool)
+        pool = self.runner.pool
+        if pool is not None and pool.backends is not None and self.job.backend not in pool.backends:
+            pool = None  # a backend this process's workers do not run (a driver-served one)
+        ids, batch = self._queue_in_transaction(iteration, circuits, pool)
         self._pending = None  # committed with them (kept for the end if that transaction failed)
         claimed = {c.job_id for c in batch.claimed} if batch is not None else set()
         waiting = sum(1 for i in ids if i not in claimed)
