@@ -7,9 +7,13 @@ the workload job, one ``ionq.circuit.v1`` circuit per measurement group, inserte
 executions in one transaction, so everything a circuit job gets applies to them: the fair-share
 queue, the budget hold (per evaluation, see :mod:`.submission`), the session's limits, the
 simulator processes or Ray (whatever executor the workers of that backend use), the ledger row
-and the settlement at completion, and cancellation. The runner waits for them (woken by the
-completion hub of its process, polling the database otherwise), computes the energy from their
-distributions and records a ``workload_progress`` row, committed with the next evaluation's circuits
+and the settlement at completion, and cancellation. Where the loop's process has a worker pool for
+the backend, that transaction ends with the pool's own fair-share claim and the loop runs what it
+claimed at once, in its thread, reading the distributions from the outcomes in hand
+(``WorkerPool.claim_in``/``run_claimed``: no worker wake-up, no claim transaction, no result
+read). What it did not claim, the workers run: the loop then waits (woken by the completion hub of
+its process when the last circuit is done, polling the database otherwise). It computes the energy
+from the distributions and records a ``workload_progress`` row, committed with the next evaluation's circuits
 (the optimizer's step in between takes microseconds; one transaction fewer per evaluation) or with
 the end of the loop.
 
