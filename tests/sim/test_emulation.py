@@ -279,3 +279,28 @@ def test_a_multi_circuit_estimate_pays_the_overhead_per_circuit() -> None:
     both = estimate_execution_seconds(data, CircuitBatch((bell(), bell()), multi=True), 100)
     assert both == pytest.approx(2 * one)
     assert one == pytest.approx(data["emulation"]["job_overhead"] + 100 * 1.19e-3, rel=0.05)
+
+
+def test_a_small_run_gives_the_same_shots_on_one_thread_or_many() -> None:
+    """A small density-matrix run goes on one Aer thread (more only cost their start-up): the
+    shots are the ones the same seed gives on any thread count, and the noise is still there."""
+    dev = device("qpu.aria-1")
+    single = emulate(bell(), dev, 2000, seed=11)
+    assert single.method == "aer-density-matrix"
+    assert np.array_equal(single.outcomes, emulate(bell(), dev, 2000, seed=11, threads=2).outcomes)
+    assert 0 < np.isin(single.outcomes, [1, 2]).mean() < 0.1  # a noisy Bell pair, not an ideal one
+
+
+def test_the_exact_engine_is_chosen_without_pricing_the_others_only_when_pricing_agrees() -> None:
+    """The shortcut past the error-pattern pricing picks the density matrix exactly when the full
+    pricing (``choose`` over every engine) does."""
+    from qumulus.sim.emulator import choose, engine_costs, plainly_exact, run_shape
+
+    for name, circuit in (("qpu.aria-1", bell()), ("qpu.forte-1", ghz(6)), ("qpu.forte-1", ghz(11))):
+        dev = device(name)
+        native = compile_native(circuit, dev.native_2q).circuit
+        for shots in (100, 100_000):
+            run = run_shape(native, dev, shots, None)
+            if plainly_exact(run[1]):
+                assert choose(engine_costs(native, dev, shots, None, run)[0]) == "aer-density-matrix"
+    assert plainly_exact(run_shape(compile_native(bell(), dev.native_2q).circuit, dev, 1000, None)[1])

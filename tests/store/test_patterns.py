@@ -39,6 +39,23 @@ def test_sql_pattern_matches_the_pure_rule(database_url: str, pattern: str) -> N
     assert found == {n for n in NAMES if pattern_matches(pattern, n)}
 
 
+def test_statements_cached_for_one_pattern_answer_for_their_own_pattern(database_url: str) -> None:
+    """The compiled statements are cached with the prefix in their key: one engine running the same
+    statement shape for every pattern in turn gets each pattern's own answer, twice over."""
+    engine = create_engine(database_url)
+    table = Table("pattern_probe_cached", MetaData(), Column("backend", String(50)))
+    try:
+        with engine.begin() as conn:
+            table.create(conn)
+            conn.execute(insert(table), [{"backend": n} for n in NAMES])
+            for pattern in PATTERNS * 2:
+                stmt = select(table.c.backend).where(backend_condition(table.c.backend, pattern))
+                assert set(conn.scalars(stmt)) == {n for n in NAMES if pattern_matches(pattern, n)}, pattern
+            table.drop(conn)
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_allocation_usage_reads_the_ledger_index(database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("the query plan below is SQLite's")

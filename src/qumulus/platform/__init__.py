@@ -171,6 +171,7 @@ class Platform(Context):
             slots=self.settings.workload_slots,
             lease_seconds=lease_seconds,
             on_finished=self._finished,
+            pool=self.workers,
         )
         self.workload_runner.start()
 

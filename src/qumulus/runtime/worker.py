@@ -189,8 +189,19 @@ class WorkerPool:
             self._lane.held = False
             self._long.release()
 
-    def _execute(self, claimed: list[Claimed], by_id: dict[str, Claimed]) -> list[Claimed]:
-        """Run a claimed batch; returns the next batch if the last completion claimed one."""
+    def _execute(
+        self,
+        claimed: list[Claimed],
+        by_id: dict[str, Claimed],
+        *,
+        claim_next: bool = True,
+        collect: list[tuple[list[tuple[str, str]], list[Outcome]]] | None = None,
+        siblings_together: bool = False,
+    ) -> list[Claimed]:
+        """Run a claimed batch; returns the next batch if the last completion claimed one
+        (``claim_next``). ``collect`` receives each completion's finished jobs and outcomes.
+        ``siblings_together``: long circuits of one parent go to the simulator in one call and
+        complete in one transaction (a workload evaluation needs them all before it goes on)."""
         if any(item.backend not in SIMULATED for item in claimed):
             claimed = self._hand_back_foreign(claimed)
             if not claimed:
@@ -198,6 +209,7 @@ class WorkerPool:
         small: list[Task] = []
         groups: list[list[Task]] = []
         broken: list[Outcome] = []
+        families: dict[str, list[Task]] = {}
         for item in claimed:
             try:
                 task = self._task(item)
@@ -208,26 +220,40 @@ class WorkerPool:
             # Emulated (noisy) runs take 0.1 s to minutes: never batched with tiny ideal jobs.
             if task.qubits <= SMALL_CIRCUIT_QUBITS and task.characterization is None:
                 small.append(task)
+            elif siblings_together and item.parent_id is not None:
+                family = families.get(item.parent_id)
+                if family is None:
+                    family = families[item.parent_id] = []
+                    groups.append(family)
+                family.append(task)
             else:
                 groups.append([task])
         if small:
             groups.insert(0, small)
         if broken:
-            ahead = self._complete(by_id, broken, claim_next=not groups)
+            ahead = self._complete(by_id, broken, claim_next=claim_next and not groups, collect=collect)
             if not groups:
                 return ahead
-        only_small = bool(small) and len(groups) == 1
+        # Other threads leave the next claim to this one only if it makes one (see _loop).
+        only_small = bool(small) and len(groups) == 1 and claim_next
         if only_small:
             with self._running_lock:
                 self._small_active += 1
         try:
-            return self._run_groups(groups, by_id)
+            return self._run_groups(groups, by_id, claim_next=claim_next, collect=collect)
         finally:
             if only_small:
                 with self._running_lock:
                     self._small_active -= 1
 
-    def _run_groups(self, groups: list[list[Task]], by_id: dict[str, Claimed]) -> list[Claimed]:
+    def _run_groups(
+        self,
+        groups: list[list[Task]],
+        by_id: dict[str, Claimed],
+        *,
+        claim_next: bool = True,
+        collect: list[tuple[list[tuple[str, str]], list[Outcome]]] | None = None,
+    ) -> list[Claimed]:
         ahead: list[Claimed] = []
         for n, tasks in enumerate(groups):
             last = n == len(groups) - 1
@@ -235,7 +261,8 @@ class WorkerPool:
                 break  # shutting down: what is left stays claimed and is requeued at the next start
             outcomes = self._run_isolated(tasks, by_id)
             if outcomes:
-                ahead = self._complete(by_id, outcomes, claim_next=last and not self._stop.is_set())
+                next_claim = claim_next and last and not self._stop.is_set()
+                ahead = self._complete(by_id, outcomes, claim_next=next_claim, collect=collect)
         return ahead
 
     def _run_isolated(self, tasks: list[Task], by_id: dict[str, Claimed]) -> list[Outcome]:
@@ -306,7 +333,12 @@ class WorkerPool:
         )
 
     def _complete(
-        self, by_id: dict[str, Claimed], outcomes: list[Outcome], *, claim_next: bool = False
+        self,
+        by_id: dict[str, Claimed],
+        outcomes: list[Outcome],
+        *,
+        claim_next: bool = False,
+        collect: list[tuple[list[tuple[str, str]], list[Outcome]]] | None = None,
     ) -> list[Claimed]:
         ahead: list[Claimed] = []
         with self.db.begin(durable=False) as conn:  # Core: no ORM session on the hot path
@@ -321,6 +353,8 @@ class WorkerPool:
             )
             if claim_next:
                 ahead = self._claim_in(conn)
+        if collect is not None:
+            collect.append((finished, outcomes))
         if finished and self.on_finished is not None:
             self.on_finished(finished)
         return ahead
@@ -350,6 +384,62 @@ class WorkerPool:
         if failed:
             self._complete(by_id, failed)
         self.waker.notify()
+
+    # claimed by a caller, run in the caller's thread ----------------------------------------------
+
+    def claim_in(self, conn: Connection, limit: int) -> CallerBatch:
+        """Claim up to ``limit`` executions in the caller's write transaction, for the caller to run
+        with :meth:`run_claimed` as soon as it commits.
+
+        For the workload runner, which has just queued an evaluation's circuits in that transaction:
+        they start at once instead of after a worker thread wakes and claims them in a transaction of
+        its own. It is this pool's claim (its owner, backends, leases and fair-share order, so what
+        is claimed may be other work queued ahead of them), and long work only while a long lane is
+        free (held until :meth:`run_claimed` ends, as a worker thread holds one)."""
+        lane = self._long.acquire(blocking=False)
+        try:
+            claimed = queue.claim(
+                conn,
+                owner=self.owner,
+                backends=self.backends,
+                limit=limit,
+                lease_seconds=self.lease_seconds,
+                postgres=self.db.is_postgres,
+                short_only=not lane,
+            )
+        except BaseException:
+            if lane:
+                self._long.release()
+            raise
+        if lane and not any(_is_long(item) for item in claimed):
+            self._long.release()
+            lane = False
+        return CallerBatch(claimed, self._long if lane else None)
+
+    def run_claimed(self, batch: CallerBatch) -> dict[str, Outcome]:
+        """Run a batch from :meth:`claim_in` (committed) in this thread, on this pool's executor,
+        leases renewed by its heartbeat and completed as a worker completes (no next claim: worker
+        threads claim what else is queued; the long circuits of one parent in one simulator call).
+        Returns the outcomes whose completion applied, by job id: a job canceled meanwhile has none."""
+        by_id = {c.execution_id: c for c in batch.claimed}
+        collect: list[tuple[list[tuple[str, str]], list[Outcome]]] = []
+        with self._running_lock:
+            self._running.update(by_id)
+        try:
+            if by_id:
+                self._execute(batch.claimed, by_id, claim_next=False, collect=collect, siblings_together=True)
+        finally:
+            with self._running_lock:
+                self._running.difference_update(by_id)
+            batch.release()
+        done: dict[str, Outcome] = {}
+        for finished, outcomes in collect:
+            final = {job_id for job_id, _ in finished}
+            for outcome in outcomes:
+                item = by_id.get(outcome.execution_id)
+                if item is not None and item.job_id in final:
+                    done[item.job_id] = outcome
+        return done
 
     def check_leases(self) -> None:
         """Look at once for running work whose lease is gone (a cancel, say) and stop it."""
@@ -382,6 +472,20 @@ class WorkerPool:
                     self.executor.abort(lost)
             except Exception:
                 log.exception("heartbeat failed")
+
+
+class CallerBatch:
+    """Executions claimed by :meth:`WorkerPool.claim_in`, and the long lane held for them, if any."""
+
+    def __init__(self, claimed: list[Claimed], lane: threading.BoundedSemaphore | None) -> None:
+        self.claimed = claimed
+        self._lane = lane
+
+    def release(self) -> None:
+        """Give the long lane back (once): after the run, or when the claim's transaction failed."""
+        lane, self._lane = self._lane, None
+        if lane is not None:
+            lane.release()
 
 
 def _is_long(item: Claimed) -> bool:

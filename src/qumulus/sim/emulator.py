@@ -76,6 +76,9 @@ PROGRAM_ENGINE = "noisy-trajectories"
 PREDICTION_SEED = 12
 #: The engine family name recorded on results (the exact engine is ``Emulation.method``).
 ENGINE_NAME = "emulator"
+#: Aer's ``statevector_parallel_threshold``: fewer (state-vector-equivalent) qubits are updated
+#: on one thread; a density matrix of ``n`` qubits counts as ``2n``.
+AER_PARALLEL_THRESHOLD = 14
 #: Trajectory-budget mode plans a run to fill this share of the limit (headroom for the cost model's
 #: error and for a loaded machine).
 BUDGET_SHARE = 0.6
@@ -134,21 +137,14 @@ def _variants(shots: int, debias: bool) -> list[int]:
     return [shots // count + (1 if v < shots % count else 0) for v in range(count)]
 
 
-def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Sequence[int] | None = None
-                 ) -> tuple[dict[str, float], int]:  # fmt: skip
-    """Predicted seconds of each available engine for one compiled run, and its pattern count."""
+def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Sequence[int] | None = None,
+                 run: tuple[Any, cost.RunShape] | None = None) -> tuple[dict[str, float], int]:  # fmt: skip
+    """Predicted seconds of each available engine for one compiled run, and its pattern count
+    (``run``: the run's :func:`run_shape`, when already built)."""
     from qumulus.sim.error_patterns import sample_patterns, work_plan
-    from qumulus.sim.pauli_noise import build_program
     from qumulus.sim.stim_noisy import is_clifford
 
-    program = build_program(native, device, layout)
-    shape = cost.RunShape(
-        qubits=native.qubits,
-        gates=program.depth,
-        locations=len(program.locations),
-        shots=shots,
-        expected_errors=program.expected_errors(),
-    )
+    program, shape = run or run_shape(native, device, shots, layout)
     have = available_noisy_engines()
     costs: dict[str, float] = {}
     patterns = 0
@@ -169,6 +165,29 @@ def engine_costs(native: Circuit, device: DeviceModel, shots: int, layout: Seque
         costs["aer-density-matrix"] = cost.density_matrix_seconds(shape)
     costs["aer-trajectories"] = cost.aer_trajectories_seconds(shape)
     return costs, patterns
+
+
+def plainly_exact(shape: cost.RunShape) -> bool:
+    """Whether :func:`choose` picks ``aer-density-matrix`` whatever the other engines cost: it is
+    predicted within :data:`EXACT_PREFERENCE_SECONDS` of zero (and no engine is pinned). Then
+    they need no pricing, which samples every shot's error pattern (2 of the 5 ms a 2-qubit
+    circuit's emulation takes)."""
+    return (
+        not os.environ.get(ENGINE_ENV)
+        and shape.qubits <= DENSITY_MATRIX_MAX_QUBITS
+        and cost.density_matrix_seconds(shape) <= EXACT_PREFERENCE_SECONDS
+    )
+
+
+def run_shape(native: Circuit, device: DeviceModel, shots: int, layout: Sequence[int] | None
+              ) -> tuple[Any, cost.RunShape]:  # fmt: skip
+    """The run's Pauli program (its noise locations) and the shape the cost model prices."""
+    from qumulus.sim.pauli_noise import build_program
+
+    program = build_program(native, device, layout)
+    shape = cost.RunShape(qubits=native.qubits, gates=program.depth, locations=len(program.locations),
+                          shots=shots, expected_errors=program.expected_errors())  # fmt: skip
+    return program, shape
 
 
 def choose(costs: dict[str, float]) -> str:
@@ -425,8 +444,12 @@ def emulate(
         natives.append(native)
         costs: dict[str, float] | None = None
         if chosen is None:
-            costs = engine_costs(native, device, size, layout)[0]
-            chosen = choose(costs)
+            run = run_shape(native, device, size, layout)
+            if plainly_exact(run[1]):
+                chosen = "aer-density-matrix"
+            else:
+                costs = engine_costs(native, device, size, layout, run)[0]
+                chosen = choose(costs)
         if max_seconds and trajectories is None and chosen in BUDGET_ENGINES:
             costs = costs or engine_costs(native, device, size, layout)[0]
             share = max_seconds / len(sizes)
@@ -679,6 +702,11 @@ def _sample(qc: Any, readout: Any, shots: int, seed: int, method: str, threads: 
 
     from qumulus.sim._common import default_threads
 
+    if threads is None and method == "density_matrix" and 2 * qc.num_qubits < AER_PARALLEL_THRESHOLD:
+        # A state this small is below Aer's threshold for parallel updates and its shots are
+        # sampled from one final state, so more threads add nothing but their start-up: a 2-qubit
+        # run took 23 ms with 2 threads and 13 ms with 1 (busy 2-core box). Same seed, same shots.
+        threads = 1
     backend = AerSimulator(
         method=method,
         noise_model=readout,
@@ -688,8 +716,10 @@ def _sample(qc: Any, readout: Any, shots: int, seed: int, method: str, threads: 
     result = backend.run(qc, shots=shots, memory=True).result()
     if not result.success:
         raise RuntimeError(f"qiskit-aer failed: {result.status}")
-    memory = result.get_memory(0)
-    return np.fromiter((int(bits.replace(" ", ""), 2) for bits in memory), dtype=np.uint64, count=len(memory))
+    # Aer's raw per-shot memory is the classical register's value in hex: read it as is
+    # (``Result.get_memory`` first formats each shot as a padded bit string, ~2 ms per 1000 shots).
+    memory = result.results[0].data.memory
+    return np.fromiter((int(value, 16) for value in memory), dtype=np.uint64, count=len(memory))
 
 
 # aggregation -------------------------------------------------------------------------------------

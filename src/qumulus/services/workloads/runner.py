@@ -7,9 +7,13 @@ the workload job, one ``ionq.circuit.v1`` circuit per measurement group, inserte
 executions in one transaction, so everything a circuit job gets applies to them: the fair-share
 queue, the budget hold (per evaluation, see :mod:`.submission`), the session's limits, the
 simulator processes or Ray (whatever executor the workers of that backend use), the ledger row
-and the settlement at completion, and cancellation. The runner waits for them (woken by the
-completion hub of its process, polling the database otherwise), computes the energy from their
-distributions and records a ``workload_progress`` row, committed with the next evaluation's circuits
+and the settlement at completion, and cancellation. Where the loop's process has a worker pool for
+the backend, that transaction ends with the pool's own fair-share claim and the loop runs what it
+claimed at once, in its thread, reading the distributions from the outcomes in hand
+(``WorkerPool.claim_in``/``run_claimed``: no worker wake-up, no claim transaction, no result
+read). What it did not claim, the workers run: the loop then waits (woken by the completion hub of
+its process when the last circuit is done, polling the database otherwise). It computes the energy
+from the distributions and records a ``workload_progress`` row, committed with the next evaluation's circuits
 (the optimizer's step in between takes microseconds; one transaction fewer per evaluation) or with
 the end of the loop.
 
@@ -118,6 +122,33 @@ class _Failed(Exception):
         self.message = message
 
 
+class _Watch:
+    """An evaluation's circuits being waited for: the loop is woken when the last one finishes (or
+    one fails), not at every circuit (a woken loop reads the database, on a CPU the next circuit's
+    completion needs)."""
+
+    def __init__(self, child_ids: list[str]) -> None:
+        self.event = threading.Event()
+        self._pending = set(child_ids)
+        self._lock = threading.Lock()
+
+    def finished(self, job_id: str, status: str) -> None:
+        with self._lock:
+            self._pending.discard(job_id)
+            last = not self._pending
+        if last or status != "completed":
+            self.event.set()
+
+    def narrow(self, still: set[str]) -> None:
+        """Only ``still`` (what the loop's last look found unfinished) is waited for: circuits that
+        finished before the watch was set are not announced again. Nothing left: wake now."""
+        with self._lock:
+            self._pending &= still
+            empty = not self._pending
+        if empty:
+            self.event.set()
+
+
 @dataclass
 class _Claim:
     job_id: str
@@ -137,8 +168,13 @@ class WorkloadRunner:
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.5,
         on_finished: Callable[[list[tuple[str, str]]], None] | None = None,
+        pool: Any | None = None,
     ) -> None:
         self.ctx = ctx
+        #: The worker pool of this process (``runtime.worker.WorkerPool``), if it has one: an
+        #: evaluation's circuits are claimed from the queue in the transaction that queues them and
+        #: run at once by the loop's thread on that pool (see ``_Loop._queue_in_transaction``).
+        self.pool = pool
         self.owner = owner
         self.backends = list(backends) if backends is not None else None
         self.slots = slots
@@ -150,7 +186,7 @@ class WorkloadRunner:
         self.crash = threading.Event()
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-        self._watch: dict[str, threading.Event] = {}
+        self._watch: dict[str, _Watch] = {}
         self._dispatcher: threading.Thread | None = None
         ctx.completions.listen(self._finished)
 
@@ -183,10 +219,10 @@ class WorkloadRunner:
     def _finished(self, done: list[tuple[str, str]]) -> None:
         if not self._watch:
             return
-        for job_id, _ in done:
-            event = self._watch.get(job_id)
-            if event is not None:
-                event.set()
+        for job_id, status in done:
+            watch = self._watch.get(job_id)
+            if watch is not None:
+                watch.finished(job_id, status)
 
     # -- claiming --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
@@ -268,6 +304,8 @@ class _Loop:
         self.claim = claim
         self.job_id = claim.job_id
         self._renewed = time.monotonic()
+        #: What the loop claimed in its transaction, until that transaction has committed.
+        self._claiming: Any = None
         #: The last evaluation's progress row, written by the next transaction (see evaluate).
         self._pending: tuple[int, list[float], Evaluation, str | None] | None = None
 
@@ -406,8 +444,10 @@ class _Loop:
         if iteration > MAX_EVALUATIONS:
             raise optimizers.Stop()
         circuits = self.function.circuits(params, native_2q=self.native_2q)
-        child_ids = self._queue(iteration, circuits) if circuits else []
-        distributions = self._wait(child_ids) if child_ids else []
+        child_ids, batch = self._queue(iteration, circuits) if circuits else ([], None)
+        distributions = self._run(batch, child_ids) if batch is not None else None
+        if distributions is None:
+            distributions = self._wait(child_ids) if child_ids else []
         evaluation = self.function.evaluate(distributions, self.job.shots)
         # Written with the next evaluation's circuits (or the end), one transaction fewer per
         # evaluation: the optimizer's step in between takes microseconds.
@@ -422,15 +462,54 @@ class _Loop:
         self.count = iteration
         return evaluation
 
-    def _queue(self, iteration: int, circuits: list[Any]) -> list[str]:
-        ids = self._queue_in_transaction(iteration, circuits)
+    def _queue(self, iteration: int, circuits: list[Any]) -> tuple[list[str], Any]:
+        pool = self.runner.pool
+        if pool is not None and pool.backends is not None and self.job.backend not in pool.backends:
+            pool = None  # a backend this process's workers do not run (a driver-served one)
+        ids, batch = self._queue_in_transaction(iteration, circuits, pool)
         self._pending = None  # committed with them (kept for the end if that transaction failed)
-        return ids
+        claimed = {c.job_id for c in batch.claimed} if batch is not None else set()
+        waiting = sum(1 for i in ids if i not in claimed)
+        if waiting:
+            self.ctx.waker.notify(waiting)  # what the loop did not claim is for the workers
+        if batch is not None and not batch.claimed:
+            batch.release()
+            batch = None
+        return ids, batch
 
-    def _queue_in_transaction(self, iteration: int, circuits: list[Any]) -> list[str]:
+    def _run(self, batch: Any, child_ids: list[str]) -> list[dict[int, float]] | None:
+        """Run what the loop claimed with its circuits, in this thread; their distributions, read
+        from the outcomes in hand, when every circuit completed so. ``None``: wait for them (some
+        were not among the claimed, or failed, or were canceled, or the run broke)."""
+        try:
+            done = self.runner.pool.run_claimed(batch)
+        except Exception:  # the claimed executions are reaped and retried; the loop waits for them
+            log.exception("workload %s: running its circuits failed", self.job_id)
+            return None
+        out = []
+        for child in child_ids:
+            outcome = done.get(child)
+            if outcome is None or not outcome.ok or outcome.values is None or outcome.indices is None:
+                return None
+            out.append({int(i): float(p) for i, p in zip(outcome.indices, outcome.values, strict=True)})
+        return out
+
+    def _queue_in_transaction(self, iteration: int, circuits: list[Any], pool: Any) -> tuple[list[str], Any]:
         """Insert the evaluation's circuit jobs and executions (with their budget hold) in one
-        transaction; reuse them if a runner before this one already queued them."""
+        transaction, and claim them there for this loop to run (with this process's worker pool,
+        if it has one); reuse them if a runner before this one already queued them."""
         first = (iteration - 1) * self.groups
+        try:
+            return self._insert(iteration, circuits, pool, first)
+        except BaseException:
+            if self._claiming is not None:  # claimed in a transaction that did not commit
+                self._claiming.release()
+            raise
+        finally:
+            self._claiming = None
+
+    def _insert(self, iteration: int, circuits: list[Any], pool: Any, first: int) -> tuple[list[str], Any]:
+        batch: Any = None  # what pool.claim_in claims (runtime.worker.CallerBatch)
         with self.ctx.db.begin(durable=False) as conn:
             self._fence(conn)
             self._flush(conn)
@@ -441,7 +520,7 @@ class _Loop:
                 _EXISTING, {"p_id": self.job_id, "lo": first, "hi": first + self.groups}
             ).all()
             if len(existing) == self.groups and all(r.status not in ("failed", "canceled") for r in existing):
-                return [r.id for r in existing]
+                return [r.id for r in existing], None
             if self.job.session_id is not None:
                 from qumulus.services.jobs.sessions import admit
 
@@ -449,9 +528,9 @@ class _Loop:
                     admit(conn, self.principal, self.job.session_id, self.job.backend)
                 except QumulusError as exc:
                     raise _Failed("SystemCancel", f"evaluation {iteration}: {exc}") from None
-            batch = CircuitBatch(tuple(circuits), multi=True)
+            planned = CircuitBatch(tuple(circuits), multi=True)
             try:
-                charge = charging.plan(conn, self.principal, self.backend, batch, self.job.shots,
+                charge = charging.plan(conn, self.principal, self.backend, planned, self.job.shots,
                                        emulated=self.emulated, cache=self.ctx.admission)  # fmt: skip
                 hold = charging.apply(conn, self.principal, charge)
             except QumulusError as exc:
@@ -493,15 +572,17 @@ class _Loop:
                   "organization_id": self.principal.organization_id, "state": "queued", "created_at": now}
                  for r in rows],
             )  # fmt: skip
-        self.ctx.waker.notify(len(rows))
-        return [r["id"] for r in rows]
+            if pool is not None:
+                batch = self._claiming = pool.claim_in(conn, len(rows))
+        return [r["id"] for r in rows], batch
 
     def _wait(self, child_ids: list[str]) -> list[dict[int, float]]:
         """Wait for the circuits; their distributions in order. Cancel is seen within a look."""
-        event = threading.Event()
+        pending_watch = _Watch(child_ids)
+        event = pending_watch.event
         watch = self.runner._watch
         for child in child_ids:
-            watch[child] = event
+            watch[child] = pending_watch
         try:
             pending = set(child_ids)
             statuses: dict[str, str] = {}
@@ -530,6 +611,7 @@ class _Loop:
                             )
                 if not pending:
                     break
+                pending_watch.narrow(pending)
                 event.wait(LOOK_SECONDS)
                 event.clear()
         finally:

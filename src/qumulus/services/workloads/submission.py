@@ -21,6 +21,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +43,7 @@ from qumulus.services.jobs.submission import (
     _max_qubits,
     backend_row,
 )
-from qumulus.store.models import Budget, Job, Workload, new_id
+from qumulus.store.models import Backend, Budget, Job, Workload, new_id
 from qumulus.timeutil import utcnow
 from qumulus.workloads import OptimizationSpec, QuantumFunctionSpec, parse
 
@@ -73,16 +74,29 @@ def first_params(spec: QuantumFunctionSpec | OptimizationSpec) -> list[float]:
     return spec.params if isinstance(spec, QuantumFunctionSpec) else spec.initial_params
 
 
-def submit_workload(platform: Context, principal: Principal, spec: JobSpec) -> JobView:
-    """Validate, admit and insert the workload job and its ``workloads`` row in one transaction."""
+@dataclass(frozen=True)
+class Admitted:
+    """A workload request validated as its submission validates it, with what its hold is made of:
+    the first evaluation's circuits (one per measurement group)."""
+
+    parsed: QuantumFunctionSpec | OptimizationSpec
+    backend: Backend
+    noise: dict[str, Any] | None
+    batch: CircuitBatch
+    emulated: str | None
+
+
+def validate_workload(platform: Context, principal: Principal, spec: JobSpec) -> Admitted:
+    """Role, input (parsed), backend, shots, noise, width and preflight of the first evaluation's
+    circuits: everything a submission checks about the request itself (``POST /jobs/estimate``
+    runs exactly this too)."""
     principal.require(Action.JOB_SUBMIT)
     assert spec.job_type is not None
     parsed = parse_workload(spec.job_type, spec.input)
     if spec.dry_run:
         raise InvalidRequest("dry_run: a workload job cannot be a dry run", field="dry_run")
     backend = backend_row(platform, resolve_backend_name(spec.backend))
-    settings = platform.settings
-    limits.check_shots(spec.shots, settings.max_shots)
+    limits.check_shots(spec.shots, platform.settings.max_shots)
     noise = _check_noise(spec.noise, backend)
     function = parsed.function
     widest = _max_qubits(platform, backend, noise)
@@ -96,6 +110,31 @@ def submit_workload(platform: Context, principal: Principal, spec: JobSpec) -> J
     emulated = emulation_target(backend.name, noise)
     if circuits:
         preflight.check(batch, backend, emulated, multi=True)
+    return Admitted(parsed, backend, noise, batch, emulated)
+
+
+def evaluations_bound(parsed: QuantumFunctionSpec | OptimizationSpec) -> int:
+    """How many evaluations a workload is priced at by ``/jobs/estimate``: one for a quantum
+    function; for an optimization ``maxiter`` (COBYLA's bound on its evaluations), twice that for
+    SPSA (two per iteration), never more than the runner's cap. Methods that take several
+    evaluations per iteration (finite-difference gradients: ``n + 1`` or more) can use more."""
+    from qumulus.services.workloads.runner import MAX_EVALUATIONS
+
+    if isinstance(parsed, QuantumFunctionSpec):
+        return 1
+    per_iteration = 2 if parsed.method == "SPSA" else 1
+    return min(MAX_EVALUATIONS, per_iteration * parsed.maxiter)
+
+
+def submit_workload(platform: Context, principal: Principal, spec: JobSpec) -> JobView:
+    """Validate, admit and insert the workload job and its ``workloads`` row in one transaction."""
+    admitted = validate_workload(platform, principal, spec)
+    parsed, backend, noise, batch, emulated = (
+        admitted.parsed, admitted.backend, admitted.noise, admitted.batch, admitted.emulated,
+    )  # fmt: skip
+    settings = platform.settings
+    function = parsed.function
+    circuits = list(batch.circuits)
     if spec.idempotency_key:
         existing = _by_idempotency_key(platform, principal, spec)
         if existing is not None:
