@@ -18,6 +18,11 @@ Options (``[backend.options]``):
 
 The credential is the site's own key for the provider (``Authorization: apiKey …``).
 
+Jobs travel as stored: gate lists, or an OpenQASM 3 program as its text (``ionq.qasm3.v1``, which
+IonQ's API takes). With the results come the job's artifacts, by format: those listed by id in
+``results`` (an OpenQASM job's ``ionq.result.shots.json.v2`` registers) and the compiled circuits in
+``output.compilation`` (``ionq.native.v1``); the broker keeps and serves them (docs/drivers.md).
+
 How it fails: 429 (with its ``Retry-After``), 5xx, timeouts and connection errors are
 :class:`~qumulus.drivers.base.Transient` (the caller retries with backoff and loses nothing); any other
 4xx on a submission is :class:`~qumulus.drivers.base.Rejected` (the job fails with the provider's
