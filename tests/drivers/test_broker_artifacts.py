@@ -137,6 +137,34 @@ def test_a_gate_list_qpu_jobs_compiled_circuit_is_the_upstreams(cluster: Cluster
     assert SHOTS_V2 not in cluster.broker.api("GET", f"/jobs/{job.job_id()}")["results"]
 
 
+def test_a_multi_circuit_job_serves_its_childrens_upstream_compilations_in_order(
+    cluster: Cluster, qpu: Any
+) -> None:
+    one, two = QuantumCircuit(2, 2, name="one"), QuantumCircuit(3, 3, name="two")
+    one.h(0)
+    one.cx(0, 1)
+    one.measure([0, 1], [0, 1])
+    two.x(2)
+    two.cx(2, 0)
+    two.cx(0, 1)
+    two.measure([0, 1, 2], [0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        job = qpu.run([one, two], shots=100)
+        job.result(wait=0.05, timeout=180)
+        natives = job.compiled_circuit("native")
+    parent = cluster.broker.api("GET", f"/jobs/{job.job_id()}")
+    theirs = [
+        upstream_artifact(cluster, str(provider_id), NATIVE)
+        for _, provider_id in cluster.provider_jobs(job.job_id())  # one upstream job per circuit
+    ]
+    assert len(parent["child_job_ids"]) == 2 and natives == theirs
+    # circuit order: one entangling (MS) gate per CNOT
+    assert [sum(g["gate"] == "ms" for g in n["circuit"]) for n in natives] == [1, 2]
+    for child_id, native in zip(parent["child_job_ids"], theirs, strict=True):
+        assert cluster.broker.api("GET", f"/jobs/{child_id}/artifacts/native") == native
+
+
 def test_a_dry_run_is_compiled_by_the_broker_and_reaches_no_upstream(cluster: Cluster, qpu: Any) -> None:
     before = cluster.upstream.api("GET", "/jobs", params={"limit": 1})["jobs"][0]["id"]
     with warnings.catch_warnings():
