@@ -77,3 +77,21 @@ def test_polls_that_time_out_or_are_dropped_are_retried_until_the_result_arrives
     )
     assert kinds == ["502", "timed out", "timed out", "unreachable", "unreachable"]
     driver.close()
+
+
+def test_an_artifact_the_provider_no_longer_has_does_not_hold_the_completion(
+    upstream, proxy: FaultProxy
+) -> None:  # type: ignore[no-untyped-def]
+    """The upstream lists its compilation but answers 404 for it: the job completes with its
+    results, without that artifact (an artifact is not worth a job that never finishes)."""
+    proxy.add(Rule("GET", ONE_JOB + r"/artifacts/native", "status", count=100, status=404))
+    driver = ionq_driver(proxy.url, upstream.key)  # qpu.aria-1: it publishes a compilation
+    retry = Observed()
+    provider_id = submit_once(
+        driver, job(), known_id=None, record=lambda _: None, retry=retry, earlier_attempts=False
+    )
+    state = follow(driver, provider_id or "", retry=retry, schedule=FAST)
+    assert state is not None and state.status == "completed" and state.results
+    assert state.artifacts == {} and retry.seen == []
+    assert any("/artifacts/native" in path for _, path, _ in proxy.log)  # it was asked for, and skipped
+    driver.close()

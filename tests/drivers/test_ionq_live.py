@@ -51,6 +51,15 @@ def test_a_bell_job_on_the_upstream_qpu_comes_back_with_its_results_usage_and_co
     assert sum(result.probabilities.values()) == pytest.approx(1.0)
     assert result.probabilities.get(0, 0) + result.probabilities.get(3, 0) > 0.8  # a (noisy) Bell pair
     assert driver.pushes  # the upstream's Server-Sent Events were used, not given up on
+    # The upstream compiled it (an emulated QPU job): its output.compilation artifact came with it.
+    descriptor = recorded_there["output"]["compilation"]["compiled_circuits"]["ionq.native.v1"]
+    compiled = httpx.get(
+        f"{upstream.v04}/jobs/{provider_id}/artifacts/{descriptor['id']}",
+        headers={"Authorization": f"apiKey {upstream.key}"},
+        timeout=30,
+    ).json()
+    assert set(state.artifacts) == {"ionq.native.v1"} and state.artifacts["ionq.native.v1"] == compiled
+    assert {g["gate"] for g in compiled["circuit"]} <= {"gpi", "gpi2", "ms"}
     driver.close()
 
 

@@ -127,3 +127,13 @@ def test_refusals_become_failures_with_ionq_codes() -> None:
     assert wire.http_failure(422, {"message": "input.circuit[0].gate: unknown"}, "").code == "InvalidInput"
     assert wire.http_failure(402, {"message": "budget"}, "").code == "QuotaExhaustedError"
     assert "credentials" in wire.http_failure(401, None, "Invalid key").message
+
+
+def test_a_providers_artifact_formats_map_to_local_artifact_ids() -> None:
+    from qumulus.wire.jobs import local_artifact_id
+
+    assert local_artifact_id("ionq.native.v1") == "native"  # the ids local jobs serve them under
+    assert local_artifact_id("ionq.result.shots.json.v2") == "shots"
+    assert local_artifact_id("ionq.result.probabilities.json.v1") == "ionq.result.probabilities.json.v1"
+    for odd in ("native", "shots", "../x", "a/b", "", "x" * 200):  # a local id's name, or not a URL segment
+        assert local_artifact_id(odd) is None

@@ -22,6 +22,11 @@ def test_a_completed_job_keeps_the_providers_results_usage_and_cost() -> None:
     assert out.ok and out.qubits == 2 and out.indices == [0, 3] and out.values == [0.48, 0.52]
     assert out.shots == [0, 3, 3] and out.seconds == 0.62 and out.cost == Decimal("0.31")
     assert settle(DONE, "contract").cost is None  # the local contract prices the reported usage
+    native = {"qubits": 2, "circuit": [{"gate": "ms", "targets": [0, 1]}]}
+    kept = settle(
+        JobState("completed", results=DONE.results, artifacts={"ionq.native.v1": native}), "upstream"
+    )
+    assert kept.artifacts == {"ionq.native.v1": native}  # the local job keeps and serves them
     assert settle(JobState("completed", results=DONE.results, usage_seconds=1.0), "upstream").cost is None
 
 

@@ -45,8 +45,10 @@ DeviceState = Literal["operational", "degraded", "partial_outage", "major_outage
 class ProviderJob:
     """What is handed to a provider: one local job (or one circuit of it), already admitted.
 
-    ``input`` is the job's ``input`` in IonQ's v1 shape (``circuit`` or ``circuits``), as Qumulus
-    validated and stored it; ``type`` says which (``ionq.circuit.v1``, ``ionq.multi-circuit.v1``).
+    ``input`` is the job's ``input`` in IonQ's v1 shape (``circuit`` or ``circuits``; for an OpenQASM
+    3 program ``data``, the program text as submitted, and ``qubits``), as Qumulus validated and
+    stored it; ``type`` says which (``ionq.circuit.v1``, ``ionq.multi-circuit.v1``,
+    ``ionq.qasm3.v1`` — the last only for a driver that lists it in ``Driver.job_types``).
     ``token`` is stable across attempts of one local execution: pass it to the provider as an
     idempotency key where it has one.
     """
@@ -102,7 +104,9 @@ class JobState:
     cost: Decimal | None = None
     currency: str | None = None
     failure: Failure | None = None
-    #: Provider artifacts fetched with the results (compiled circuits, register shots), by id.
+    #: Provider artifacts fetched with the results, by format (``ionq.native.v1``: the compiled
+    #: circuit; ``ionq.result.shots.json.v2``: an OpenQASM job's per-shot registers), each the
+    #: artifact's JSON body. The local job keeps them and serves them under its own ids.
     artifacts: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -190,6 +194,12 @@ class Driver(abc.ABC):
     #: time (the provider honours it as an idempotency key). Without it a worker that dies between
     #: the provider accepting a job and Qumulus recording its id may submit it once more.
     idempotent_submit: bool = False
+
+    #: The job types the driver can hand to its provider (``ProviderJob.type``): Qumulus refuses
+    #: any other type for the backend at submission (400), before it is stored or charged. Gate
+    #: lists by default; a driver whose provider takes OpenQASM 3 text adds ``ionq.qasm3.v1``
+    #: (then ``input`` is ``{"data": program, "qubits": n}``).
+    job_types: frozenset[str] = frozenset({"ionq.circuit.v1", "ionq.multi-circuit.v1"})
 
     def __init__(self, config: DriverConfig) -> None:
         self.config = config

@@ -18,6 +18,11 @@ Options (``[backend.options]``):
 
 The credential is the site's own key for the provider (``Authorization: apiKey …``).
 
+Jobs travel as stored: gate lists, or an OpenQASM 3 program as its text (``ionq.qasm3.v1``, which
+IonQ's API takes). With the results come the job's artifacts, by format: those listed by id in
+``results`` (an OpenQASM job's ``ionq.result.shots.json.v2`` registers) and the compiled circuits in
+``output.compilation`` (``ionq.native.v1``); the broker keeps and serves them (docs/drivers.md).
+
 How it fails: 429 (with its ``Retry-After``), 5xx, timeouts and connection errors are
 :class:`~qumulus.drivers.base.Transient` (the caller retries with backoff and loses nothing); any other
 4xx on a submission is :class:`~qumulus.drivers.base.Rejected` (the job fails with the provider's
@@ -80,6 +85,9 @@ class IonQOptions(BaseModel):
 
 class IonQDriver(Driver):
     """One backend of an IonQ-compatible API, reached with the site's key."""
+
+    #: IonQ's API takes OpenQASM 3 programs as text (``ionq.qasm3.v1``): they travel as submitted.
+    job_types = frozenset({"ionq.circuit.v1", "ionq.multi-circuit.v1", "ionq.qasm3.v1"})
 
     def __init__(self, config: DriverConfig) -> None:
         super().__init__(config)
@@ -271,14 +279,32 @@ class IonQDriver(Driver):
         return self._json("GET", self._resolve(url, str(body.get("id"))))
 
     def _artifacts(self, body: Mapping[str, Any], links: Mapping[str, Any]) -> dict[str, Any]:
-        """Artifact descriptors (``{"<format>": {"id": …}}``, IonQ's newer result form) fetched by id."""
+        """The job's artifacts by format, fetched by id (``GET /jobs/{id}/artifacts/{artifact id}``):
+        the descriptors listed in ``results`` (``{"<format>": {"id": …}}``, IonQ's newer result form;
+        entries with a ``url`` are results, read above) and the compiled circuits under
+        ``output.compilation.compiled_circuits``. One the provider lists but no longer has (404) or
+        serves as something other than JSON is left out: it must not hold the job's completion."""
+        entries: list[tuple[str, Mapping[str, Any]]] = [
+            (str(name), entry)
+            for name, entry in links.items()
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str) and "url" not in entry
+        ]
+        output = body.get("output")
+        compilation = output.get("compilation") if isinstance(output, Mapping) else None
+        compiled = compilation.get("compiled_circuits") if isinstance(compilation, Mapping) else None
+        if isinstance(compiled, Mapping):
+            entries += [
+                (str(name), entry)
+                for name, entry in compiled.items()
+                if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+            ]
         found: dict[str, Any] = {}
-        for name, entry in links.items():
-            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str) and "url" not in entry:
-                try:
-                    found[name] = self._json("GET", f"/jobs/{body.get('id')}/artifacts/{entry['id']}")
-                except UnknownJob:
-                    continue
+        for name, entry in entries:
+            fmt = entry.get("format") if isinstance(entry.get("format"), str) else name
+            try:
+                found[fmt] = self._json("GET", f"/jobs/{body.get('id')}/artifacts/{entry['id']}")
+            except (UnknownJob, _NotJSON):
+                continue
         return found
 
     def _resolve(self, url: str, job_id: str) -> str:
@@ -363,7 +389,7 @@ class IonQDriver(Driver):
         try:
             return response.json() if response.content else None
         except ValueError:
-            raise Transient(f"{method} {path}: provider answered with something that is not JSON") from None
+            raise _NotJSON(f"{method} {path}: provider answered with something that is not JSON") from None
 
     def _raise(self, response: httpx.Response, *, refuse: bool) -> None:
         code = response.status_code
@@ -383,6 +409,11 @@ class IonQDriver(Driver):
         # A refusal of a read (a key revoked after the job was submitted, say) is waited out: the
         # job exists at the provider and must not be given up on; the operator sees the errors.
         raise Transient(f"{what}: provider answered {code}: {failure.message}")
+
+
+class _NotJSON(Transient):
+    """An answer that is not JSON: transient for a job or its results (a proxy's error page), but an
+    artifact served so (IonQ may serve one as bytes) is skipped rather than waited for."""
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -4,7 +4,8 @@
   sorted index/value lists like a local simulation's), its per-shot outcomes when it gave them, the
   usage it reported as the execution's seconds (fair share and allocations count them) and, with
   ``billing = "upstream"``, its cost as the local charge (a provider that reports no cost is charged
-  at the local contract's rate × usage instead, ``cost = None``);
+  at the local contract's rate × usage instead, ``cost = None``), and its artifacts by format (the
+  compiled circuit, an OpenQASM job's per-shot registers), which the local job keeps and serves;
 * ``failed`` → a failed outcome with the provider's code and message;
 * ``canceled`` *by the provider* (a local cancel never gets here: the lease is gone first) → failed
   with ``SystemCancel``, since the user did not ask for it.
@@ -14,9 +15,9 @@ A provider's cost is charged even for a failed job when it reports one: the site
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from qumulus.drivers.base import Failure, JobState, Rejected
 
@@ -34,6 +35,8 @@ class Settled:
     #: The charge when the provider's cost is passed through (None: local rate × seconds).
     cost: Decimal | None = None
     failure: dict[str, str] | None = None
+    #: The provider's artifacts by format (compiled circuit, per-shot registers), kept with the job.
+    artifacts: dict[str, Any] = field(default_factory=dict)
 
 
 def settle(state: JobState, billing: Billing) -> Settled:
@@ -59,6 +62,7 @@ def settle(state: JobState, billing: Billing) -> Settled:
             values=[float(result.probabilities[k]) for k in keys],
             shots=result.shots,
             cost=cost,
+            artifacts=dict(state.artifacts),
         )
     if state.status == "canceled":
         return failed(Failure("SystemCancel", "provider: the provider canceled the job"), seconds, cost)

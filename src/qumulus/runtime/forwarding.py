@@ -16,7 +16,9 @@ Per execution (a thread each; at most ``max_outstanding`` per backend):
    queued/running into the local job;
 3. complete it with the provider's results, usage and cost through the same fenced transaction as a
    simulation (:func:`qumulus.runtime.completion.complete`): ledger row, budget settlement, fair
-   share, parent roll-up, notifications.
+   share, parent roll-up, notifications; the provider's artifacts (compiled circuit, an OpenQASM
+   job's per-shot registers) are kept with the job in that transaction (:func:`keep_artifacts`;
+   a multi-circuit parent gathers its children's compilations, :func:`gather_compilations`).
 
 Transient provider failures are retried forever with backoff (a job waits out an outage). A lost
 lease (the job was canceled here) stops the thread and forwards the cancel. If this process dies,
@@ -28,11 +30,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
 from qumulus.accounting.budget import CENT_FRACTION
 from qumulus.domain import provider_engine
@@ -49,7 +52,8 @@ from qumulus.runtime.queue import Claimed
 from qumulus.runtime.tasks import Outcome
 from qumulus.runtime.worker import owner_name
 from qumulus.store.db import Database, core
-from qumulus.store.models import Backend
+from qumulus.store.models import Backend, Job
+from qumulus.wire.jobs import NATIVE_ARTIFACT, NATIVE_FORMAT, held_artifacts, local_artifact_id
 
 log = logging.getLogger("qumulus.forwarding")
 
@@ -57,6 +61,57 @@ log = logging.getLogger("qumulus.forwarding")
 def token(execution_id: str) -> str:
     """The idempotency token of an execution: the same for every attempt of it."""
     return f"qumulus-{execution_id}"
+
+
+def keep_artifacts(conn: Connection, job_id: str, artifacts: Mapping[str, Any]) -> dict[str, str]:
+    """Keep a provider's artifacts with the local job, as a local job keeps its own: bodies in
+    ``jobs.compiled`` by format (a deferred column: no hot read loads them; the provider's
+    ``ionq.native.v1`` replaces the compilation made at submission, since it is what ran), and
+    ``{format: local id}`` in ``stats["artifacts"]``, from which the job's ``results`` and
+    ``output.compilation`` point at ``GET /v0.4/jobs/{id}/artifacts/{local id}`` here. Returns that
+    map (formats that cannot be a local id are left out)."""
+    kept = {fmt: body for fmt, body in artifacts.items() if local_artifact_id(fmt) is not None}
+    if not kept:
+        return {}
+    table = Job.__table__
+    row = conn.execute(select(table.c.compiled, table.c.stats).where(table.c.id == job_id)).one_or_none()
+    if row is None:
+        return {}
+    held = {fmt: str(local_artifact_id(fmt)) for fmt in kept}
+    conn.execute(
+        update(table)
+        .where(table.c.id == job_id)
+        .values(compiled={**(row.compiled or {}), **kept}, stats={**(row.stats or {}), "artifacts": held})
+    )
+    return held
+
+
+def gather_compilations(conn: Connection, parent_id: str) -> bool:
+    """A multi-circuit parent that just completed (in this transaction: the roll-up locked it and
+    saw every child final, so every child's artifacts are committed or are this transaction's)
+    serves its children's provider compilations as one ``ionq.native.v1`` list in circuit order,
+    as a local multi-circuit job does. Only when every child has one; returns whether it did."""
+    table = Job.__table__
+    children = conn.execute(
+        select(table.c.compiled, table.c.stats)
+        .where(table.c.parent_id == parent_id)
+        .order_by(table.c.child_index)
+    ).all()
+    natives = [
+        (row.compiled or {}).get(NATIVE_FORMAT) if NATIVE_FORMAT in held_artifacts(row.stats) else None
+        for row in children
+    ]
+    if not natives or any(native is None for native in natives):
+        return False
+    row = conn.execute(select(table.c.compiled, table.c.stats).where(table.c.id == parent_id)).one()
+    stats = dict(row.stats or {})
+    stats["artifacts"] = {**held_artifacts(stats), NATIVE_FORMAT: NATIVE_ARTIFACT}
+    conn.execute(
+        update(table)
+        .where(table.c.id == parent_id)
+        .values(compiled={**(row.compiled or {}), NATIVE_FORMAT: natives}, stats=stats)
+    )
+    return True
 
 
 @dataclass
@@ -356,6 +411,10 @@ class DriverPool:
                 rates=self.rates,
                 outbox=self.outbox,
             )
+            if settled.artifacts and (item.job_id, "completed") in finished:
+                keep_artifacts(conn, item.job_id, settled.artifacts)
+            if item.parent_id and (item.parent_id, "completed") in finished:
+                gather_compilations(conn, item.parent_id)
             if provider_status is not None:
                 queue.provider_final(conn, execution_id=item.execution_id, status=provider_status)
         if finished and self.on_finished is not None:

@@ -11,6 +11,7 @@ Rules that matter to real clients and are easy to break:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from qumulus.backends.catalog import emulation_target
@@ -73,8 +74,11 @@ def job_v04(view: JobView) -> dict[str, Any]:
             body["failure"] = _failure(job.failure)
         return body
     emulated = emulation_target(job.backend, job.noise)
-    if job.status in ("completed", "failed", "canceled") and (job.dry_run or emulated is not None):
-        # Compiled at submission (services/jobs/compilation.py): qiskit's ``compiled_circuit()``.
+    held = held_artifacts(job.stats)  # a driver-served job's provider artifacts: {format: local id}
+    final = job.status in ("completed", "failed", "canceled")
+    if final and (job.dry_run or emulated is not None or NATIVE_FORMAT in held):
+        # Compiled at submission (services/jobs/compilation.py), or by the provider of a
+        # driver-served backend (kept at completion): qiskit's ``compiled_circuit()``.
         body["output"] = {
             "compilation": {"compiled_circuits": {NATIVE_FORMAT: _artifact(NATIVE_ARTIFACT, NATIVE_FORMAT)}}
         }
@@ -88,6 +92,9 @@ def job_v04(view: JobView) -> dict[str, Any]:
             body["results"]["shots"] = {"url": f"{base}/shots"}
         if program:  # per-shot classical registers, what qiskit-ionq reads for an OpenQASM job
             body["results"][SHOTS_V2_FORMAT] = _artifact(SHOTS_ARTIFACT, SHOTS_V2_FORMAT)
+        for fmt, artifact_id in held.items():  # the provider's other result artifacts, served here
+            if fmt != NATIVE_FORMAT:
+                body["results"].setdefault(fmt, _artifact(artifact_id, fmt))
     if job.status == "failed" and job.failure:
         body["failure"] = _failure(job.failure)
     return body
@@ -100,6 +107,28 @@ SHOTS_V2_FORMAT = "ionq.result.shots.json.v2"
 SHOTS_ARTIFACT = "shots"
 NATIVE_FORMAT = "ionq.native.v1"
 NATIVE_ARTIFACT = "native"
+
+
+#: A provider's artifact format name that can serve as a local artifact id (a URL path segment).
+_FORMAT = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,99}")
+
+
+def local_artifact_id(fmt: str) -> str | None:
+    """The local artifact id under which a driver-served job serves its provider's artifact of
+    format ``fmt``: the id local jobs use for that format (``native``, ``shots``), else the format
+    name itself. None for a format that cannot be one (odd characters, or a local id's name)."""
+    known = {NATIVE_FORMAT: NATIVE_ARTIFACT, SHOTS_V2_FORMAT: SHOTS_ARTIFACT}
+    if fmt in known:
+        return known[fmt]
+    if fmt in known.values() or not _FORMAT.fullmatch(fmt):
+        return None
+    return fmt
+
+
+def held_artifacts(stats: dict[str, Any] | None) -> dict[str, str]:
+    """``{format: local id}`` of the provider artifacts a driver-served job keeps (``stats``)."""
+    held = (stats or {}).get("artifacts")
+    return {str(k): str(v) for k, v in held.items()} if isinstance(held, dict) else {}
 
 
 def _artifact(artifact_id: str, fmt: str) -> dict[str, str]:

@@ -7,7 +7,11 @@ probabilities.
 * ``shots`` (``ionq.result.shots.json.v2``, OpenQASM jobs): each shot's classical registers,
   ``{"shots": [{"registers": {"c": [b0, b1, ...]}}, ...]}``, element ``i`` being bit ``i`` of the
   register — what qiskit-ionq folds back into counts and memory. The shots are the stored ones, in
-  execution order, never a resample.
+  execution order, never a resample;
+* on a driver-served backend, the provider's own artifacts, kept at completion
+  (``runtime/forwarding.keep_artifacts``: bodies in ``jobs.compiled`` by format, ``{format: local
+  id}`` in ``stats["artifacts"]``) and served verbatim under the local ids above (``native`` is then
+  the provider's compilation, ``shots`` its registers) or, for other formats, the format's name.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from qumulus.errors import Conflict, NotFound
 from qumulus.services.context import Context
 from qumulus.services.jobs import results
 from qumulus.services.jobs.queries import owned
-from qumulus.wire.jobs import NATIVE_ARTIFACT, NATIVE_FORMAT, QASM3_V1, SHOTS_ARTIFACT
+from qumulus.wire.jobs import NATIVE_ARTIFACT, NATIVE_FORMAT, QASM3_V1, SHOTS_ARTIFACT, held_artifacts
 
 
 def artifact(platform: Context, principal: Principal, job_id: str, artifact_id: str) -> Any:
     """The artifact's JSON body; 404 for one the job does not have, 409 before it exists."""
     with platform.db.read() as session:
         job = owned(session, principal, job_id)
+        for fmt, local_id in held_artifacts(job.stats).items():
+            if local_id == artifact_id and fmt in (job.compiled or {}):
+                return job.compiled[fmt]  # type: ignore[index]
         if artifact_id == NATIVE_ARTIFACT:
             compiled = job.compiled or {}
             body = compiled.get(NATIVE_FORMAT)

@@ -109,12 +109,7 @@ def validate(
     backend_name = resolve_backend_name(spec.backend)
     backend = backend_row(platform, backend_name)
     if backend_name not in BY_NAME and (spec.job_type == QASM3_V1 or "data" in (spec.input or {})):
-        # A driver-served backend forwards the stored gate lists; a program text is not one.
-        raise InvalidRequest(
-            f"type: {backend_name} takes ionq.circuit.v1 and ionq.multi-circuit.v1 jobs (gate lists), "
-            "not OpenQASM programs",
-            field="type",
-        )
+        _check_driver_takes_programs(platform, backend_name)
     settings = platform.settings
     limits.check_shots(spec.shots, settings.max_shots)
     limits.check_labels(
@@ -144,6 +139,30 @@ def validate(
     preflight.check(batch, backend, emulation_target(backend.name, noise), multi=batch.multi)
 
     return backend, batch, noise
+
+
+def _check_driver_takes_programs(platform: Context, backend_name: str) -> None:
+    """A driver-served backend forwards the stored job as is: an OpenQASM program goes only to a
+    driver that lists ``ionq.qasm3.v1`` in its ``job_types`` (the ``ionq`` driver: IonQ's API takes
+    the text). Otherwise 400, before anything is stored or held. (Programs are planned in the
+    thread pool, ``api/routes_jobs._compiles``: this read never blocks the event loop.)"""
+    from qumulus.drivers.base import ConfigError
+    from qumulus.drivers.registry import driver_class
+    from qumulus.store.models import BackendDriver
+
+    with platform.db.read() as session:
+        row = session.get(BackendDriver, backend_name)
+        driver = row.driver if row is not None else None
+    try:
+        takes = driver is not None and QASM3_V1 in driver_class(driver).job_types
+    except ConfigError:  # the driver is not installed in this process: it cannot say it takes them
+        takes = False
+    if not takes:
+        raise InvalidRequest(
+            f"type: {backend_name} takes ionq.circuit.v1 and ionq.multi-circuit.v1 jobs (gate lists), "
+            f"not OpenQASM programs (its driver {driver!r} does not forward them)",
+            field="type",
+        )
 
 
 def _after_conflict(platform: Context, principal: Principal, spec: JobSpec, exc: IntegrityError) -> JobView:
