@@ -20,6 +20,7 @@ from qumulus.platform import Platform
 from qumulus.services import jobs, workloads
 from qumulus.services.jobs import artifacts, estimates, queue_view, results
 from qumulus.services.jobs.outlook import predicted_done_within
+from qumulus.services.workloads import estimate as workload_estimate
 from qumulus.sim.results_io import iter_json_text
 from qumulus.store.models import new_id
 from qumulus.timeutil import utcnow
@@ -176,7 +177,7 @@ def build(version: str) -> APIRouter:
         platform = platform_of(request)
         body = await read_json(request, platform.settings.max_request_bytes)
         spec = parse_job_request(body)
-        found = await run_in_threadpool(estimates.from_body, platform, who, spec)
+        found = await run_in_threadpool(workload_estimate.from_body, platform, who, spec)
         return JSONResponse(wire.estimate_v04(found))
 
     @router.get("/jobs/{job_id}/artifacts/{artifact_id}")

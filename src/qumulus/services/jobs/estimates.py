@@ -30,7 +30,7 @@ from qumulus.accounting.contracts import in_force
 from qumulus.auth.permissions import Action
 from qumulus.auth.principal import Principal
 from qumulus.backends.catalog import emulation_target, resolve_backend_name
-from qumulus.domain import WORKLOAD_TYPES, JobSpec
+from qumulus.domain import JobSpec
 from qumulus.errors import InvalidRequest
 from qumulus.services.billing import charging
 from qumulus.services.context import Context
@@ -87,21 +87,19 @@ def from_counts(
         limit = platform.settings.max_emulation_seconds
         debias = bool(inputs.get("error_mitigation"))
         emulated = predicted_from_counts(row.name, qubits, one_qubit, two_qubit, shots, debias, limit)
-        found = _priced(platform, principal, row.name, [seconds], inputs)
-        return _with_emulation(found, [emulated], limit)
+        found = priced(platform, principal, row.name, [seconds], inputs)
+        return with_emulation(found, [emulated], limit)
     else:
         from qumulus.accounting.estimate import estimate_usage_seconds
 
         seconds = estimate_usage_seconds(row.kind, qubits, {"1q": one_qubit, "2q": two_qubit}, shots)
-    return _priced(platform, principal, row.name, [seconds], inputs)
+    return priced(platform, principal, row.name, [seconds], inputs)
 
 
 def from_body(platform: Context, principal: Principal, spec: JobSpec) -> Estimate:
     """The estimate of a whole job body: the same validation and the same figure as its hold."""
     from qumulus.services.jobs import emulation, submission
 
-    if spec.job_type in WORKLOAD_TYPES:
-        return from_workload(platform, principal, spec)
     backend, batch, noise = submission.validate(platform, principal, spec)
     emulated = emulation_target(backend.name, noise)
     limit = platform.settings.max_emulation_seconds
@@ -118,50 +116,17 @@ def from_body(platform: Context, principal: Principal, spec: JobSpec) -> Estimat
         "error_mitigation": bool(((spec.settings or {}).get("error_mitigation") or {}).get("debiasing")),
         "session": spec.session_id is not None,
     }
-    return _with_emulation(_priced(platform, principal, backend.name, seconds, inputs), predicted, limit)
+    return with_emulation(priced(platform, principal, backend.name, seconds, inputs), predicted, limit)
 
 
-def from_workload(platform: Context, principal: Principal, spec: JobSpec) -> Estimate:
-    """A ``quantum-function`` or ``optimization`` body: validated as its submission is; priced as
-    the evaluations it may hold in budget (:func:`~qumulus.services.workloads.submission.
-    evaluations_bound`), each at the figure its submission checks against the budget (one
-    evaluation's circuits, one per measurement group, held per circuit). The emulator's predicted
-    wall time is one circuit's (the slowest), as for a multi-circuit job."""
-    from qumulus.services.jobs import emulation
-    from qumulus.services.workloads.submission import evaluations_bound, validate_workload
-
-    admitted = validate_workload(platform, principal, spec)
-    backend, batch = admitted.backend, admitted.batch
-    evaluations = evaluations_bound(admitted.parsed)
-    each = (
-        charging.estimate_job_seconds(backend, batch, spec.shots, admitted.emulated) if batch.circuits else []
-    )
-    limit = platform.settings.max_emulation_seconds
-    predicted = emulation.predictions(backend.name, admitted.noise, batch, spec.shots, spec.settings, limit)
-    inputs = {
-        "backend": backend.name,
-        "type": spec.job_type,
-        "qubits": admitted.parsed.function.qubits,
-        "evaluations": evaluations,
-        "circuits_per_evaluation": len(batch.circuits),
-        "circuits": evaluations * len(batch.circuits),
-        "shots": spec.shots,
-        "1q_gates": batch.gate_counts().get("1q", 0),
-        "2q_gates": sum(v for k, v in batch.gate_counts().items() if k != "1q"),
-        "session": spec.session_id is not None,
-    }
-    found = _priced(platform, principal, backend.name, each * evaluations, inputs)
-    return _with_emulation(found, predicted, limit)
-
-
-def _with_emulation(found: Estimate, predicted: list[float | None], limit: float) -> Estimate:
+def with_emulation(found: Estimate, predicted: list[float | None], limit: float) -> Estimate:
     from dataclasses import replace
 
     worst = max((s for s in predicted if s is not None), default=None)
     return replace(found, emulation_seconds=worst, emulation_limit=limit)
 
 
-def _priced(
+def priced(
     platform: Context, principal: Principal, backend: str, seconds: list[float], inputs: dict[str, Any]
 ) -> Estimate:
     """Σ per executable job of seconds × rate, rounded as the hold rounds (one hold per circuit)."""

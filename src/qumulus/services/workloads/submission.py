@@ -113,19 +113,6 @@ def validate_workload(platform: Context, principal: Principal, spec: JobSpec) ->
     return Admitted(parsed, backend, noise, batch, emulated)
 
 
-def evaluations_bound(parsed: QuantumFunctionSpec | OptimizationSpec) -> int:
-    """How many evaluations a workload is priced at by ``/jobs/estimate``: one for a quantum
-    function; for an optimization ``maxiter`` (COBYLA's bound on its evaluations), twice that for
-    SPSA (two per iteration), never more than the runner's cap. Methods that take several
-    evaluations per iteration (finite-difference gradients: ``n + 1`` or more) can use more."""
-    from qumulus.services.workloads.runner import MAX_EVALUATIONS
-
-    if isinstance(parsed, QuantumFunctionSpec):
-        return 1
-    per_iteration = 2 if parsed.method == "SPSA" else 1
-    return min(MAX_EVALUATIONS, per_iteration * parsed.maxiter)
-
-
 def submit_workload(platform: Context, principal: Principal, spec: JobSpec) -> JobView:
     """Validate, admit and insert the workload job and its ``workloads`` row in one transaction."""
     admitted = validate_workload(platform, principal, spec)
