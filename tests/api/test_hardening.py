@@ -147,20 +147,32 @@ def test_a_wait_that_ends_by_its_timeout_answers_the_state_after_it(settings, mo
     """Issue 16.12: ``GET /jobs/{id}?wait=S`` answered the row read *before* waiting when the
     completion's notification was missed (another process's, a reconnecting listener): ``started``
     after 30 s for a job completed in 1.6 s. The notification is dropped here; the answer must be
-    the job as it is when the wait ends."""
+    the job as it is when the wait ends.
+
+    The simulation is held for a second before it runs, so the job is still running when the wait
+    begins (a Bell job alone can finish between the POST's answer and the GET, and a wait on a
+    finished job rightly answers at once: CI saw that race)."""
     import time
 
     from qumulus.runtime.completions import CompletionHub
+    from qumulus.runtime.executor import LocalExecutor
 
     monkeypatch.setattr(CompletionHub, "publish", lambda self, finished: None)  # every hint lost
+    run = LocalExecutor.run
+
+    def held_run(self, tasks):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        return run(self, tasks)
+
+    monkeypatch.setattr(LocalExecutor, "run", held_run)
     platform, key, client = _runtime_api(settings, submit_wait_ms=0)
     with client:
         api = Api(client=client, key=key, platform=platform)
         made = api.post("/v0.4/jobs", json=bell_job())
         assert made.status_code == 201 and made.json()["status"] != "completed"
         started = time.monotonic()
-        answer = api.get(f"/v0.4/jobs/{made.json()['id']}", params={"wait": "3"}).json()
-        assert time.monotonic() - started >= 2.5  # no hint came: the wait ran to its timeout
+        answer = api.get(f"/v0.4/jobs/{made.json()['id']}", params={"wait": "4"}).json()
+        assert time.monotonic() - started >= 3.5  # no hint came: the wait ran to its timeout
         assert answer["status"] == "completed", answer
     platform.stop()
 
